@@ -1,0 +1,3 @@
+module github.com/cloacina-go/cloacina
+
+go 1.26

@@ -1,0 +1,110 @@
+// Package runtime is the public API of Cloacina for Go: the data that flows
+// between tasks, the definitions of tasks and workflows, retry policies,
+// trigger rules, results and errors.
+//
+// Most programs never build these values by hand. They annotate plain
+// functions with //cloacina:task and //cloacina:workflow comments, run
+// go generate, and get a cloacina_gen.go that defines every workflow with
+// this package and registers it in the default Registry. Everything the
+// generator emits can also be written by hand, which is how tests and
+// dynamic programs use the package.
+//
+// # Tasks
+//
+// A task is a function with the signature of TaskFunc:
+//
+//	func Transform(ctx context.Context, c *runtime.Context) error
+//
+// ctx carries cancellation and the attempt's deadline; c is the task's view
+// of the execution's data. A Task value adds what the engine needs to know:
+// its id, the ids it depends on, a RetryPolicy, a TriggerRule, a per-attempt
+// timeout, a code fingerprint and callbacks. Hand-written task types can
+// implement Tasker instead and be turned into a Task with TaskOf.
+//
+// # Context
+//
+// A Context holds JSON values under string keys. Insert adds a key and fails
+// with ErrKeyExists if it is present, Update changes a key and fails with
+// ErrKeyNotFound if it is absent, Set does either, Get and the generic Get
+// decode a value. Values are encoded when stored, so a value that cannot be
+// represented in JSON is refused at once with a *ContextError naming the key.
+//
+// A root task receives the execution's input. Any other task receives the
+// merge of its dependencies' output contexts, in the order of its
+// Dependencies (later wins): objects merge recursively, arrays are
+// concatenated keeping the earlier elements and appending the later ones
+// not already present, and any other value is replaced. A task's output is
+// its input plus its writes; the final context of an execution is the merge
+// of the outputs of the tasks nothing depends on.
+//
+// # Workflows
+//
+// NewWorkflow assembles tasks into a Workflow and Build validates it: an
+// empty workflow, a duplicate id, an unknown dependency (with suggestions),
+// a cycle (with its full path) or a trigger rule naming a task that is not
+// upstream are all reported at once as *ValidationError values. A valid
+// workflow knows its topological order and levels, and its Version: a hash
+// of its name and its tasks' ids, fingerprints and dependencies. Because
+// generated fingerprints hash each task's code and directive, editing a task
+// gives the workflow a new version, and every execution records the version
+// it ran.
+//
+// # Trigger rules
+//
+// Once every dependency of a task is terminal, its trigger rule decides
+// whether it runs or is Skipped. Without a rule the task runs when every
+// dependency Completed, and is otherwise skipped with a reason naming the
+// dependency. Rules combine:
+//
+//	runtime.All(
+//		runtime.TaskSuccess("transform"),
+//		runtime.Any(
+//			runtime.ContextValue("mode", runtime.OpEquals, "full"),
+//			runtime.ContextValue("rows", runtime.OpGreaterThan, 1000),
+//		),
+//	)
+//
+// All and None with no rules hold; Any with none does not. task_success,
+// task_failed and task_skipped test an upstream task's state; context_value
+// compares the merged input context's value at a key: equals and not_equals
+// compare JSON values (numbers by value), greater_than and less_than are
+// false unless both sides are numbers, contains and not_contains look into
+// strings, arrays and objects, and exists and not_exists test presence. A
+// missing key makes every comparison false except not_exists. A rule's
+// String method prints the annotation syntax; its JSON form is
+// {"kind":"all","rules":[...]}, {"kind":"task_success","task":"x"} or
+// {"kind":"context_value","key":"k","op":"equals","value":1}.
+//
+// # Retries
+//
+// A RetryPolicy counts attempts in total, the first run included. The delay
+// before the next attempt is fixed, linear or exponential from InitialDelay,
+// capped at MaxDelay; with Jitter each delay is spread by ±25% but never
+// above the cap. The condition decides which errors are retried: all of
+// them, none, transient ones (timeouts and errors wrapped with Transient),
+// or those whose message contains one of a list of substrings. An error
+// wrapped with Permanent is never retried. DefaultRetryPolicy gives three
+// attempts, exponential backoff from one second up to thirty, with jitter.
+//
+// # States and results
+//
+// A task moves NotStarted → Ready → Running → Completed, Failed or Skipped,
+// and from Running back to Ready for a retry. An execution is Pending,
+// Running, Paused, or ends Completed (no task Failed), Failed or Cancelled.
+// A PipelineResult reports an execution with a TaskResult per task.
+//
+// # Errors
+//
+// Errors are typed for errors.Is and errors.As: *ContextError wraps
+// ErrKeyExists, ErrKeyNotFound or an encoding error; *TaskError reports a
+// failed attempt (a panic becomes a *PanicError with its stack);
+// *ValidationError carries a ValidationKind and, for a cycle, its Path;
+// Lookup wraps ErrWorkflowNotFound.
+//
+// # Registries
+//
+// Generated init functions call MustRegister, which adds to the process-wide
+// default Registry. Registering the same name twice fails unless the
+// version is identical. Tests and multi-tenant programs can keep their own
+// registries with NewRegistry.
+package runtime

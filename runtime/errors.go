@@ -1,0 +1,222 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Compare with errors.Is; the errors returned by this
+// package wrap them with the key or name concerned.
+var (
+	// ErrKeyNotFound is returned by Context.Get and Context.Update when the
+	// key is absent.
+	ErrKeyNotFound = errors.New("key not found")
+	// ErrKeyExists is returned by Context.Insert when the key is present.
+	ErrKeyExists = errors.New("key already exists")
+	// ErrWorkflowNotFound is returned when no registered workflow has the
+	// requested name.
+	ErrWorkflowNotFound = errors.New("workflow not found")
+	// ErrWorkflowExists is returned by Registry.Register when a different
+	// version of the workflow is already registered under the same name.
+	ErrWorkflowExists = errors.New("workflow already registered")
+)
+
+// ContextError reports a failed Context operation and the key it was about.
+// Err is ErrKeyNotFound, ErrKeyExists, or the JSON error that made a value
+// impossible to encode or decode.
+type ContextError struct {
+	Op  string // "insert", "update", "set", "get"
+	Key string
+	Err error
+}
+
+// Error returns a message such as `context insert "rows": key already exists`.
+func (e *ContextError) Error() string {
+	return fmt.Sprintf("context %s %q: %v", e.Op, e.Key, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *ContextError) Unwrap() error { return e.Err }
+
+// TaskError reports the failure of one attempt of a task. Err is the error
+// the task returned, a *PanicError when it panicked, or
+// context.DeadlineExceeded when it ran past its timeout.
+type TaskError struct {
+	ExecutionID string
+	TaskID      string
+	Attempt     int
+	Err         error
+}
+
+// Error returns a message such as `task "load" attempt 3: connection refused`.
+func (e *TaskError) Error() string {
+	if e.Attempt > 0 {
+		return fmt.Sprintf("task %q attempt %d: %v", e.TaskID, e.Attempt, e.Err)
+	}
+	return fmt.Sprintf("task %q: %v", e.TaskID, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *TaskError) Unwrap() error { return e.Err }
+
+// PanicError is the error of a task attempt that panicked. The runner
+// recovers the panic, fails the attempt with this error and keeps going.
+type PanicError struct {
+	Value any    // the value passed to panic
+	Stack string // the goroutine's stack at the panic
+}
+
+// Error returns the panic value followed by the stack.
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("panic: %v\n%s", e.Value, e.Stack)
+}
+
+// ValidationKind classifies a ValidationError.
+type ValidationKind int
+
+const (
+	// EmptyWorkflow: the workflow has no tasks.
+	EmptyWorkflow ValidationKind = iota + 1
+	// DuplicateTask: two tasks share an id.
+	DuplicateTask
+	// MissingDependency: a task depends on an id that is not in the workflow.
+	MissingDependency
+	// DuplicateDependency: a task lists the same dependency twice.
+	DuplicateDependency
+	// Cycle: the dependencies loop; Path holds the loop.
+	Cycle
+	// InvalidTriggerRule: a trigger rule is malformed or names a task that
+	// is not upstream of the task it guards.
+	InvalidTriggerRule
+	// InvalidName: a workflow name or task id is not of the allowed form.
+	InvalidName
+	// InvalidTask: a task definition is incomplete or inconsistent (no
+	// function, a bad retry policy, a negative timeout).
+	InvalidTask
+)
+
+// String returns the kind in snake_case, such as "missing_dependency".
+func (k ValidationKind) String() string {
+	switch k {
+	case EmptyWorkflow:
+		return "empty_workflow"
+	case DuplicateTask:
+		return "duplicate_task"
+	case MissingDependency:
+		return "missing_dependency"
+	case DuplicateDependency:
+		return "duplicate_dependency"
+	case Cycle:
+		return "cycle"
+	case InvalidTriggerRule:
+		return "invalid_trigger_rule"
+	case InvalidName:
+		return "invalid_name"
+	case InvalidTask:
+		return "invalid_task"
+	}
+	return fmt.Sprintf("ValidationKind(%d)", int(k))
+}
+
+// ValidationError reports why a workflow definition is invalid. Building a
+// workflow reports every problem at once, joined with errors.Join; use
+// errors.As to reach the first, or range over the joined errors.
+type ValidationError struct {
+	Kind     ValidationKind
+	Workflow string
+	// Task is the task the problem is about, when there is one.
+	Task string
+	// Dependency is the unknown or repeated dependency (MissingDependency,
+	// DuplicateDependency) or the task a trigger rule wrongly names.
+	Dependency string
+	// Suggestions are known task ids close to Dependency.
+	Suggestions []string
+	// Path is the loop of a Cycle, first id repeated at the end.
+	Path []string
+	// Detail is the problem in words, without the workflow prefix.
+	Detail string
+}
+
+// Error returns a message such as `workflow "etl": cycle: a -> b -> a`.
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("workflow %q: %s", e.Workflow, e.Detail)
+}
+
+// ValidationErrors returns the *ValidationError values in err, which may be a
+// single *ValidationError or several joined by errors.Join.
+func ValidationErrors(err error) []*ValidationError {
+	var out []*ValidationError
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if v, ok := err.(*ValidationError); ok {
+			out = append(out, v)
+			return
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
+// transientError marks an error as worth retrying under RetryTransient.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+// permanentError marks an error as never worth retrying.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Transient marks err as transient: a task returning it is retried under the
+// `transient` retry condition (and under `all`). Transient(nil) is nil.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &transientError{err}
+}
+
+// Permanent marks err as permanent: a task returning it is never retried,
+// whatever its retry policy says. Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// IsTransient reports whether err was marked with Transient, is a timeout
+// (context.DeadlineExceeded, or an error with a Timeout() bool method that
+// returns true, such as a net.Error), anywhere in its chain.
+func IsTransient(err error) bool {
+	var t *transientError
+	if errors.As(err, &t) {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var to interface{ Timeout() bool }
+	return errors.As(err, &to) && to.Timeout()
+}
+
+// IsPermanent reports whether err was marked with Permanent anywhere in its
+// chain.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}

@@ -1,0 +1,148 @@
+package runtime
+
+import (
+	"fmt"
+	"time"
+)
+
+// TaskStatus is the state of one task within one execution.
+//
+//	NotStarted -> Ready -> Running -> Completed | Failed | Skipped
+//	Running -> Ready (a retry, with a later retry time and attempt + 1)
+type TaskStatus int
+
+// Task states.
+const (
+	// TaskStatusNotStarted: waiting for its dependencies.
+	TaskStatusNotStarted TaskStatus = iota
+	// TaskStatusReady: may be claimed by a runner (possibly after a retry time).
+	TaskStatusReady
+	// TaskStatusRunning: claimed by a runner and executing.
+	TaskStatusRunning
+	// TaskStatusCompleted: finished successfully.
+	TaskStatusCompleted
+	// TaskStatusFailed: failed its last allowed attempt, or was abandoned.
+	TaskStatusFailed
+	// TaskStatusSkipped: its trigger rule did not hold; it never ran.
+	TaskStatusSkipped
+)
+
+var taskStatusNames = [...]string{"NotStarted", "Ready", "Running", "Completed", "Failed", "Skipped"}
+
+// String returns the state's name, such as "Completed".
+func (s TaskStatus) String() string {
+	if s >= 0 && int(s) < len(taskStatusNames) {
+		return taskStatusNames[s]
+	}
+	return fmt.Sprintf("TaskStatus(%d)", int(s))
+}
+
+// Terminal reports whether the state is final: Completed, Failed or Skipped.
+func (s TaskStatus) Terminal() bool {
+	return s == TaskStatusCompleted || s == TaskStatusFailed || s == TaskStatusSkipped
+}
+
+// MarshalText encodes the state as its name.
+func (s TaskStatus) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText decodes a state name as written by MarshalText.
+func (s *TaskStatus) UnmarshalText(b []byte) error {
+	for i, n := range taskStatusNames {
+		if n == string(b) {
+			*s = TaskStatus(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown task status %q", b)
+}
+
+// PipelineStatus is the state of a whole execution.
+type PipelineStatus int
+
+// Execution states.
+const (
+	// PipelineStatusPending: created, no task has started yet.
+	PipelineStatusPending PipelineStatus = iota
+	// PipelineStatusRunning: at least one task has started and not all are terminal.
+	PipelineStatusRunning
+	// PipelineStatusCompleted: every task is terminal and none Failed.
+	PipelineStatusCompleted
+	// PipelineStatusFailed: every task is terminal and at least one Failed, or the
+	// workflow timed out.
+	PipelineStatusFailed
+	// PipelineStatusCancelled: cancelled before it finished.
+	PipelineStatusCancelled
+	// PipelineStatusPaused: no new task is claimed until it is resumed.
+	PipelineStatusPaused
+)
+
+var pipelineStatusNames = [...]string{"Pending", "Running", "Completed", "Failed", "Cancelled", "Paused"}
+
+// String returns the state's name, such as "Completed".
+func (s PipelineStatus) String() string {
+	if s >= 0 && int(s) < len(pipelineStatusNames) {
+		return pipelineStatusNames[s]
+	}
+	return fmt.Sprintf("PipelineStatus(%d)", int(s))
+}
+
+// Terminal reports whether the state is final: Completed, Failed or Cancelled.
+func (s PipelineStatus) Terminal() bool {
+	return s == PipelineStatusCompleted || s == PipelineStatusFailed || s == PipelineStatusCancelled
+}
+
+// MarshalText encodes the state as its name.
+func (s PipelineStatus) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText decodes a state name as written by MarshalText.
+func (s *PipelineStatus) UnmarshalText(b []byte) error {
+	for i, n := range pipelineStatusNames {
+		if n == string(b) {
+			*s = PipelineStatus(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown pipeline status %q", b)
+}
+
+// PipelineResult is the outcome of one execution of a workflow.
+type PipelineResult struct {
+	ExecutionID     string
+	WorkflowName    string
+	WorkflowVersion string
+	Status          PipelineStatus
+	StartedAt       time.Time
+	CompletedAt     time.Time // zero while the execution is not terminal
+	Duration        time.Duration
+	// Context is the merge of the leaf tasks' output contexts.
+	Context *Context
+	// Tasks holds one result per task, in the workflow's topological order.
+	Tasks []TaskResult
+	// Err is non-nil when Status is Failed or Cancelled: the first failed
+	// task's *TaskError, or what ended the execution.
+	Err error
+}
+
+// Task returns the result of the task with the given id.
+func (r *PipelineResult) Task(id string) (TaskResult, bool) {
+	for _, t := range r.Tasks {
+		if t.TaskID == id {
+			return t, true
+		}
+	}
+	return TaskResult{}, false
+}
+
+// TaskResult is the outcome of one task within an execution.
+type TaskResult struct {
+	TaskID      string
+	Status      TaskStatus
+	Attempts    int // attempts started, recovered ones included
+	StartedAt   time.Time
+	CompletedAt time.Time
+	Duration    time.Duration
+	// Err is the last attempt's *TaskError when Status is Failed.
+	Err error
+	// SkipReason says why a Skipped task did not run.
+	SkipReason string
+}

@@ -1,0 +1,332 @@
+package runtime
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/cloacina-go/cloacina/internal/dag"
+)
+
+// DefaultTenant is the tenant of a workflow that names none.
+const DefaultTenant = "public"
+
+var (
+	workflowNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+	taskIDRE       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+)
+
+// Workflow is a validated, immutable set of tasks and their dependencies,
+// with its topological order computed once. Build one with NewWorkflow, or
+// let cloacina-gen generate it. A Workflow is safe for concurrent use.
+type Workflow struct {
+	name        string
+	description string
+	author      string
+	tenant      string
+	version     string
+	tasks       []*Task // input order; graph indices refer to it
+	graph       *dag.Graph
+	byID        map[string]int
+	upstream    []map[int]bool // per task: every ancestor index
+	order       []*Task        // topological order
+}
+
+// WorkflowBuilder assembles a workflow by hand. Each method returns the
+// builder so calls chain; Build validates everything at once.
+type WorkflowBuilder struct {
+	w     Workflow
+	tasks []*Task
+}
+
+// NewWorkflow starts a workflow named name, which must match
+// [A-Za-z][A-Za-z0-9_-]*.
+func NewWorkflow(name string) *WorkflowBuilder {
+	return &WorkflowBuilder{w: Workflow{name: name, tenant: DefaultTenant}}
+}
+
+// Description sets the free-text description.
+func (b *WorkflowBuilder) Description(s string) *WorkflowBuilder { b.w.description = s; return b }
+
+// Author sets the free-text author.
+func (b *WorkflowBuilder) Author(s string) *WorkflowBuilder { b.w.author = s; return b }
+
+// Tenant sets the tenant id; the default is "public".
+func (b *WorkflowBuilder) Tenant(s string) *WorkflowBuilder { b.w.tenant = s; return b }
+
+// Add appends tasks. The order does not matter to execution or to the
+// version, only to the order in which problems are reported.
+func (b *WorkflowBuilder) Add(tasks ...*Task) *WorkflowBuilder {
+	b.tasks = append(b.tasks, tasks...)
+	return b
+}
+
+// AddTasker appends hand-written tasks given as Tasker values.
+func (b *WorkflowBuilder) AddTasker(tasks ...Tasker) *WorkflowBuilder {
+	for _, t := range tasks {
+		b.tasks = append(b.tasks, TaskOf(t))
+	}
+	return b
+}
+
+// Build validates the workflow and computes its order and version. It
+// reports every problem found, each a *ValidationError, joined with
+// errors.Join (see ValidationErrors).
+func (b *WorkflowBuilder) Build() (*Workflow, error) {
+	w := b.w
+	w.tasks = append([]*Task(nil), b.tasks...)
+	var errs []error
+	fail := func(kind ValidationKind, task, detail string) *ValidationError {
+		e := &ValidationError{Kind: kind, Workflow: w.name, Task: task, Detail: detail}
+		errs = append(errs, e)
+		return e
+	}
+	if !workflowNameRE.MatchString(w.name) {
+		fail(InvalidName, "", fmt.Sprintf("invalid workflow name %q: must match [A-Za-z][A-Za-z0-9_-]*", w.name))
+	}
+	if w.tenant == "" {
+		w.tenant = DefaultTenant
+	}
+	nodes := make([]dag.Node, 0, len(w.tasks))
+	valid := make([]*Task, 0, len(w.tasks))
+	for i, t := range w.tasks {
+		if t == nil {
+			fail(InvalidTask, "", fmt.Sprintf("task %d is nil", i+1))
+			continue
+		}
+		if !taskIDRE.MatchString(t.ID) {
+			fail(InvalidName, t.ID, fmt.Sprintf("invalid task id %q: must match [A-Za-z_][A-Za-z0-9_-]*", t.ID))
+		}
+		if t.Func == nil {
+			fail(InvalidTask, t.ID, fmt.Sprintf("task %q has no Func", t.ID))
+		}
+		if t.Retry != nil {
+			if err := t.Retry.Validate(); err != nil {
+				fail(InvalidTask, t.ID, fmt.Sprintf("task %q retry policy: %v", t.ID, err))
+			}
+		}
+		if t.Timeout < 0 {
+			fail(InvalidTask, t.ID, fmt.Sprintf("task %q: Timeout must not be negative, got %s", t.ID, t.Timeout))
+		}
+		if t.Trigger != nil {
+			if err := t.Trigger.Validate(); err != nil {
+				fail(InvalidTriggerRule, t.ID, fmt.Sprintf("task %q trigger rule: %v", t.ID, err))
+			}
+		}
+		nodes = append(nodes, dag.Node{ID: t.ID, Deps: t.Dependencies})
+		valid = append(valid, t)
+	}
+	w.tasks = valid
+	probs := dag.Check(nodes)
+	for _, p := range probs {
+		e := fail(dagKind(p.Kind), p.Node, p.Message())
+		e.Dependency = p.Dep
+		e.Suggestions = p.Suggestions
+		e.Path = p.Path
+	}
+	if len(probs) == 0 {
+		g, err := dag.Build(nodes)
+		if err != nil { // unreachable: Check found nothing
+			return nil, err
+		}
+		w.graph = g
+		w.index()
+		for i, t := range w.tasks {
+			if t.Trigger == nil {
+				continue
+			}
+			for _, id := range t.Trigger.Tasks() {
+				j, ok := w.byID[id]
+				if !ok || !w.upstream[i][j] {
+					e := fail(InvalidTriggerRule, t.ID, fmt.Sprintf("task %q trigger rule names %q, which is not upstream of it%s",
+						t.ID, id, upstreamHint(&w, i)))
+					e.Dependency = id
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	w.version = computeVersion(w.name, w.tasks)
+	return &w, nil
+}
+
+// MustBuild is Build for workflows known to be valid, such as generated
+// ones: it panics on a validation error.
+func (b *WorkflowBuilder) MustBuild() *Workflow {
+	w, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	return w
+}
+
+func upstreamHint(w *Workflow, i int) string {
+	var ids []string
+	for j := range w.upstream[i] {
+		ids = append(ids, w.tasks[j].ID)
+	}
+	sort.Strings(ids)
+	if len(ids) == 0 {
+		return " (it has no upstream tasks)"
+	}
+	return " (upstream: " + strings.Join(ids, ", ") + ")"
+}
+
+func dagKind(k dag.Kind) ValidationKind {
+	switch k {
+	case dag.Empty:
+		return EmptyWorkflow
+	case dag.Duplicate:
+		return DuplicateTask
+	case dag.MissingDependency:
+		return MissingDependency
+	case dag.DuplicateDependency:
+		return DuplicateDependency
+	case dag.Cycle:
+		return Cycle
+	}
+	return InvalidTask
+}
+
+func (w *Workflow) index() {
+	w.byID = make(map[string]int, len(w.tasks))
+	for i, t := range w.tasks {
+		w.byID[t.ID] = i
+	}
+	w.upstream = make([]map[int]bool, len(w.tasks))
+	for _, i := range w.graph.Order() { // dependencies first, so their sets are ready
+		up := map[int]bool{}
+		for _, d := range w.graph.Deps(i) {
+			up[d] = true
+			for a := range w.upstream[d] {
+				up[a] = true
+			}
+		}
+		w.upstream[i] = up
+	}
+	w.order = make([]*Task, len(w.tasks))
+	for k, i := range w.graph.Order() {
+		w.order[k] = w.tasks[i]
+	}
+}
+
+// Name returns the workflow's name.
+func (w *Workflow) Name() string { return w.name }
+
+// Description returns the free-text description.
+func (w *Workflow) Description() string { return w.description }
+
+// Author returns the free-text author.
+func (w *Workflow) Author() string { return w.author }
+
+// Tenant returns the tenant id ("public" by default).
+func (w *Workflow) Tenant() string { return w.tenant }
+
+// Version returns a stable hash of the workflow's name, task ids,
+// fingerprints and dependencies. It changes when any task's code, directive
+// or edges change, and not when tasks are listed in another order.
+func (w *Workflow) Version() string { return w.version }
+
+// Len returns the number of tasks.
+func (w *Workflow) Len() int { return len(w.tasks) }
+
+// Tasks returns the tasks in topological order: every task after its
+// dependencies, ties broken by the order they were added. The slice must
+// not be modified.
+func (w *Workflow) Tasks() []*Task { return w.order }
+
+// Task returns the task with the given id.
+func (w *Workflow) Task(id string) (*Task, bool) {
+	i, ok := w.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return w.tasks[i], true
+}
+
+// Dependents returns the ids of the tasks that depend directly on id.
+func (w *Workflow) Dependents(id string) []string {
+	i, ok := w.byID[id]
+	if !ok {
+		return nil
+	}
+	return w.ids(w.graph.Dependents(i))
+}
+
+// Upstream returns the ids of every task id depends on, directly or not, in
+// topological order.
+func (w *Workflow) Upstream(id string) []string {
+	i, ok := w.byID[id]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, j := range w.graph.Order() {
+		if w.upstream[i][j] {
+			out = append(out, w.tasks[j].ID)
+		}
+	}
+	return out
+}
+
+// Roots returns the ids of the tasks without dependencies.
+func (w *Workflow) Roots() []string { return w.ids(w.graph.Roots()) }
+
+// Leaves returns the ids of the tasks nothing depends on; the final context
+// of an execution is the merge of their outputs.
+func (w *Workflow) Leaves() []string { return w.ids(w.graph.Leaves()) }
+
+// Levels groups task ids by depth: level 0 holds the roots, level k the
+// tasks whose longest chain of dependencies has k links.
+func (w *Workflow) Levels() [][]string {
+	out := make([][]string, len(w.graph.Levels()))
+	for i, l := range w.graph.Levels() {
+		out[i] = w.ids(l)
+	}
+	return out
+}
+
+func (w *Workflow) ids(idx []int) []string {
+	out := make([]string, len(idx))
+	for i, x := range idx {
+		out[i] = w.tasks[x].ID
+	}
+	return out
+}
+
+// TaskVersion is the part of a task that feeds its workflow's version.
+type TaskVersion struct {
+	ID           string
+	Fingerprint  string
+	Dependencies []string
+}
+
+// WorkflowVersion computes the version of a workflow from its name and its
+// tasks' ids, fingerprints and dependencies. The order of tasks does not
+// matter; the order of each task's dependencies does, because it decides
+// how their contexts merge. cloacina-gen uses it to emit the version
+// constant; Workflow.Version returns the same value.
+func WorkflowVersion(name string, tasks []TaskVersion) string {
+	sorted := append([]TaskVersion(nil), tasks...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	h := sha256.New()
+	fmt.Fprintf(h, "cloacina-workflow-v1\x00%s\x00", name)
+	for _, t := range sorted {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x01", t.ID, t.Fingerprint, strings.Join(t.Dependencies, "\x00"))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func computeVersion(name string, tasks []*Task) string {
+	tv := make([]TaskVersion, len(tasks))
+	for i, t := range tasks {
+		tv[i] = TaskVersion{ID: t.ID, Fingerprint: t.Fingerprint, Dependencies: t.Dependencies}
+	}
+	return WorkflowVersion(name, tv)
+}
