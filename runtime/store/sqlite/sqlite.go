@@ -1,0 +1,227 @@
+// Package sqlite is the embedded storage backend of Cloacina for Go, built
+// on modernc.org/sqlite (pure Go, no cgo).
+//
+// The database runs in WAL mode so readers never block the writer. All
+// writes go through one connection: SQLite allows one writer at a time, and
+// queueing writers in the connection pool instead of in SQLite's busy
+// handler keeps SQLITE_BUSY out of the hot path. A busy timeout still covers
+// other processes sharing the file. Reads use a separate pool.
+//
+// Migrations are embedded and numbered; Open applies the missing ones and
+// refuses (with store.ErrSchemaTooNew) a database migrated by a newer
+// version of the library.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+)
+
+//go:embed migrations/*.up.sql
+var migrationFS embed.FS
+
+// Store is the SQLite backend. It implements store.Store.
+type Store struct {
+	write *sql.DB // one connection: every write transaction
+	read  *sql.DB // WAL readers; the same pool as write for :memory:
+	path  string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// ParseURL returns the file path named by a DatabaseURL of the forms
+// sqlite://relative/path.db, sqlite:///absolute/path.db and
+// sqlite://:memory:.
+func ParseURL(databaseURL string) (string, error) {
+	rest, ok := strings.CutPrefix(databaseURL, "sqlite://")
+	if !ok {
+		return "", fmt.Errorf("sqlite database URL %q must start with sqlite://", databaseURL)
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		return "", fmt.Errorf("sqlite database URL %q: query parameters are not supported", databaseURL)
+	}
+	if rest == "" {
+		return "", fmt.Errorf("sqlite database URL %q names no file (e.g. sqlite://cloacina.db)", databaseURL)
+	}
+	if rest != ":memory:" {
+		unescaped, err := url.PathUnescape(rest)
+		if err != nil {
+			return "", fmt.Errorf("sqlite database URL %q: %w", databaseURL, err)
+		}
+		rest = unescaped
+	}
+	return rest, nil
+}
+
+// Open opens (creating if needed) the database named by a sqlite:// URL and
+// applies the migrations.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	path, err := ParseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return OpenPath(ctx, path)
+}
+
+// OpenPath opens (creating if needed) the database file at path, or an
+// in-memory database for ":memory:", and applies the migrations.
+func OpenPath(ctx context.Context, path string) (*Store, error) {
+	s := &Store{path: path}
+	if path == ":memory:" {
+		// Every connection to :memory: is a separate database, so reads and
+		// writes must share the single connection.
+		db, err := sql.Open("sqlite", "file::memory:?_foreign_keys=1&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite in-memory database: %w", err)
+		}
+		db.SetMaxOpenConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		s.write, s.read = db, db
+	} else {
+		if dir := filepath.Dir(path); dir != "" {
+			if _, err := os.Stat(dir); err != nil {
+				return nil, fmt.Errorf("open sqlite database %q: directory %q: %w", path, dir, err)
+			}
+		}
+		// busy_timeout covers other processes using the same file; within
+		// this process writers queue for the single write connection.
+		params := "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=1"
+		dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
+		w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		w.SetConnMaxLifetime(0)
+		w.SetConnMaxIdleTime(0)
+		r, err := sql.Open("sqlite", dsn+"&_query_only=1")
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+		}
+		r.SetMaxOpenConns(4)
+		r.SetMaxIdleConns(4)
+		s.write, s.read = w, r
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// Path returns the database file path (":memory:" for an in-memory one).
+func (s *Store) Path() string { return s.path }
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.Glob(migrationFS, "migrations/*.up.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		base := filepath.Base(e)
+		num, _, _ := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: file name must start with a number", base)
+		}
+		b, err := migrationFS.ReadFile(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: strings.TrimSuffix(base, ".up.sql"), sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// LatestSchemaVersion is the newest migration this version of the package
+// knows.
+func LatestSchemaVersion() int {
+	ms, err := migrations()
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+// migrate applies the missing migrations in one write transaction, so a
+// concurrent opener of the same file waits and then finds them applied.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return fmt.Errorf("read embedded migrations: %w", err)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("open sqlite database %q: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS cloacina_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("open sqlite database %q: create migrations table: %w", s.path, err)
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM cloacina_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	latest := 0
+	if len(ms) > 0 {
+		latest = ms[len(ms)-1].version
+	}
+	if current > latest {
+		return fmt.Errorf("sqlite database %q is at schema version %d, this version of cloacina knows up to %d: %w",
+			s.path, current, latest, store.ErrSchemaTooNew)
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("apply migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cloacina_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, m.name, time.Now().UnixMicro()); err != nil {
+			return fmt.Errorf("record migration %s: %w", m.name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit migrations: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,468 @@
+// Package store is the storage seam of the executor: the interface every
+// backend implements, the rows it stores, and the errors it returns.
+//
+// A backend persists executions, their tasks, the contexts flowing between
+// tasks and an append-only event log. It knows nothing of Go task functions
+// or trigger rules: whenever a task's dependencies are all terminal, it asks
+// the caller's DecideFunc whether the task runs (and with which input) or is
+// skipped, inside the same transaction that made the last dependency
+// terminal. That is the push scheduling of the execution model: readiness is
+// decided where the completion is recorded, so nothing needs to poll.
+//
+// Backends: runtime/store/sqlite (embedded default) and
+// runtime/store/postgres. Both pass the conformance suite in
+// runtime/store/storetest.
+//
+// # Guarantees a backend gives
+//
+//   - Every write about a claimed task is guarded by its claim: the runner id,
+//     the Running state and the attempt number. A runner that lost a claim
+//     (its task was recovered by another) changes nothing.
+//   - ClaimTasks never hands the same Ready task to two callers.
+//   - Completing a task, deciding its dependents, finishing its execution
+//     and appending the events happen in one transaction.
+//   - Each terminal transition of a task is recorded exactly once.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors shared by every backend. Backends wrap them with what was
+// being done; compare with errors.Is.
+var (
+	// ErrNotFound: no execution with the given id.
+	ErrNotFound = errors.New("not found")
+	// ErrSchemaTooNew: the database was migrated by a newer version of this
+	// library than the running one; the store refuses to touch it.
+	ErrSchemaTooNew = errors.New("database schema is newer than this version of cloacina supports")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store is closed")
+)
+
+// TaskState is a task's state as stored.
+type TaskState string
+
+// Task states. They mirror runtime.TaskStatus.
+const (
+	TaskNotStarted TaskState = "not_started"
+	TaskReady      TaskState = "ready"
+	TaskRunning    TaskState = "running"
+	TaskCompleted  TaskState = "completed"
+	TaskFailed     TaskState = "failed"
+	TaskSkipped    TaskState = "skipped"
+)
+
+// Terminal reports whether the state is final.
+func (s TaskState) Terminal() bool {
+	return s == TaskCompleted || s == TaskFailed || s == TaskSkipped
+}
+
+// ExecutionState is an execution's state as stored.
+type ExecutionState string
+
+// Execution states. They mirror runtime.PipelineStatus.
+const (
+	ExecutionPending   ExecutionState = "pending"
+	ExecutionRunning   ExecutionState = "running"
+	ExecutionCompleted ExecutionState = "completed"
+	ExecutionFailed    ExecutionState = "failed"
+	ExecutionCancelled ExecutionState = "cancelled"
+	ExecutionPaused    ExecutionState = "paused"
+)
+
+// Terminal reports whether the state is final.
+func (s ExecutionState) Terminal() bool {
+	return s == ExecutionCompleted || s == ExecutionFailed || s == ExecutionCancelled
+}
+
+// Event kinds written to the execution event log.
+const (
+	EventExecutionCreated   = "execution_created"
+	EventExecutionCompleted = "execution_completed"
+	EventExecutionFailed    = "execution_failed"
+	EventExecutionCancelled = "execution_cancelled"
+	EventExecutionPaused    = "execution_paused"
+	EventExecutionResumed   = "execution_resumed"
+	EventTaskReady          = "task_ready"
+	EventTaskSkipped        = "task_skipped"
+	EventTaskStarted        = "task_started"
+	EventTaskCompleted      = "task_completed"
+	EventTaskRetrying       = "task_retrying"
+	EventTaskFailed         = "task_failed"
+	EventTaskRecovered      = "task_recovered"
+	EventTaskAbandoned      = "task_abandoned"
+)
+
+// Store is the storage seam. Implementations are safe for concurrent use.
+type Store interface {
+	// CreateExecution stores a new execution with its tasks and input
+	// context, decides its root tasks with p.Decide, and returns the stored
+	// execution.
+	CreateExecution(ctx context.Context, p *CreateExecutionParams) (*Execution, error)
+
+	// ClaimTasks marks up to p.Limit Ready tasks whose retry time has come
+	// as Running for p.RunnerID, oldest first, skipping executions that are
+	// not Pending or Running and workflows not in p.Workflows. It returns
+	// them with their input context, and the time the next Ready task
+	// becomes claimable (zero when none waits).
+	ClaimTasks(ctx context.Context, p *ClaimTasksParams) (*ClaimTasksResult, error)
+
+	// CompleteTasks records the outcomes of claimed tasks, decides the
+	// dependents they unblock, finishes executions with nothing left to
+	// run, and, when p.ClaimLimit > 0, claims more tasks in the same
+	// transaction. Outcomes whose claim was lost are reported in Lost and
+	// change nothing.
+	CompleteTasks(ctx context.Context, p *CompleteTasksParams) (*CompleteTasksResult, error)
+
+	// Heartbeat refreshes the heartbeat of the given running tasks held by
+	// p.RunnerID and returns those it no longer holds.
+	Heartbeat(ctx context.Context, p *HeartbeatParams) (*HeartbeatResult, error)
+
+	// RecoverStale returns Running tasks whose heartbeat is older than
+	// p.StaleAfter to Ready (counting a recovery), and fails as abandoned
+	// those already recovered p.MaxRecoveries times, deciding their
+	// dependents as CompleteTasks does.
+	RecoverStale(ctx context.Context, p *RecoverStaleParams) (*RecoverStaleResult, error)
+
+	// FinishExecution ends a non-terminal execution as Cancelled or Failed:
+	// its non-terminal tasks become Skipped with p.Reason and running
+	// claims are dropped. It reports whether the execution changed.
+	FinishExecution(ctx context.Context, p *FinishExecutionParams) (bool, error)
+
+	// SetPaused pauses a Pending or Running execution, or resumes a Paused
+	// one. It reports whether the execution changed.
+	SetPaused(ctx context.Context, p *SetPausedParams) (bool, error)
+
+	// GetExecution returns one execution, or an error wrapping ErrNotFound.
+	GetExecution(ctx context.Context, id string) (*Execution, error)
+
+	// ListExecutions returns executions, newest first.
+	ListExecutions(ctx context.Context, p *ListExecutionsParams) ([]*Execution, error)
+
+	// ListTasks returns the tasks of an execution in position order, with
+	// their output contexts (input for tasks that did not complete).
+	ListTasks(ctx context.Context, executionID string) ([]*Task, error)
+
+	// ListEvents returns an execution's event log in order.
+	ListEvents(ctx context.Context, executionID string) ([]*Event, error)
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Notifier is implemented by backends that can wake runners in other
+// processes (PostgreSQL's LISTEN/NOTIFY). A runner calls Listen once; the
+// channel receives a value whenever another process may have made tasks
+// claimable or finished an execution, and is closed when ctx ends.
+type Notifier interface {
+	Listen(ctx context.Context) (<-chan Notification, error)
+}
+
+// NotificationKind says what a Notification is about.
+type NotificationKind int
+
+const (
+	// NotifyTasksReady: tasks may have become claimable.
+	NotifyTasksReady NotificationKind = iota + 1
+	// NotifyExecutionFinished: the execution in ExecutionID reached a
+	// terminal state.
+	NotifyExecutionFinished
+	// NotifyExecutionChanged: the execution was paused, resumed or
+	// cancelled; runners holding its tasks should look again.
+	NotifyExecutionChanged
+	// NotifyReconnected: the notification connection was re-established;
+	// notifications may have been lost meanwhile.
+	NotifyReconnected
+)
+
+// Notification wakes a runner.
+type Notification struct {
+	Kind        NotificationKind
+	ExecutionID string
+}
+
+// Execution is a stored execution.
+type Execution struct {
+	ID              string
+	WorkflowName    string
+	WorkflowVersion string
+	Tenant          string
+	State           ExecutionState
+	// Input is the execution's input context (JSON object).
+	Input []byte
+	// Error says why a Failed or Cancelled execution ended.
+	Error       string
+	TasksTotal  int
+	TasksFailed int
+	CreatedAt   time.Time
+	StartedAt   time.Time // zero until the first claim
+	CompletedAt time.Time // zero until terminal
+	// Deadline is when the execution times out; zero for none.
+	Deadline time.Time
+}
+
+// Task is a stored task of an execution.
+type Task struct {
+	ExecutionID string
+	TaskID      string
+	Position    int
+	State       TaskState
+	Deps        []string
+	Attempt     int
+	MaxAttempts int
+	Recoveries  int
+	RetryAt     time.Time
+	ClaimedBy   string
+	Error       string
+	SkipReason  string
+	StartedAt   time.Time
+	CompletedAt time.Time
+	// Output is the task's output context: what it wrote for a Completed
+	// task, its input for one that failed or was skipped. Nil while the
+	// task is not terminal.
+	Output []byte
+}
+
+// Event is one entry of an execution's event log.
+type Event struct {
+	ID          int64
+	ExecutionID string
+	TaskID      string // empty for execution events
+	Kind        string
+	Attempt     int
+	RunnerID    string
+	Message     string
+	At          time.Time
+}
+
+// TaskSpec describes one task of a new execution.
+type TaskSpec struct {
+	TaskID string
+	// Deps are the ids of its dependencies in declared order.
+	Deps []string
+	// RuleTasks are tasks its trigger rule names that are not direct
+	// dependencies; their states are passed to DecideFunc too.
+	RuleTasks   []string
+	MaxAttempts int
+}
+
+// CreateExecutionParams are the arguments of CreateExecution.
+type CreateExecutionParams struct {
+	ID              string
+	WorkflowName    string
+	WorkflowVersion string
+	Tenant          string
+	Input           []byte // JSON object
+	// Tasks in topological order; Position is the index in this slice.
+	Tasks []TaskSpec
+	// Timeout, when positive, sets the execution's deadline.
+	Timeout  time.Duration
+	RunnerID string
+	Decide   DecideFunc
+}
+
+// DecideFunc decides, once all of a task's dependencies are terminal,
+// whether it runs. It is called inside the store's transaction and must
+// not call the store.
+type DecideFunc func(in *DecideInput) (*Decision, error)
+
+// DecideInput is what a DecideFunc sees.
+type DecideInput struct {
+	ExecutionID     string
+	WorkflowName    string
+	WorkflowVersion string
+	TaskID          string
+	// ExecutionInput is set for tasks without dependencies.
+	ExecutionInput *ContextRef
+	// Deps are the task's dependencies in declared order, then the
+	// RuleTasks, all terminal.
+	Deps []DepResult
+}
+
+// DepResult is a terminal upstream task as seen by a DecideFunc.
+type DepResult struct {
+	TaskID string
+	State  TaskState
+	// Direct is false for RuleTasks that are not dependencies: their
+	// output is not part of the input merge.
+	Direct bool
+	Output *ContextRef
+}
+
+// ContextRef is a stored context: its id within the store and its JSON.
+// Equal ids mean equal contents.
+type ContextRef struct {
+	ID   int64
+	Data []byte
+}
+
+// Decision is a DecideFunc's answer.
+type Decision struct {
+	// Run is true to make the task Ready, false to skip it.
+	Run bool
+	// Reason says why a task is skipped.
+	Reason string
+	// Input is the task's input context. Set ReuseContextID instead when
+	// the input is an existing context unchanged (one dependency, or
+	// none), so the store does not copy it.
+	Input          []byte
+	ReuseContextID int64
+}
+
+// ClaimTasksParams are the arguments of ClaimTasks.
+type ClaimTasksParams struct {
+	RunnerID string
+	Limit    int
+	// Workflows restricts claims to these workflow names; nil means any.
+	Workflows []string
+}
+
+// ClaimedTask is a task claimed for execution.
+type ClaimedTask struct {
+	ExecutionID     string
+	WorkflowName    string
+	WorkflowVersion string
+	TaskID          string
+	Attempt         int // this attempt, 1-based
+	MaxAttempts     int
+	Input           *ContextRef
+	Deadline        time.Time // the execution's deadline, zero for none
+}
+
+// ClaimTasksResult is the answer of ClaimTasks.
+type ClaimTasksResult struct {
+	Tasks []*ClaimedTask
+	// NextRetryAt is when the earliest Ready task not yet claimable (a
+	// retry waiting for its delay) becomes claimable; zero for none.
+	NextRetryAt time.Time
+}
+
+// OutcomeKind is how an attempt ended.
+type OutcomeKind int
+
+const (
+	// OutcomeSucceeded: the task completed with Output.
+	OutcomeSucceeded OutcomeKind = iota + 1
+	// OutcomeRetry: the attempt failed; the task is Ready again after
+	// RetryDelay.
+	OutcomeRetry
+	// OutcomeFailed: the attempt failed and no retry follows.
+	OutcomeFailed
+)
+
+// Outcome is the result of one claimed attempt.
+type Outcome struct {
+	ExecutionID string
+	TaskID      string
+	Attempt     int
+	Kind        OutcomeKind
+	// Output is the context the task wrote (Succeeded). Leave it nil and
+	// set OutputUnchanged when the task did not change its input.
+	Output          []byte
+	OutputUnchanged bool
+	Error           string        // Retry, Failed
+	RetryDelay      time.Duration // Retry
+}
+
+// CompleteTasksParams are the arguments of CompleteTasks.
+type CompleteTasksParams struct {
+	RunnerID string
+	Outcomes []Outcome
+	Decide   DecideFunc
+	// ClaimLimit > 0 claims up to that many tasks after recording the
+	// outcomes, in the same transaction; ClaimWorkflows filters them as
+	// ClaimTasksParams.Workflows does.
+	ClaimLimit     int
+	ClaimWorkflows []string
+}
+
+// TaskRef names a task of an execution.
+type TaskRef struct {
+	ExecutionID string
+	TaskID      string
+	Attempt     int
+}
+
+// FinishedExecution reports an execution that reached a terminal state.
+type FinishedExecution struct {
+	ID    string
+	State ExecutionState
+}
+
+// CompleteTasksResult is the answer of CompleteTasks.
+type CompleteTasksResult struct {
+	// Lost are outcomes whose claim was no longer held: nothing was written
+	// for them.
+	Lost []TaskRef
+	// Finished are executions that reached a terminal state.
+	Finished []FinishedExecution
+	// Readied counts tasks that became Ready.
+	Readied int
+	// Claimed holds the tasks claimed when ClaimLimit > 0.
+	Claimed *ClaimTasksResult
+}
+
+// HeartbeatParams are the arguments of Heartbeat.
+type HeartbeatParams struct {
+	RunnerID string
+	Tasks    []TaskRef
+}
+
+// HeartbeatResult is the answer of Heartbeat.
+type HeartbeatResult struct {
+	// Lost are the given tasks the runner no longer holds: recovered by
+	// another runner, or their execution was cancelled.
+	Lost []TaskRef
+}
+
+// RecoverStaleParams are the arguments of RecoverStale.
+type RecoverStaleParams struct {
+	// RunnerID is recorded in the events as the recovering runner.
+	RunnerID string
+	// StaleAfter is how old a heartbeat must be for its claim to count as
+	// abandoned by a dead runner.
+	StaleAfter time.Duration
+	// MaxRecoveries is how many times a task may be recovered; the next
+	// stale claim fails it as abandoned.
+	MaxRecoveries int
+	Decide        DecideFunc
+}
+
+// RecoverStaleResult is the answer of RecoverStale.
+type RecoverStaleResult struct {
+	Requeued  []TaskRef
+	Abandoned []TaskRef
+	Finished  []FinishedExecution
+}
+
+// FinishExecutionParams are the arguments of FinishExecution.
+type FinishExecutionParams struct {
+	ExecutionID string
+	// State is ExecutionCancelled or ExecutionFailed.
+	State    ExecutionState
+	Reason   string
+	RunnerID string
+}
+
+// SetPausedParams are the arguments of SetPaused.
+type SetPausedParams struct {
+	ExecutionID string
+	Paused      bool
+	RunnerID    string
+}
+
+// ListExecutionsParams are the arguments of ListExecutions.
+type ListExecutionsParams struct {
+	// WorkflowName, when set, keeps only that workflow's executions.
+	WorkflowName string
+	// States, when set, keeps only executions in these states.
+	States []ExecutionState
+	// DeadlineBefore, when set, keeps only executions with a deadline
+	// before it.
+	DeadlineBefore time.Time
+	// Limit caps the result; 0 means 100.
+	Limit int
+}
