@@ -20,6 +20,9 @@ import (
 // ready to use.
 type Context struct {
 	values map[string]json.RawMessage
+	// changed records a successful write since the context was created or
+	// decoded, so the runner can skip storing an output equal to the input.
+	changed bool
 }
 
 // NewContext returns an empty context.
@@ -80,6 +83,7 @@ func (c *Context) put(op, key string, value any, mustExist, mustBeAbsent bool) e
 		c.values = map[string]json.RawMessage{}
 	}
 	c.values[key] = raw
+	c.changed = true
 	return nil
 }
 
@@ -139,7 +143,10 @@ func (c *Context) Has(key string) bool {
 // Remove deletes key and reports whether it was present.
 func (c *Context) Remove(key string) bool {
 	_, ok := c.values[key]
-	delete(c.values, key)
+	if ok {
+		delete(c.values, key)
+		c.changed = true
+	}
 	return ok
 }
 
@@ -179,6 +186,7 @@ func (c *Context) UnmarshalJSON(data []byte) error {
 	trimmed := bytes.TrimSpace(data)
 	if bytes.Equal(trimmed, []byte("null")) {
 		c.values = map[string]json.RawMessage{}
+		c.changed = false
 		return nil
 	}
 	if len(trimmed) == 0 || trimmed[0] != '{' {
@@ -196,6 +204,7 @@ func (c *Context) UnmarshalJSON(data []byte) error {
 		values[k] = buf.Bytes()
 	}
 	c.values = values
+	c.changed = false
 	return nil
 }
 
@@ -216,6 +225,7 @@ func (c *Context) Merge(other *Context) {
 	if c.values == nil {
 		c.values = make(map[string]json.RawMessage, len(other.values))
 	}
+	c.changed = true
 	for k, ov := range other.values {
 		cv, ok := c.values[k]
 		if !ok {

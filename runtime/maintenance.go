@@ -1,0 +1,207 @@
+package runtime
+
+import (
+	"container/heap"
+	"context"
+	"time"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+)
+
+// heartbeatLoop proves, every HeartbeatInterval, that this runner still
+// holds its running tasks, and cancels those it lost.
+func (r *Runner) heartbeatLoop() {
+	defer r.bg.Done()
+	tick := time.NewTicker(r.cfg.HeartbeatInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.bgCtx.Done():
+			return
+		case <-tick.C:
+		}
+		r.mu.Lock()
+		refs := make([]store.TaskRef, 0, len(r.running))
+		for k, rt := range r.running {
+			refs = append(refs, store.TaskRef{ExecutionID: k.exec, TaskID: k.task, Attempt: rt.attempt})
+		}
+		r.mu.Unlock()
+		if len(refs) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
+		res, err := r.store.Heartbeat(ctx, &store.HeartbeatParams{RunnerID: r.id, Tasks: refs})
+		cancel()
+		if err != nil {
+			r.log.Error("heartbeat failed", "error", err)
+			continue
+		}
+		for _, l := range res.Lost {
+			r.log.Warn("lost the claim of a running task; cancelling it", "execution", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
+			key := taskKey{exec: l.ExecutionID, task: l.TaskID}
+			r.cancelRunning(func(k taskKey) bool { return k == key }, errClaimLost)
+		}
+	}
+}
+
+// maintenanceLoop runs the slow, periodic work: recovering stale claims of
+// dead runners, failing executions past their deadline, and the fallback
+// poll (a wake-up for the dispatcher and a look at awaited executions, in
+// case a notification from another process was lost).
+func (r *Runner) maintenanceLoop() {
+	defer r.bg.Done()
+	sweep := time.NewTicker(max(r.cfg.StaleClaimThreshold/2, time.Millisecond))
+	defer sweep.Stop()
+	poll := time.NewTicker(r.cfg.FallbackPollInterval)
+	defer poll.Stop()
+	deadline := newTimer()
+	defer deadline.Stop()
+	var due deadlineHeap
+	r.recoverStale() // a runner starting after a crash picks up at once what is already stale
+	r.expireDue()
+	for {
+		select {
+		case <-r.bgCtx.Done():
+			return
+		case <-sweep.C:
+			r.recoverStale()
+			r.expireDue()
+		case <-poll.C:
+			r.signal()
+			r.checkWaiters()
+		case e := <-r.expire:
+			heap.Push(&due, e)
+		case <-deadline.C:
+			now := time.Now()
+			for due.Len() > 0 && !due[0].deadline.After(now) {
+				e := heap.Pop(&due).(expiry)
+				r.expireOne(e.id)
+			}
+		}
+		if due.Len() > 0 {
+			deadline.Reset(max(time.Until(due[0].deadline), 0))
+		}
+	}
+}
+
+func (r *Runner) recoverStale() {
+	ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
+	defer cancel()
+	res, err := r.store.RecoverStale(ctx, &store.RecoverStaleParams{
+		RunnerID: r.id, StaleAfter: r.cfg.StaleClaimThreshold, MaxRecoveries: r.cfg.MaxRecoveries, Decide: r.decide,
+	})
+	if err != nil {
+		if r.bgCtx.Err() == nil {
+			r.log.Error("recovering stale claims failed", "error", err)
+		}
+		return
+	}
+	for _, t := range res.Requeued {
+		r.log.Warn("recovered a task from a runner that stopped heartbeating", "execution", t.ExecutionID, "task", t.TaskID, "attempt", t.Attempt)
+	}
+	for _, t := range res.Abandoned {
+		r.log.Error("task abandoned after too many recoveries", "execution", t.ExecutionID, "task", t.TaskID, "recoveries", r.cfg.MaxRecoveries)
+	}
+	for _, f := range res.Finished {
+		r.finished(f.ID)
+	}
+	if len(res.Requeued) > 0 {
+		r.signal()
+	}
+}
+
+// expireDue fails every execution past its deadline, whoever started it.
+func (r *Runner) expireDue() {
+	ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
+	defer cancel()
+	es, err := r.store.ListExecutions(ctx, &store.ListExecutionsParams{
+		States:         []store.ExecutionState{store.ExecutionPending, store.ExecutionRunning, store.ExecutionPaused},
+		DeadlineBefore: time.Now(), Limit: 1000,
+	})
+	if err != nil {
+		if r.bgCtx.Err() == nil {
+			r.log.Error("looking for timed-out executions failed", "error", err)
+		}
+		return
+	}
+	for _, e := range es {
+		r.expireOne(e.ID)
+	}
+}
+
+func (r *Runner) expireOne(id string) {
+	ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
+	defer cancel()
+	changed, err := r.endExecution(ctx, id, store.ExecutionFailed, ErrWorkflowTimeout.Error(), ErrWorkflowTimeout)
+	if err != nil {
+		if r.bgCtx.Err() == nil {
+			r.log.Error("failing a timed-out execution failed", "execution", id, "error", err)
+		}
+		return
+	}
+	if changed {
+		r.log.Warn("execution timed out", "execution", id, "timeout", r.cfg.WorkflowTimeout)
+	}
+}
+
+// checkWaiters wakes waiters whose execution ended without this process
+// hearing of it.
+func (r *Runner) checkWaiters() {
+	for _, id := range r.waitingOn() {
+		ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
+		e, err := r.store.GetExecution(ctx, id)
+		cancel()
+		if err == nil && e.State.Terminal() {
+			r.finished(id)
+		}
+	}
+}
+
+// listenLoop turns notifications from other processes into wake-ups.
+func (r *Runner) listenLoop(ch <-chan store.Notification) {
+	defer r.bg.Done()
+	for n := range ch {
+		switch n.Kind {
+		case store.NotifyTasksReady:
+			r.signal()
+		case store.NotifyExecutionFinished:
+			r.finished(n.ExecutionID)
+		case store.NotifyExecutionChanged:
+			r.signal()
+			r.checkExecution(n.ExecutionID)
+		case store.NotifyReconnected:
+			r.signal()
+			r.checkWaiters()
+		}
+	}
+}
+
+// checkExecution cancels local tasks of an execution that ended elsewhere.
+func (r *Runner) checkExecution(id string) {
+	ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
+	defer cancel()
+	e, err := r.store.GetExecution(ctx, id)
+	if err != nil || !e.State.Terminal() {
+		return
+	}
+	cause := ErrExecutionCancelled
+	if e.State == store.ExecutionFailed {
+		cause = ErrWorkflowTimeout
+	}
+	r.cancelRunning(func(k taskKey) bool { return k.exec == id }, cause)
+	r.finished(id)
+}
+
+// deadlineHeap orders executions by deadline, earliest first.
+type deadlineHeap []expiry
+
+func (h deadlineHeap) Len() int           { return len(h) }
+func (h deadlineHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
+func (h deadlineHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *deadlineHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *deadlineHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

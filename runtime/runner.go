@@ -1,0 +1,470 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
+)
+
+// Errors of the Runner.
+var (
+	// ErrRunnerClosed is returned by calls made after Shutdown began.
+	ErrRunnerClosed = errors.New("runner is shut down")
+	// ErrExecutionCancelled is the error of an execution that was cancelled,
+	// and the cause seen by its running tasks' contexts.
+	ErrExecutionCancelled = errors.New("execution cancelled")
+	// ErrWorkflowTimeout is the error of an execution that ran past the
+	// runner's WorkflowTimeout.
+	ErrWorkflowTimeout = errors.New("workflow timeout exceeded")
+	// ErrExecutionNotFound is returned for an unknown execution id.
+	ErrExecutionNotFound = errors.New("execution not found")
+	// errClaimLost is the cause seen by a running task whose claim was taken
+	// back by another runner.
+	errClaimLost = errors.New("claim lost: the task was recovered by another runner")
+	// errShutdown is the cause seen by tasks still running when Shutdown's
+	// context ends.
+	errShutdown = errors.New("runner shutting down")
+)
+
+// Runner executes workflows: it creates executions, claims their tasks,
+// runs them with retries and timeouts, and records every step in its store,
+// so that a crash loses nothing. Several runners may share one PostgreSQL
+// database. A Runner is safe for concurrent use; stop it with Shutdown.
+type Runner struct {
+	cfg       *Config
+	store     store.Store
+	ownsStore bool
+	reg       *Registry
+	log       *slog.Logger
+	id        string
+
+	wake    chan struct{}       // buffered(1): something may be claimable
+	results chan *attemptResult // buffered(Concurrency): finished attempts
+	expire  chan expiry         // new executions with a deadline
+	stop    chan struct{}       // closed by Shutdown: stop claiming
+	stopped chan struct{}       // closed by the dispatcher: it will start no more attempts
+	bgCtx   context.Context     // cancelled when background loops must exit
+	bgStop  context.CancelFunc  //
+	taskCtx context.Context     // parent of every attempt
+	killAll context.CancelCauseFunc
+	bg      sync.WaitGroup // dispatcher, heartbeat, sweeper, listener
+	tasks   sync.WaitGroup // running attempts
+
+	mu       sync.Mutex
+	closed   bool
+	running  map[taskKey]*runningTask
+	waiters  map[string]chan struct{}
+	warnedOn map[string]bool // workflow version mismatches already logged
+}
+
+type taskKey struct{ exec, task string }
+
+type runningTask struct {
+	attempt int
+	cancel  context.CancelCauseFunc
+}
+
+type expiry struct {
+	id       string
+	deadline time.Time
+}
+
+// NewRunner opens the configured store (applying migrations), starts the
+// runner's background work and returns it. cfg may be nil for the defaults.
+// ctx bounds only the start-up.
+func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
+	c := cfg.WithDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	r := &Runner{
+		cfg: c, reg: c.Registry, log: c.Logger.With("runner", c.RunnerID), id: c.RunnerID,
+		wake:     make(chan struct{}, 1),
+		results:  make(chan *attemptResult, c.Concurrency),
+		expire:   make(chan expiry, 64),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		running:  map[taskKey]*runningTask{},
+		waiters:  map[string]chan struct{}{},
+		warnedOn: map[string]bool{},
+	}
+	if c.Store != nil {
+		r.store = c.Store
+	} else {
+		s, err := openStore(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		r.store, r.ownsStore = s, true
+	}
+	r.bgCtx, r.bgStop = context.WithCancel(context.Background())
+	r.taskCtx, r.killAll = context.WithCancelCause(context.Background())
+	d := newDispatcher(r)
+	r.bg.Add(3)
+	go d.run()
+	go r.heartbeatLoop()
+	go r.maintenanceLoop()
+	if n, ok := r.store.(store.Notifier); ok {
+		ch, err := n.Listen(r.bgCtx)
+		if err != nil {
+			r.bgStop()
+			r.killAll(errShutdown)
+			r.bg.Wait()
+			if r.ownsStore {
+				r.store.Close()
+			}
+			return nil, fmt.Errorf("listen for notifications: %w", err)
+		}
+		r.bg.Add(1)
+		go r.listenLoop(ch)
+	}
+	r.signal()
+	return r, nil
+}
+
+func openStore(ctx context.Context, c *Config) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite://"):
+		return sqlite.Open(ctx, c.DatabaseURL)
+	}
+	return nil, fmt.Errorf("DatabaseURL %q: no backend for this scheme", c.DatabaseURL)
+}
+
+// ID returns the runner's id, as recorded in claims and events.
+func (r *Runner) ID() string { return r.id }
+
+// Store returns the runner's store.
+func (r *Runner) Store() store.Store { return r.store }
+
+// signal wakes the dispatcher without blocking.
+func (r *Runner) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Execute runs the named workflow with input (nil for an empty context) and
+// blocks until the execution ends or ctx is done. It returns the result
+// and, when the execution did not complete, an error (the result's Err). If
+// ctx ends first the execution keeps running in the background; use
+// ExecuteAsync and Execution.Cancel to stop it.
+func (r *Runner) Execute(ctx context.Context, workflow string, input *Context) (*PipelineResult, error) {
+	exec, err := r.ExecuteAsync(ctx, workflow, input)
+	if err != nil {
+		return nil, err
+	}
+	return exec.Wait(ctx)
+}
+
+// ExecuteAsync starts the named workflow with input (nil for an empty
+// context) and returns at once with a handle on the execution.
+func (r *Runner) ExecuteAsync(ctx context.Context, workflow string, input *Context) (*Execution, error) {
+	wf, err := r.reg.Lookup(workflow)
+	if err != nil {
+		return nil, err
+	}
+	if input == nil {
+		input = NewContext()
+	}
+	data, err := input.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("execute %s: encode input: %w", workflow, err)
+	}
+	id := uuid.NewString()
+	done, err := r.addWaiter(id)
+	if err != nil {
+		return nil, err
+	}
+	p := &store.CreateExecutionParams{
+		ID: id, WorkflowName: wf.Name(), WorkflowVersion: wf.Version(), Tenant: wf.Tenant(),
+		Input: data, Timeout: r.cfg.WorkflowTimeout, RunnerID: r.id, Decide: r.decide,
+		Tasks: taskSpecs(wf),
+	}
+	e, err := r.store.CreateExecution(ctx, p)
+	if err != nil {
+		r.removeWaiter(id)
+		return nil, fmt.Errorf("execute %s: %w", workflow, err)
+	}
+	if !e.Deadline.IsZero() {
+		select {
+		case r.expire <- expiry{id: id, deadline: e.Deadline}:
+		default:
+			// The periodic deadline sweep still covers this execution.
+		}
+	}
+	r.signal()
+	return &Execution{r: r, id: id, done: done}, nil
+}
+
+// taskSpecs lists a workflow's tasks for the store, in topological order.
+func taskSpecs(wf *Workflow) []store.TaskSpec {
+	specs := make([]store.TaskSpec, 0, wf.Len())
+	for _, t := range wf.Tasks() {
+		spec := store.TaskSpec{TaskID: t.ID, Deps: t.Dependencies, MaxAttempts: t.RetryPolicyOrDefault().MaxAttempts}
+		if t.Trigger != nil {
+			direct := make(map[string]bool, len(t.Dependencies))
+			for _, d := range t.Dependencies {
+				direct[d] = true
+			}
+			for _, id := range t.Trigger.Tasks() {
+				if !direct[id] {
+					spec.RuleTasks = append(spec.RuleTasks, id)
+				}
+			}
+		}
+		specs = append(specs, spec)
+	}
+	return specs
+}
+
+func (r *Runner) addWaiter(id string) (chan struct{}, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, ErrRunnerClosed
+	}
+	ch, ok := r.waiters[id]
+	if !ok {
+		ch = make(chan struct{})
+		r.waiters[id] = ch
+	}
+	return ch, nil
+}
+
+func (r *Runner) removeWaiter(id string) {
+	r.mu.Lock()
+	delete(r.waiters, id)
+	r.mu.Unlock()
+}
+
+// finished wakes everyone waiting for the execution.
+func (r *Runner) finished(id string) {
+	r.mu.Lock()
+	ch, ok := r.waiters[id]
+	delete(r.waiters, id)
+	r.mu.Unlock()
+	if ok {
+		close(ch)
+	}
+}
+
+// waitingOn returns the ids of executions someone waits for.
+func (r *Runner) waitingOn() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := make([]string, 0, len(r.waiters))
+	for id := range r.waiters {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Execution returns a handle on an existing execution, which may have been
+// started by another runner or process.
+func (r *Runner) Execution(ctx context.Context, id string) (*Execution, error) {
+	e, err := r.store.GetExecution(ctx, id)
+	if err != nil {
+		return nil, wrapNotFound(err)
+	}
+	if e.State.Terminal() {
+		done := make(chan struct{})
+		close(done)
+		return &Execution{r: r, id: id, done: done}, nil
+	}
+	done, err := r.addWaiter(id)
+	if err != nil {
+		return nil, err
+	}
+	// It may have finished between the read and the registration.
+	if e, err := r.store.GetExecution(ctx, id); err == nil && e.State.Terminal() {
+		r.finished(id)
+	}
+	return &Execution{r: r, id: id, done: done}, nil
+}
+
+func wrapNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrExecutionNotFound, err)
+	}
+	return err
+}
+
+// Pause stops new tasks of an execution from being claimed; running tasks
+// finish. It reports whether the execution was paused by this call.
+func (r *Runner) Pause(ctx context.Context, executionID string) (bool, error) {
+	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: true, RunnerID: r.id})
+	return changed, wrapNotFound(err)
+}
+
+// Resume lets a paused execution's tasks be claimed again. It reports
+// whether the execution was resumed by this call.
+func (r *Runner) Resume(ctx context.Context, executionID string) (bool, error) {
+	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: false, RunnerID: r.id})
+	if changed {
+		r.signal()
+	}
+	return changed, wrapNotFound(err)
+}
+
+// Cancel ends an execution as Cancelled: its unfinished tasks are skipped
+// and its running tasks in this runner see their context cancelled with
+// ErrExecutionCancelled as the cause (runners in other processes notice at
+// their next heartbeat). It reports whether this call cancelled it.
+func (r *Runner) Cancel(ctx context.Context, executionID string) (bool, error) {
+	return r.endExecution(ctx, executionID, store.ExecutionCancelled, ErrExecutionCancelled.Error(), ErrExecutionCancelled)
+}
+
+func (r *Runner) endExecution(ctx context.Context, id string, state store.ExecutionState, reason string, cause error) (bool, error) {
+	changed, err := r.store.FinishExecution(ctx, &store.FinishExecutionParams{ExecutionID: id, State: state, Reason: reason, RunnerID: r.id})
+	if err != nil {
+		return false, wrapNotFound(err)
+	}
+	if changed {
+		r.cancelRunning(func(k taskKey) bool { return k.exec == id }, cause)
+		r.finished(id)
+	}
+	return changed, nil
+}
+
+func (r *Runner) cancelRunning(match func(taskKey) bool, cause error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, rt := range r.running {
+		if match(k) {
+			rt.cancel(cause)
+		}
+	}
+}
+
+// ExecutionSummary describes an execution without its tasks.
+type ExecutionSummary struct {
+	ID              string
+	WorkflowName    string
+	WorkflowVersion string
+	Status          PipelineStatus
+	CreatedAt       time.Time
+	StartedAt       time.Time
+	CompletedAt     time.Time
+	// Error says why a Failed or Cancelled execution ended.
+	Error string
+}
+
+// ListOptions filters ListExecutions.
+type ListOptions struct {
+	// Workflow keeps only executions of this workflow.
+	Workflow string
+	// Status keeps only executions in these states.
+	Status []PipelineStatus
+	// Limit caps the result (default 100).
+	Limit int
+}
+
+// ListExecutions returns executions, newest first. opts may be nil.
+func (r *Runner) ListExecutions(ctx context.Context, opts *ListOptions) ([]ExecutionSummary, error) {
+	p := &store.ListExecutionsParams{}
+	if opts != nil {
+		p.WorkflowName, p.Limit = opts.Workflow, opts.Limit
+		for _, s := range opts.Status {
+			p.States = append(p.States, toStoreExecState(s))
+		}
+	}
+	es, err := r.store.ListExecutions(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ExecutionSummary, len(es))
+	for i, e := range es {
+		out[i] = ExecutionSummary{
+			ID: e.ID, WorkflowName: e.WorkflowName, WorkflowVersion: e.WorkflowVersion, Status: fromStoreExecState(e.State),
+			CreatedAt: e.CreatedAt, StartedAt: e.StartedAt, CompletedAt: e.CompletedAt, Error: e.Error,
+		}
+	}
+	return out, nil
+}
+
+// Event is one entry of an execution's append-only event log.
+type Event struct {
+	ID          int64
+	ExecutionID string
+	// TaskID is empty for events about the whole execution.
+	TaskID   string
+	Kind     string // one of the store.Event* kinds, such as "task_completed"
+	Attempt  int
+	RunnerID string
+	Message  string
+	At       time.Time
+}
+
+// Events returns an execution's event log in order.
+func (r *Runner) Events(ctx context.Context, executionID string) ([]Event, error) {
+	if _, err := r.store.GetExecution(ctx, executionID); err != nil {
+		return nil, wrapNotFound(err)
+	}
+	es, err := r.store.ListEvents(ctx, executionID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, len(es))
+	for i, e := range es {
+		out[i] = Event{ID: e.ID, ExecutionID: e.ExecutionID, TaskID: e.TaskID, Kind: e.Kind, Attempt: e.Attempt,
+			RunnerID: e.RunnerID, Message: e.Message, At: e.At}
+	}
+	return out, nil
+}
+
+// Shutdown stops the runner: it stops claiming tasks, lets running tasks
+// finish until ctx ends, then cancels the rest (their attempts are recorded
+// as interrupted and retried later, by this or another runner), records
+// every outcome, closes the store if the runner opened it, and returns once
+// every goroutine the runner started has exited. It returns ctx's error if
+// tasks had to be cancelled. Calling Shutdown again returns
+// ErrRunnerClosed.
+func (r *Runner) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrRunnerClosed
+	}
+	r.closed = true
+	r.mu.Unlock()
+	close(r.stop)
+	<-r.stopped // no attempt starts after this, so waiting for them is safe
+
+	tasksDone := make(chan struct{})
+	go func() { // exits when the last attempt does, which the cancel below ensures
+		r.tasks.Wait()
+		close(tasksDone)
+	}()
+	var err error
+	select {
+	case <-tasksDone:
+	case <-ctx.Done():
+		err = ctx.Err()
+		r.killAll(errShutdown)
+		<-tasksDone
+	}
+	r.bgStop() // the dispatcher records the outcomes it holds before exiting
+	r.bg.Wait()
+	r.killAll(errShutdown)
+	// Wake anyone still waiting: their Wait reads the stored state.
+	r.mu.Lock()
+	for id, ch := range r.waiters {
+		close(ch)
+		delete(r.waiters, id)
+	}
+	r.mu.Unlock()
+	if r.ownsStore {
+		err = errors.Join(err, r.store.Close())
+	}
+	return err
+}
