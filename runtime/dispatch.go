@@ -231,6 +231,7 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 		actx, cancel = context.WithDeadlineCause(actx, ct.Deadline, ErrWorkflowTimeout)
 		defer cancel()
 	}
+	actx = withMeta(actx, TaskMeta{ExecutionID: ct.ExecutionID, WorkflowName: ct.WorkflowName, TaskID: ct.TaskID, Attempt: ct.Attempt})
 	start := time.Now()
 	err = callTask(task.Func, actx, c)
 	elapsed := time.Since(start)

@@ -402,7 +402,7 @@ func TestListExecutionsAndEvents(t *testing.T) {
 	for _, e := range events {
 		kinds = append(kinds, e.Kind)
 	}
-	want := "execution_created task_ready task_started task_completed execution_completed"
+	want := "execution_created task_started task_completed execution_completed"
 	if strings.Join(kinds, " ") != want {
 		t.Fatalf("events %v", kinds)
 	}

@@ -86,7 +86,6 @@ const (
 	EventExecutionCancelled = "execution_cancelled"
 	EventExecutionPaused    = "execution_paused"
 	EventExecutionResumed   = "execution_resumed"
-	EventTaskReady          = "task_ready"
 	EventTaskSkipped        = "task_skipped"
 	EventTaskStarted        = "task_started"
 	EventTaskCompleted      = "task_completed"

@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -40,9 +41,48 @@ type Store struct {
 	write *sql.DB // one connection: every write transaction
 	read  *sql.DB // WAL readers; the same pool as write for :memory:
 	path  string
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared on write, by query text
+
+	ops        chan *writeOp // to the writer goroutine (see run)
+	quit       chan struct{} // closed by Close
+	writerDone chan struct{} // closed when the writer goroutine exits
+	closeOnce  sync.Once
+	execInfos  execInfoCache
 }
 
-var _ store.Store = (*Store)(nil)
+// cached returns the store-wide prepared statement for query, or nil.
+func (s *Store) cached(query string) *sql.Stmt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stmts[query]
+}
+
+// prepare compiles queries on the write connection for later transactions
+// to reuse. It must be called with no transaction open in this goroutine.
+// A failure only means the query is prepared per transaction again.
+func (s *Store) prepare(ctx context.Context, queries []string) {
+	for _, q := range queries {
+		if s.cached(q) != nil {
+			continue
+		}
+		st, err := s.write.PrepareContext(context.WithoutCancel(ctx), q)
+		if err != nil {
+			continue
+		}
+		s.mu.Lock()
+		if s.stmts == nil {
+			s.stmts = map[string]*sql.Stmt{}
+		}
+		if _, dup := s.stmts[q]; dup {
+			st.Close()
+		} else {
+			s.stmts[q] = st
+		}
+		s.mu.Unlock()
+	}
+}
 
 // ParseURL returns the file path named by a DatabaseURL of the forms
 // sqlite://relative/path.db, sqlite:///absolute/path.db and
@@ -81,7 +121,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 // OpenPath opens (creating if needed) the database file at path, or an
 // in-memory database for ":memory:", and applies the migrations.
 func OpenPath(ctx context.Context, path string) (*Store, error) {
-	s := &Store{path: path}
+	s := &Store{path: path, ops: make(chan *writeOp), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if path == ":memory:" {
 		// Every connection to :memory: is a separate database, so reads and
 		// writes must share the single connection.
@@ -101,7 +141,7 @@ func OpenPath(ctx context.Context, path string) (*Store, error) {
 		}
 		// busy_timeout covers other processes using the same file; within
 		// this process writers queue for the single write connection.
-		params := "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=1"
+		params := "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=1&_pragma=mmap_size(268435456)"
 		dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
 		w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
 		if err != nil {
@@ -121,14 +161,33 @@ func OpenPath(ctx context.Context, path string) (*Store, error) {
 		s.write, s.read = w, r
 	}
 	if err := s.migrate(ctx); err != nil {
-		s.Close()
+		s.closeDBs()
 		return nil, err
 	}
+	go s.writeLoop() // owned by s; Close waits for it
 	return s, nil
 }
 
-// Close closes the database.
+// Close stops the writer goroutine, waiting for the transaction in
+// progress, and closes the database. Writes issued after Close fail with
+// store.ErrClosed.
 func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.writerDone
+		err = s.closeDBs()
+	})
+	return err
+}
+
+func (s *Store) closeDBs() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())

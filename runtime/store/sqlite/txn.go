@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
@@ -17,11 +17,14 @@ import (
 // end: events, per-execution counters, and the queue of tasks whose
 // dependents must be looked at.
 type txn struct {
-	ctx    context.Context
-	tx     *sql.Tx
-	now    int64
-	runner string
-	decide store.DecideFunc
+	s          *Store
+	unprepared []string // statements to prepare store-wide after the transaction
+	learned    []string // executions whose facts to cache once committed
+	ctx        context.Context
+	tx         *sql.Tx
+	now        int64
+	runner     string
+	decide     store.DecideFunc
 
 	events   []eventRow
 	deltas   map[string]*execDelta
@@ -58,39 +61,67 @@ type taskRow struct {
 	dependents []string
 }
 
-func (s *Store) begin(ctx context.Context, runner string, decide store.DecideFunc) (*txn, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin write transaction: %w", err)
-	}
-	return &txn{
-		ctx: ctx, tx: tx, now: time.Now().UnixMicro(), runner: runner, decide: decide,
-		deltas: map[string]*execDelta{}, execs: map[string]*execInfo{},
-	}, nil
-}
-
-// commit flushes the bookkeeping and commits.
-func (t *txn) commit() error {
+// finalize decides the dependents of every task that became terminal,
+// finishes executions with nothing left to run and appends the events. It
+// runs at the end of every write operation, before the commit.
+func (t *txn) finalize() error {
 	if err := t.drain(); err != nil {
 		return err
 	}
 	if err := t.finishExecutions(); err != nil {
 		return err
 	}
-	if err := t.flushEvents(); err != nil {
-		return err
-	}
-	if err := t.tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return t.flushEvents()
 }
 
-func (t *txn) rollback() { _ = t.tx.Rollback() }
-
+// exec, query and queryRow run a statement prepared once per store: the
+// write connection keeps it compiled, so the hot path never re-parses SQL.
 func (t *txn) exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, query, args...)
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
 }
+
+func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
+}
+
+// queryRow is QueryRow on a prepared statement. A preparation error is
+// returned by Scan.
+func (t *txn) queryRow(query string, args ...any) rowScanner {
+	st, err := t.stmt(query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
+
+func (t *txn) stmt(query string) (*sql.Stmt, error) {
+	if st := t.s.cached(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st), nil
+	}
+	// Preparing on the store now would need a second connection while this
+	// transaction holds the only one; prepare within the transaction and
+	// keep a store-wide copy once it ends.
+	t.unprepared = append(t.unprepared, query)
+	st, err := t.tx.PrepareContext(t.ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare statement: %w", err)
+	}
+	return st, nil
+}
+
+type rowScanner interface{ Scan(...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 func (t *txn) event(execID, taskID, kind string, attempt int, message string) {
 	t.events = append(t.events, eventRow{execID: execID, taskID: taskID, kind: kind, attempt: attempt, message: message})
@@ -110,15 +141,49 @@ func (t *txn) execInfo(execID string) (*execInfo, error) {
 	if e, ok := t.execs[execID]; ok {
 		return e, nil
 	}
+	if e := t.s.execInfos.get(execID); e != nil {
+		cp := *e // the input is loaded per transaction
+		t.execs[execID] = &cp
+		return &cp, nil
+	}
 	e := &execInfo{}
-	err := t.tx.QueryRowContext(t.ctx,
-		`SELECT workflow_name, workflow_version, input_ctx FROM cloacina_executions WHERE id = ?`, execID).
+	err := t.queryRow(`SELECT workflow_name, workflow_version, input_ctx FROM cloacina_executions WHERE id = ?`, execID).
 		Scan(&e.name, &e.version, &e.inputCtx)
 	if err != nil {
 		return nil, fmt.Errorf("load execution %s: %w", execID, err)
 	}
 	t.execs[execID] = e
+	t.learned = append(t.learned, execID)
 	return e, nil
+}
+
+// execInfoCache keeps the immutable facts of recent executions (workflow,
+// version, input context id) across transactions, so deciding a task does
+// not read its execution row every time. It is bounded: when full it is
+// emptied and refills from the executions in use.
+type execInfoCache struct {
+	mu sync.Mutex
+	m  map[string]execInfo
+}
+
+const execInfoCacheSize = 4096
+
+func (c *execInfoCache) get(id string) *execInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[id]; ok {
+		return &e
+	}
+	return nil
+}
+
+func (c *execInfoCache) put(id string, e *execInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= execInfoCacheSize {
+		c.m = make(map[string]execInfo, 256)
+	}
+	c.m[id] = execInfo{name: e.name, version: e.version, inputCtx: e.inputCtx}
 }
 
 func (t *txn) insertContext(execID string, data []byte) (int64, error) {
@@ -134,7 +199,7 @@ func (t *txn) insertContext(execID string, data []byte) (int64, error) {
 
 func (t *txn) loadContext(id int64) ([]byte, error) {
 	var data []byte
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT data FROM cloacina_contexts WHERE id = ?`, id).Scan(&data); err != nil {
+	if err := t.queryRow(`SELECT data FROM cloacina_contexts WHERE id = ?`, id).Scan(&data); err != nil {
 		return nil, fmt.Errorf("load context %d: %w", id, err)
 	}
 	return data, nil
@@ -156,130 +221,208 @@ func (t *txn) terminal(row *taskRow, state store.TaskState, errMsg string) {
 	}
 }
 
-// drain walks the queue: each dependent of a terminal task has one fewer
-// pending dependency; those left with none are decided. Skipped tasks are
-// terminal in turn, so the walk continues until the queue is empty.
+// depKey names a task of an execution.
+type depKey struct{ exec, task string }
+
+// drain walks the queue in waves: every dependent of the tasks that became
+// terminal has its count of pending dependencies lowered (one statement for
+// the wave), and those left with none are decided together. Skipped tasks
+// are terminal in turn and form the next wave.
 func (t *txn) drain() error {
 	for len(t.queue) > 0 {
-		row := t.queue[0]
-		t.queue = t.queue[1:]
-		for _, dep := range row.dependents {
-			next := &taskRow{execID: row.execID}
-			var pending int
+		counts := map[depKey]int{}
+		var order []depKey
+		for _, row := range t.queue {
+			for _, d := range row.dependents {
+				k := depKey{row.execID, d}
+				if counts[k] == 0 {
+					order = append(order, k)
+				}
+				counts[k]++
+			}
+		}
+		t.queue = nil
+		if len(order) == 0 {
+			break
+		}
+		payload := make([][]any, len(order))
+		for i, k := range order {
+			payload[i] = []any{k.exec, k.task, counts[k]}
+		}
+		rows, err := t.query(`UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - d.n
+			FROM (SELECT value->>0 AS e, value->>1 AS k, value->>2 AS n FROM json_each(?)) AS d
+			WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'not_started'
+			RETURNING id, execution_id, task_id, deps, rule_tasks, dependents, pending_deps`, jsonArg(payload))
+		if err != nil {
+			return fmt.Errorf("update dependents: %w", err)
+		}
+		var unblocked []*taskRow
+		for rows.Next() {
+			row := &taskRow{}
 			var deps, ruleTasks, dependents string
-			err := t.tx.QueryRowContext(t.ctx, `UPDATE cloacina_tasks SET pending_deps = pending_deps - 1
-				WHERE execution_id = ? AND task_id = ? AND state = 'not_started'
-				RETURNING id, task_id, deps, rule_tasks, dependents, pending_deps`, row.execID, dep).
-				Scan(&next.id, &next.taskID, &deps, &ruleTasks, &dependents, &pending)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // already decided or ended by FinishExecution
+			var pending int
+			if err := rows.Scan(&row.id, &row.execID, &row.taskID, &deps, &ruleTasks, &dependents, &pending); err != nil {
+				rows.Close()
+				return fmt.Errorf("update dependents: %w", err)
 			}
-			if err != nil {
-				return fmt.Errorf("update dependent %s: %w", dep, err)
+			if pending == 0 {
+				row.deps, row.ruleTasks, row.dependents = splitList(deps), splitList(ruleTasks), splitList(dependents)
+				unblocked = append(unblocked, row)
 			}
-			if pending > 0 {
-				continue
-			}
-			next.deps, next.ruleTasks, next.dependents = splitList(deps), splitList(ruleTasks), splitList(dependents)
-			if err := t.decideTask(next); err != nil {
-				return err
-			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("update dependents: %w", err)
+		}
+		sort.Slice(unblocked, func(i, j int) bool { return unblocked[i].id < unblocked[j].id })
+		if err := t.decideAll(unblocked); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// decideTask asks the DecideFunc whether a task whose dependencies are all
-// terminal runs, and records the answer.
-func (t *txn) decideTask(row *taskRow) error {
-	info, err := t.execInfo(row.execID)
+// decideAll asks the DecideFunc about tasks whose dependencies are all
+// terminal and records the answers, with one statement to load every
+// dependency and one per kind of answer.
+func (t *txn) decideAll(rows []*taskRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	deps, err := t.loadDeps(rows)
 	if err != nil {
 		return err
+	}
+	var ready, skipped, failed [][]any
+	for _, row := range rows {
+		in, err := t.decideInput(row, deps)
+		if err != nil {
+			return err
+		}
+		dec, derr := t.decide(in)
+		if derr != nil {
+			msg := "cannot decide whether to run: " + derr.Error()
+			failed = append(failed, []any{row.id, msg})
+			t.event(row.execID, row.taskID, store.EventTaskFailed, 0, msg)
+			t.terminal(row, store.TaskFailed, msg)
+			continue
+		}
+		inputID := dec.ReuseContextID
+		if inputID == 0 {
+			if inputID, err = t.insertContext(row.execID, dec.Input); err != nil {
+				return err
+			}
+		}
+		if dec.Run {
+			ready = append(ready, []any{row.id, inputID})
+			t.readied++
+			continue
+		}
+		skipped = append(skipped, []any{row.id, inputID, dec.Reason})
+		t.event(row.execID, row.taskID, store.EventTaskSkipped, 0, dec.Reason)
+		t.terminal(row, store.TaskSkipped, "")
+	}
+	if len(ready) > 0 {
+		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = ?1, input_ctx = d.c
+			FROM (SELECT value->>0 AS id, value->>1 AS c FROM json_each(?2)) AS d WHERE t.id = d.id`,
+			t.now, jsonArg(ready)); err != nil {
+			return fmt.Errorf("ready tasks: %w", err)
+		}
+	}
+	if len(skipped) > 0 {
+		if _, err := t.exec(`UPDATE cloacina_tasks AS t
+			SET state = 'skipped', input_ctx = d.c, output_ctx = d.c, skip_reason = d.r, completed_at = ?1
+			FROM (SELECT value->>0 AS id, value->>1 AS c, value->>2 AS r FROM json_each(?2)) AS d WHERE t.id = d.id`,
+			t.now, jsonArg(skipped)); err != nil {
+			return fmt.Errorf("skip tasks: %w", err)
+		}
+	}
+	if len(failed) > 0 {
+		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'failed', error = d.m, completed_at = ?1
+			FROM (SELECT value->>0 AS id, value->>1 AS m FROM json_each(?2)) AS d WHERE t.id = d.id`,
+			t.now, jsonArg(failed)); err != nil {
+			return fmt.Errorf("fail tasks: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadDeps reads the state and output of every task the rows depend on or
+// whose state their trigger rules read.
+func (t *txn) loadDeps(rows []*taskRow) (map[depKey]store.DepResult, error) {
+	var pairs [][]string
+	seen := map[depKey]bool{}
+	for _, row := range rows {
+		for _, names := range [][]string{row.deps, row.ruleTasks} {
+			for _, n := range names {
+				k := depKey{row.execID, n}
+				if !seen[k] {
+					seen[k] = true
+					pairs = append(pairs, []string{k.exec, k.task})
+				}
+			}
+		}
+	}
+	out := make(map[depKey]store.DepResult, len(pairs))
+	if len(pairs) == 0 {
+		return out, nil
+	}
+	res, err := t.query(`SELECT t.execution_id, t.task_id, t.state, t.output_ctx, c.data
+		FROM cloacina_tasks t LEFT JOIN cloacina_contexts c ON c.id = t.output_ctx
+		WHERE (t.execution_id, t.task_id) IN (SELECT value->>0, value->>1 FROM json_each(?))`, jsonArg(pairs))
+	if err != nil {
+		return nil, fmt.Errorf("load dependencies: %w", err)
+	}
+	defer res.Close()
+	for res.Next() {
+		var exec string
+		var d store.DepResult
+		var ctxID sql.NullInt64
+		var data []byte
+		if err := res.Scan(&exec, &d.TaskID, &d.State, &ctxID, &data); err != nil {
+			return nil, fmt.Errorf("load dependencies: %w", err)
+		}
+		if ctxID.Valid {
+			d.Output = &store.ContextRef{ID: ctxID.Int64, Data: data}
+		}
+		out[depKey{exec, d.TaskID}] = d
+	}
+	return out, res.Err()
+}
+
+// decideInput assembles what the DecideFunc sees for one task.
+func (t *txn) decideInput(row *taskRow, deps map[depKey]store.DepResult) (*store.DecideInput, error) {
+	info, err := t.execInfo(row.execID)
+	if err != nil {
+		return nil, err
 	}
 	in := &store.DecideInput{ExecutionID: row.execID, WorkflowName: info.name, WorkflowVersion: info.version, TaskID: row.taskID}
 	if len(row.deps) == 0 {
 		if info.input == nil {
 			if info.input, err = t.loadContext(info.inputCtx); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		in.ExecutionInput = &store.ContextRef{ID: info.inputCtx, Data: info.input}
 	}
-	if names := append(append([]string(nil), row.deps...), row.ruleTasks...); len(names) > 0 {
-		if in.Deps, err = t.loadDeps(row, names); err != nil {
-			return err
-		}
-	}
-	dec, derr := t.decide(in)
-	if derr != nil {
-		msg := "cannot decide whether to run: " + derr.Error()
-		if _, err := t.exec(`UPDATE cloacina_tasks SET state = 'failed', error = ?, completed_at = ? WHERE id = ?`,
-			msg, t.now, row.id); err != nil {
-			return fmt.Errorf("fail task %s: %w", row.taskID, err)
-		}
-		t.event(row.execID, row.taskID, store.EventTaskFailed, 0, msg)
-		t.terminal(row, store.TaskFailed, msg)
-		return nil
-	}
-	inputID := dec.ReuseContextID
-	if inputID == 0 {
-		if inputID, err = t.insertContext(row.execID, dec.Input); err != nil {
-			return err
-		}
-	}
-	if dec.Run {
-		if _, err := t.exec(`UPDATE cloacina_tasks SET state = 'ready', retry_at = ?, input_ctx = ? WHERE id = ?`,
-			t.now, inputID, row.id); err != nil {
-			return fmt.Errorf("ready task %s: %w", row.taskID, err)
-		}
-		t.readied++
-		t.event(row.execID, row.taskID, store.EventTaskReady, 0, "")
-		return nil
-	}
-	if _, err := t.exec(`UPDATE cloacina_tasks SET state = 'skipped', skip_reason = ?, input_ctx = ?, output_ctx = ?, completed_at = ?
-		WHERE id = ?`, dec.Reason, inputID, inputID, t.now, row.id); err != nil {
-		return fmt.Errorf("skip task %s: %w", row.taskID, err)
-	}
-	t.event(row.execID, row.taskID, store.EventTaskSkipped, 0, dec.Reason)
-	t.terminal(row, store.TaskSkipped, "")
-	return nil
-}
-
-func (t *txn) loadDeps(row *taskRow, names []string) ([]store.DepResult, error) {
-	list, _ := json.Marshal(names)
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT t.task_id, t.state, t.output_ctx, c.data
-		FROM cloacina_tasks t LEFT JOIN cloacina_contexts c ON c.id = t.output_ctx
-		WHERE t.execution_id = ? AND t.task_id IN (SELECT value FROM json_each(?))`, row.execID, string(list))
-	if err != nil {
-		return nil, fmt.Errorf("load dependencies of %s: %w", row.taskID, err)
-	}
-	defer rows.Close()
-	byID := make(map[string]store.DepResult, len(names))
-	for rows.Next() {
-		var d store.DepResult
-		var ctxID sql.NullInt64
-		var data []byte
-		if err := rows.Scan(&d.TaskID, &d.State, &ctxID, &data); err != nil {
-			return nil, fmt.Errorf("load dependencies of %s: %w", row.taskID, err)
-		}
-		if ctxID.Valid {
-			d.Output = &store.ContextRef{ID: ctxID.Int64, Data: data}
-		}
-		byID[d.TaskID] = d
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load dependencies of %s: %w", row.taskID, err)
-	}
-	out := make([]store.DepResult, 0, len(names))
-	for i, n := range names {
-		d, ok := byID[n]
+	for i, name := range append(append([]string(nil), row.deps...), row.ruleTasks...) {
+		d, ok := deps[depKey{row.execID, name}]
 		if !ok {
-			return nil, fmt.Errorf("task %s names %s, which is not part of execution %s", row.taskID, n, row.execID)
+			return nil, fmt.Errorf("task %s names %s, which is not part of execution %s", row.taskID, name, row.execID)
 		}
 		d.Direct = i < len(row.deps)
-		out = append(out, d)
+		in.Deps = append(in.Deps, d)
 	}
-	return out, nil
+	return in, nil
+}
+
+// jsonArg encodes v as a JSON text parameter for json_each.
+func jsonArg(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("sqlite: encode statement argument: %v", err)) // only strings and numbers are passed
+	}
+	return string(b)
 }
 
 // finishExecutions applies the counters and ends executions with nothing
@@ -289,7 +432,7 @@ func (t *txn) finishExecutions() error {
 		d := t.deltas[id]
 		var remaining, failed int
 		var state store.ExecutionState
-		err := t.tx.QueryRowContext(t.ctx, `UPDATE cloacina_executions
+		err := t.queryRow(`UPDATE cloacina_executions
 			SET tasks_remaining = tasks_remaining - ?, tasks_failed = tasks_failed + ?,
 			    error = CASE WHEN error = '' THEN ? ELSE error END
 			WHERE id = ? RETURNING tasks_remaining, tasks_failed, state`,
@@ -314,19 +457,23 @@ func (t *txn) finishExecutions() error {
 	return nil
 }
 
+// flushEvents appends the transaction's events, many rows per statement.
+// Statements are cached by text, so each batch size is compiled once.
 func (t *txn) flushEvents() error {
-	const perStatement = 200 // 8 parameters each, well under SQLite's limit
+	const perStatement = 64
 	for len(t.events) > 0 {
 		n := min(len(t.events), perStatement)
 		var b strings.Builder
 		b.WriteString(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, runner_id, message, at) VALUES `)
-		args := make([]any, 0, n*7)
+		args := make([]any, 0, n*5+2)
+		args = append(args, t.runner, t.now)
 		for i, e := range t.events[:n] {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?,?,?,?,?,?,?)")
-			args = append(args, e.execID, e.taskID, e.kind, e.attempt, t.runner, e.message, t.now)
+			p := 3 + 5*i // ?1 is the runner and ?2 the time, shared by every row
+			fmt.Fprintf(&b, "(?%d,?%d,?%d,?%d,?1,?%d,?2)", p, p+1, p+2, p+3, p+4)
+			args = append(args, e.execID, e.taskID, e.kind, e.attempt, e.message)
 		}
 		if _, err := t.exec(b.String(), args...); err != nil {
 			return fmt.Errorf("append events: %w", err)
@@ -345,7 +492,7 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 		filter = string(b)
 	}
 	if limit > 0 {
-		rows, err := t.tx.QueryContext(t.ctx, `UPDATE cloacina_tasks
+		rows, err := t.query(`UPDATE cloacina_tasks
 			SET state = 'running', claimed_by = ?1, attempt = attempt + 1, heartbeat_at = ?2, started_at = COALESCE(started_at, ?2)
 			WHERE id IN (
 				SELECT t.id FROM cloacina_tasks t JOIN cloacina_executions e ON e.id = t.execution_id
@@ -377,48 +524,85 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 			return nil, fmt.Errorf("claim tasks: %w", err)
 		}
 		sort.Slice(got, func(i, j int) bool { return got[i].id < got[j].id })
-		ctxs := map[int64]*store.ContextRef{}
-		execs := map[string]*store.ClaimedTask{} // execution id -> a task carrying its fields
-		for _, c := range got {
-			if _, ok := ctxs[c.ctx]; !ok {
-				data, err := t.loadContext(c.ctx)
-				if err != nil {
-					return nil, err
-				}
-				ctxs[c.ctx] = &store.ContextRef{ID: c.ctx, Data: data}
+		if len(got) > 0 {
+			ctxIDs, execIDs := make([]int64, 0, len(got)), make([]string, 0, len(got))
+			for _, c := range got {
+				ctxIDs = append(ctxIDs, c.ctx)
+				execIDs = append(execIDs, c.c.ExecutionID)
 			}
-			c.c.Input = ctxs[c.ctx]
-			if e, ok := execs[c.c.ExecutionID]; ok {
+			ctxs, err := t.loadContexts(ctxIDs)
+			if err != nil {
+				return nil, err
+			}
+			execs, err := t.startExecutions(execIDs)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range got {
+				e := execs[c.c.ExecutionID]
+				if e == nil || ctxs[c.ctx] == nil {
+					return nil, fmt.Errorf("claim tasks: task %s/%s refers to missing rows", c.c.ExecutionID, c.c.TaskID)
+				}
+				c.c.Input = ctxs[c.ctx]
 				c.c.WorkflowName, c.c.WorkflowVersion, c.c.Deadline = e.WorkflowName, e.WorkflowVersion, e.Deadline
-			} else {
-				var deadline sql.NullInt64
-				var state store.ExecutionState
-				err := t.tx.QueryRowContext(t.ctx, `SELECT workflow_name, workflow_version, deadline_at, state
-					FROM cloacina_executions WHERE id = ?`, c.c.ExecutionID).
-					Scan(&c.c.WorkflowName, &c.c.WorkflowVersion, &deadline, &state)
-				if err != nil {
-					return nil, fmt.Errorf("claim tasks: load execution %s: %w", c.c.ExecutionID, err)
-				}
-				c.c.Deadline = fromMicros(deadline)
-				execs[c.c.ExecutionID] = c.c
-				if state == store.ExecutionPending {
-					if _, err := t.exec(`UPDATE cloacina_executions SET state = 'running', started_at = ? WHERE id = ?`,
-						t.now, c.c.ExecutionID); err != nil {
-						return nil, fmt.Errorf("start execution %s: %w", c.c.ExecutionID, err)
-					}
-				}
+				t.event(c.c.ExecutionID, c.c.TaskID, store.EventTaskStarted, c.c.Attempt, "")
+				res.Tasks = append(res.Tasks, c.c)
 			}
-			t.event(c.c.ExecutionID, c.c.TaskID, store.EventTaskStarted, c.c.Attempt, "")
-			res.Tasks = append(res.Tasks, c.c)
 		}
 	}
 	var next sql.NullInt64
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT MIN(retry_at) FROM cloacina_tasks WHERE state = 'ready' AND retry_at > ?`, t.now).
+	if err := t.queryRow(`SELECT MIN(retry_at) FROM cloacina_tasks WHERE state = 'ready' AND retry_at > ?`, t.now).
 		Scan(&next); err != nil {
 		return nil, fmt.Errorf("next retry time: %w", err)
 	}
 	res.NextRetryAt = fromMicros(next)
 	return res, nil
+}
+
+// loadContexts reads the given contexts in one statement.
+func (t *txn) loadContexts(ids []int64) (map[int64]*store.ContextRef, error) {
+	list, _ := json.Marshal(ids)
+	rows, err := t.query(`SELECT id, data FROM cloacina_contexts WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("load contexts: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]*store.ContextRef, len(ids))
+	for rows.Next() {
+		ref := &store.ContextRef{}
+		if err := rows.Scan(&ref.ID, &ref.Data); err != nil {
+			return nil, fmt.Errorf("load contexts: %w", err)
+		}
+		out[ref.ID] = ref
+	}
+	return out, rows.Err()
+}
+
+// startExecutions marks the given executions Running if they were Pending
+// and returns their workflow and deadline, in two statements.
+func (t *txn) startExecutions(ids []string) (map[string]*store.ClaimedTask, error) {
+	list, _ := json.Marshal(ids)
+	if _, err := t.exec(`UPDATE cloacina_executions SET state = 'running', started_at = ?
+		WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?))`, t.now, string(list)); err != nil {
+		return nil, fmt.Errorf("start executions: %w", err)
+	}
+	rows, err := t.query(`SELECT id, workflow_name, workflow_version, deadline_at
+		FROM cloacina_executions WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("load executions: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]*store.ClaimedTask, len(ids))
+	for rows.Next() {
+		e := &store.ClaimedTask{}
+		var deadline sql.NullInt64
+		if err := rows.Scan(&e.ExecutionID, &e.WorkflowName, &e.WorkflowVersion, &deadline); err != nil {
+			return nil, fmt.Errorf("load executions: %w", err)
+		}
+		e.Deadline = fromMicros(deadline)
+		out[e.ExecutionID] = e
+	}
+	return out, rows.Err()
 }
 
 func splitList(s string) []string {
@@ -433,11 +617,4 @@ func fromMicros(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v.Int64)
-}
-
-func toMicros(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
 }

@@ -724,7 +724,7 @@ func testEventLog(t *testing.T, s store.Store) {
 			completed[e.TaskID]++
 		}
 	}
-	want := []string{"execution_created:", "task_ready:a", "task_started:a", "task_retrying:a", "task_started:a", "task_completed:a", "execution_completed:"}
+	want := []string{"execution_created:", "task_started:a", "task_retrying:a", "task_started:a", "task_completed:a", "execution_completed:"}
 	if !reflect.DeepEqual(kinds, want) {
 		t.Fatalf("events = %v\nwant %v", kinds, want)
 	}

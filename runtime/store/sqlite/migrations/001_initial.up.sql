@@ -6,7 +6,6 @@ CREATE TABLE cloacina_contexts (
     execution_id TEXT    NOT NULL,
     data         BLOB    NOT NULL
 );
-CREATE INDEX cloacina_contexts_execution ON cloacina_contexts (execution_id);
 
 CREATE TABLE cloacina_executions (
     id               TEXT    PRIMARY KEY,

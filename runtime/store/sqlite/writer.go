@@ -1,0 +1,158 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+)
+
+// maxBatch caps how many write operations share one transaction.
+const maxBatch = 64
+
+// writeOp is one write operation (a CreateExecution, a CompleteTasks, ...)
+// waiting for the writer goroutine.
+type writeOp struct {
+	ctx    context.Context
+	runner string
+	decide store.DecideFunc
+	fn     func(t *txn) error
+	done   chan error // buffered(1): the writer never blocks on it
+}
+
+// run executes fn in a write transaction and returns once it is committed
+// (or failed). Operations queued while another transaction runs are
+// committed together: each runs inside its own savepoint, so one failing
+// undoes only itself, and all share one commit, the costly part of a write
+// on SQLite. That is group commit; it is what lets many executions be
+// created while a runner records outcomes, without a commit for each.
+func (s *Store) run(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := &writeOp{ctx: ctx, runner: runner, decide: decide, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- op: // unbuffered: the writer has taken it and will answer
+	case <-s.quit:
+		return store.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-op.done
+}
+
+// writeLoop is the writer goroutine. It is owned by the Store and exits when
+// Close closes quit.
+func (s *Store) writeLoop() {
+	defer close(s.writerDone)
+	for {
+		var first *writeOp
+		select {
+		case first = <-s.ops:
+		case <-s.quit:
+			return
+		}
+		batch := []*writeOp{first}
+	collect:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-s.ops:
+				batch = append(batch, op)
+			default:
+				break collect
+			}
+		}
+		s.runBatch(batch)
+	}
+}
+
+func (s *Store) runBatch(batch []*writeOp) {
+	live := batch[:0]
+	for _, op := range batch {
+		if err := op.ctx.Err(); err != nil {
+			op.done <- err // gave up while queued; nothing was written
+			continue
+		}
+		live = append(live, op)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// Statements run without the callers' cancellation: with it, the driver
+	// starts a watcher goroutine for every statement, which costs more than
+	// the statements of the hot path. A write transaction on a local file is
+	// short; the one wait that can be long, for another process's lock, is
+	// bounded by the busy timeout.
+	ctx := context.Background()
+	errs := make([]error, len(live))
+	fail := func(err error) {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	var unprepared []string
+	txns := make([]*txn, len(live))
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("begin write transaction: %w", err))
+	} else {
+		savepoints := len(live) > 1
+		broken := false
+		for i, op := range live {
+			t := &txn{s: s, ctx: ctx, tx: tx, now: time.Now().UnixMicro(), runner: op.runner, decide: op.decide,
+				deltas: map[string]*execDelta{}, execs: map[string]*execInfo{}}
+			if savepoints {
+				if _, err := t.exec(`SAVEPOINT op`); err != nil {
+					errs[i], broken = fmt.Errorf("savepoint: %w", err), true
+					break
+				}
+			}
+			txns[i] = t
+			err := op.fn(t)
+			if err == nil {
+				err = t.finalize()
+			}
+			unprepared = append(unprepared, t.unprepared...)
+			if err != nil {
+				errs[i] = err
+				if !savepoints {
+					break
+				}
+				if _, rerr := t.exec(`ROLLBACK TO op`); rerr != nil {
+					broken = true
+					break
+				}
+			}
+			if savepoints {
+				if _, err := t.exec(`RELEASE op`); err != nil {
+					errs[i], broken = fmt.Errorf("release savepoint: %w", err), true
+					break
+				}
+			}
+		}
+		switch {
+		case broken:
+			_ = tx.Rollback()
+			fail(errors.New("write transaction aborted by an earlier failure in the same batch; nothing was stored"))
+		case len(live) == 1 && errs[0] != nil:
+			_ = tx.Rollback()
+		default:
+			if err := tx.Commit(); err != nil {
+				fail(fmt.Errorf("commit: %w", err))
+			}
+		}
+	}
+	s.prepare(ctx, unprepared)
+	for i, op := range live {
+		if errs[i] == nil && txns[i] != nil {
+			for _, id := range txns[i].learned {
+				s.execInfos.put(id, txns[i].execs[id])
+			}
+		}
+		op.done <- errs[i]
+	}
+}
