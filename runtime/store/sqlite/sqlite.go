@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -50,6 +51,12 @@ type Store struct {
 	writerDone chan struct{} // closed when the writer goroutine exits
 	closeOnce  sync.Once
 	execInfos  execInfoCache
+	contexts   contextCache
+	// retriesPending is set when this store schedules a retry and cleared
+	// when a claim finds none waiting; see claim. Only the writer goroutine
+	// changes it, in the order of the operations.
+	retriesPending atomic.Bool
+	lastTick       int64 // see tick; used by the writer goroutine only
 }
 
 // cached returns the store-wide prepared statement for query, or nil.
@@ -164,7 +171,8 @@ func OpenPath(ctx context.Context, path string) (*Store, error) {
 		s.closeDBs()
 		return nil, err
 	}
-	go s.writeLoop() // owned by s; Close waits for it
+	s.retriesPending.Store(true) // the file may hold retries from an earlier process
+	go s.writeLoop()             // owned by s; Close waits for it
 	return s, nil
 }
 

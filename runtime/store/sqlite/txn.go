@@ -20,11 +20,13 @@ type txn struct {
 	s          *Store
 	unprepared []string // statements to prepare store-wide after the transaction
 	learned    []string // executions whose facts to cache once committed
-	ctx        context.Context
-	tx         *sql.Tx
-	now        int64
-	runner     string
-	decide     store.DecideFunc
+	// newContexts are contexts to cache once committed.
+	newContexts []store.ContextRef
+	ctx         context.Context
+	tx          *sql.Tx
+	now         int64
+	runner      string
+	decide      store.DecideFunc
 
 	events   []eventRow
 	deltas   map[string]*execDelta
@@ -43,12 +45,15 @@ type eventRow struct {
 type execDelta struct {
 	terminal, failed int
 	firstError       string
+	start            bool // a task was claimed: Pending becomes Running
 }
 
 type execInfo struct {
 	name, version string
 	inputCtx      int64
-	input         []byte // loaded on demand
+	deadline      int64  // Unix microseconds; 0 for none
+	started       bool   // started_at is set, so the execution is no longer pending
+	input         []byte // loaded on demand, per transaction
 }
 
 // taskRow is the part of a task row the write paths need.
@@ -147,11 +152,14 @@ func (t *txn) execInfo(execID string) (*execInfo, error) {
 		return &cp, nil
 	}
 	e := &execInfo{}
-	err := t.queryRow(`SELECT workflow_name, workflow_version, input_ctx FROM cloacina_executions WHERE id = ?`, execID).
-		Scan(&e.name, &e.version, &e.inputCtx)
+	var deadline, started sql.NullInt64
+	err := t.queryRow(`SELECT workflow_name, workflow_version, input_ctx, deadline_at, started_at
+		FROM cloacina_executions WHERE id = ?`, execID).
+		Scan(&e.name, &e.version, &e.inputCtx, &deadline, &started)
 	if err != nil {
 		return nil, fmt.Errorf("load execution %s: %w", execID, err)
 	}
+	e.deadline, e.started = deadline.Int64, started.Valid
 	t.execs[execID] = e
 	t.learned = append(t.learned, execID)
 	return e, nil
@@ -183,7 +191,7 @@ func (c *execInfoCache) put(id string, e *execInfo) {
 	if c.m == nil || len(c.m) >= execInfoCacheSize {
 		c.m = make(map[string]execInfo, 256)
 	}
-	c.m[id] = execInfo{name: e.name, version: e.version, inputCtx: e.inputCtx}
+	c.m[id] = execInfo{name: e.name, version: e.version, inputCtx: e.inputCtx, deadline: e.deadline, started: e.started}
 }
 
 func (t *txn) insertContext(execID string, data []byte) (int64, error) {
@@ -194,14 +202,34 @@ func (t *txn) insertContext(execID string, data []byte) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store context: %w", err)
 	}
-	return res.LastInsertId()
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	t.newContexts = append(t.newContexts, store.ContextRef{ID: id, Data: data})
+	return id, nil
+}
+
+// forgetContext drops a context stored earlier in this transaction from
+// those to cache after the commit (it is being deleted).
+func (t *txn) forgetContext(id int64) {
+	for i, c := range t.newContexts {
+		if c.ID == id {
+			t.newContexts = append(t.newContexts[:i], t.newContexts[i+1:]...)
+			return
+		}
+	}
 }
 
 func (t *txn) loadContext(id int64) ([]byte, error) {
+	if data := t.s.contexts.get(id); data != nil {
+		return data, nil
+	}
 	var data []byte
 	if err := t.queryRow(`SELECT data FROM cloacina_contexts WHERE id = ?`, id).Scan(&data); err != nil {
 		return nil, fmt.Errorf("load context %d: %w", id, err)
 	}
+	t.newContexts = append(t.newContexts, store.ContextRef{ID: id, Data: data})
 	return data, nil
 }
 
@@ -282,6 +310,14 @@ func (t *txn) drain() error {
 	return nil
 }
 
+// decision is a DecideFunc's answer for one task, ready to be stored.
+type decision struct {
+	row    *taskRow
+	state  store.TaskState // ready, skipped or failed
+	ctx    int64           // input context id (0 for failed)
+	reason string          // skip reason or error
+}
+
 // decideAll asks the DecideFunc about tasks whose dependencies are all
 // terminal and records the answers, with one statement to load every
 // dependency and one per kind of answer.
@@ -299,28 +335,18 @@ func (t *txn) decideAll(rows []*taskRow) error {
 		if err != nil {
 			return err
 		}
-		dec, derr := t.decide(in)
-		if derr != nil {
-			msg := "cannot decide whether to run: " + derr.Error()
-			failed = append(failed, []any{row.id, msg})
-			t.event(row.execID, row.taskID, store.EventTaskFailed, 0, msg)
-			t.terminal(row, store.TaskFailed, msg)
-			continue
+		d, err := t.decideOne(row, in)
+		if err != nil {
+			return err
 		}
-		inputID := dec.ReuseContextID
-		if inputID == 0 {
-			if inputID, err = t.insertContext(row.execID, dec.Input); err != nil {
-				return err
-			}
+		switch d.state {
+		case store.TaskReady:
+			ready = append(ready, []any{row.id, d.ctx})
+		case store.TaskSkipped:
+			skipped = append(skipped, []any{row.id, d.ctx, d.reason})
+		default:
+			failed = append(failed, []any{row.id, d.reason})
 		}
-		if dec.Run {
-			ready = append(ready, []any{row.id, inputID})
-			t.readied++
-			continue
-		}
-		skipped = append(skipped, []any{row.id, inputID, dec.Reason})
-		t.event(row.execID, row.taskID, store.EventTaskSkipped, 0, dec.Reason)
-		t.terminal(row, store.TaskSkipped, "")
 	}
 	if len(ready) > 0 {
 		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = ?1, input_ctx = d.c
@@ -345,6 +371,33 @@ func (t *txn) decideAll(rows []*taskRow) error {
 		}
 	}
 	return nil
+}
+
+// decideOne asks the DecideFunc about one task, stores a new input context
+// if the answer has one, and does the bookkeeping of the answer (events,
+// counters, the queue of terminal tasks). The caller stores the state.
+func (t *txn) decideOne(row *taskRow, in *store.DecideInput) (decision, error) {
+	dec, derr := t.decide(in)
+	if derr != nil {
+		msg := "cannot decide whether to run: " + derr.Error()
+		t.event(row.execID, row.taskID, store.EventTaskFailed, 0, msg)
+		t.terminal(row, store.TaskFailed, msg)
+		return decision{row: row, state: store.TaskFailed, reason: msg}, nil
+	}
+	inputID := dec.ReuseContextID
+	if inputID == 0 {
+		var err error
+		if inputID, err = t.insertContext(row.execID, dec.Input); err != nil {
+			return decision{}, err
+		}
+	}
+	if dec.Run {
+		t.readied++
+		return decision{row: row, state: store.TaskReady, ctx: inputID}, nil
+	}
+	t.event(row.execID, row.taskID, store.EventTaskSkipped, 0, dec.Reason)
+	t.terminal(row, store.TaskSkipped, "")
+	return decision{row: row, state: store.TaskSkipped, ctx: inputID, reason: dec.Reason}, nil
 }
 
 // loadDeps reads the state and output of every task the rows depend on or
@@ -425,34 +478,74 @@ func jsonArg(v any) string {
 	return string(b)
 }
 
-// finishExecutions applies the counters and ends executions with nothing
-// left to run.
+// finishExecutions applies the counters of every execution touched, starts
+// those whose first task was claimed, and ends those with nothing left to
+// run, in one statement. SET expressions
+// see the row as it was, so the CASEs test the counts before this update.
+// An execution ended here is recognised in RETURNING by its completion
+// time, which is this operation's own (each operation's time is unique,
+// see Store.tick).
 func (t *txn) finishExecutions() error {
-	for _, id := range t.order {
-		d := t.deltas[id]
-		var remaining, failed int
-		var state store.ExecutionState
-		err := t.queryRow(`UPDATE cloacina_executions
-			SET tasks_remaining = tasks_remaining - ?, tasks_failed = tasks_failed + ?,
-			    error = CASE WHEN error = '' THEN ? ELSE error END
-			WHERE id = ? RETURNING tasks_remaining, tasks_failed, state`,
-			d.terminal, d.failed, d.firstError, id).Scan(&remaining, &failed, &state)
-		if err != nil {
-			return fmt.Errorf("update execution %s: %w", id, err)
-		}
-		if remaining > 0 || state.Terminal() {
-			continue
-		}
-		final, kind := store.ExecutionCompleted, store.EventExecutionCompleted
-		if failed > 0 {
-			final, kind = store.ExecutionFailed, store.EventExecutionFailed
-		}
-		if _, err := t.exec(`UPDATE cloacina_executions SET state = ?, completed_at = ? WHERE id = ?`, final, t.now, id); err != nil {
-			return fmt.Errorf("finish execution %s: %w", id, err)
-		}
-		t.event(id, "", kind, 0, "")
-		t.finished = append(t.finished, store.FinishedExecution{ID: id, State: final})
+	if len(t.order) == 0 {
+		return nil
 	}
+	payload := make([][]any, len(t.order))
+	for i, id := range t.order {
+		d := t.deltas[id]
+		start := 0
+		if d.start {
+			start = 1
+		}
+		payload[i] = []any{id, d.terminal, d.failed, d.firstError, start}
+	}
+	rows, err := t.query(`UPDATE cloacina_executions AS e SET
+			tasks_remaining = e.tasks_remaining - d.n,
+			tasks_failed = e.tasks_failed + d.f,
+			error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
+			state = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+				THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
+				WHEN d.s = 1 AND e.state = 'pending' THEN 'running'
+				ELSE e.state END,
+			started_at = CASE WHEN d.s = 1 AND e.started_at IS NULL THEN ?1 ELSE e.started_at END,
+			completed_at = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+				THEN ?1 ELSE e.completed_at END
+		FROM (SELECT value->>0 AS id, value->>1 AS n, value->>2 AS f, value->>3 AS m, value->>4 AS s
+			FROM json_each(?2)) AS d
+		WHERE e.id = d.id
+		RETURNING id, state, completed_at`, t.now, jsonArg(payload))
+	if err != nil {
+		return fmt.Errorf("update executions: %w", err)
+	}
+	defer rows.Close()
+	var ended []store.FinishedExecution
+	for rows.Next() {
+		var id string
+		var state store.ExecutionState
+		var completed sql.NullInt64
+		if err := rows.Scan(&id, &state, &completed); err != nil {
+			return fmt.Errorf("update executions: %w", err)
+		}
+		if completed.Valid && completed.Int64 == t.now && (state == store.ExecutionCompleted || state == store.ExecutionFailed) {
+			ended = append(ended, store.FinishedExecution{ID: id, State: state})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("update executions: %w", err)
+	}
+	// Report in the order the executions were touched, for stable events.
+	pos := make(map[string]int, len(t.order))
+	for i, id := range t.order {
+		pos[id] = i
+	}
+	sort.Slice(ended, func(i, j int) bool { return pos[ended[i].ID] < pos[ended[j].ID] })
+	for _, f := range ended {
+		kind := store.EventExecutionCompleted
+		if f.State == store.ExecutionFailed {
+			kind = store.EventExecutionFailed
+		}
+		t.event(f.ID, "", kind, 0, "")
+	}
+	t.finished = append(t.finished, ended...)
 	t.deltas, t.order = map[string]*execDelta{}, nil
 	return nil
 }
@@ -550,59 +643,84 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 			}
 		}
 	}
-	var next sql.NullInt64
-	if err := t.queryRow(`SELECT MIN(retry_at) FROM cloacina_tasks WHERE state = 'ready' AND retry_at > ?`, t.now).
-		Scan(&next); err != nil {
-		return nil, fmt.Errorf("next retry time: %w", err)
+	// Look for a waiting retry only when this store scheduled one: retries
+	// scheduled by another process sharing the file are found by the
+	// runners' fallback poll.
+	if t.s.retriesPending.Load() {
+		var next sql.NullInt64
+		if err := t.queryRow(`SELECT MIN(retry_at) FROM cloacina_tasks WHERE state = 'ready' AND retry_at > ?`, t.now).
+			Scan(&next); err != nil {
+			return nil, fmt.Errorf("next retry time: %w", err)
+		}
+		res.NextRetryAt = fromMicros(next)
+		if !next.Valid {
+			t.s.retriesPending.Store(false)
+		}
 	}
-	res.NextRetryAt = fromMicros(next)
 	return res, nil
 }
 
-// loadContexts reads the given contexts in one statement.
+// loadContexts returns the given contexts, from the cache when it has them
+// and otherwise with one statement.
 func (t *txn) loadContexts(ids []int64) (map[int64]*store.ContextRef, error) {
-	list, _ := json.Marshal(ids)
-	rows, err := t.query(`SELECT id, data FROM cloacina_contexts WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+	out := make(map[int64]*store.ContextRef, len(ids))
+	var missing []int64
+	for _, id := range ids {
+		if _, seen := out[id]; seen {
+			continue
+		}
+		if data := t.s.contexts.get(id); data != nil {
+			out[id] = &store.ContextRef{ID: id, Data: data}
+		} else {
+			out[id] = nil
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := t.query(`SELECT id, data FROM cloacina_contexts WHERE id IN (SELECT value FROM json_each(?))`, jsonArg(missing))
 	if err != nil {
 		return nil, fmt.Errorf("load contexts: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[int64]*store.ContextRef, len(ids))
 	for rows.Next() {
 		ref := &store.ContextRef{}
 		if err := rows.Scan(&ref.ID, &ref.Data); err != nil {
 			return nil, fmt.Errorf("load contexts: %w", err)
 		}
 		out[ref.ID] = ref
+		t.newContexts = append(t.newContexts, *ref)
 	}
 	return out, rows.Err()
 }
 
-// startExecutions marks the given executions Running if they were Pending
-// and returns their workflow and deadline, in two statements.
+// startExecutions arranges for the given executions to become Running if
+// they were Pending, and returns their workflow and deadline. Both usually come from the
+// cache of execution facts, so a claim costs no statement for them.
 func (t *txn) startExecutions(ids []string) (map[string]*store.ClaimedTask, error) {
-	list, _ := json.Marshal(ids)
-	if _, err := t.exec(`UPDATE cloacina_executions SET state = 'running', started_at = ?
-		WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?))`, t.now, string(list)); err != nil {
-		return nil, fmt.Errorf("start executions: %w", err)
-	}
-	rows, err := t.query(`SELECT id, workflow_name, workflow_version, deadline_at
-		FROM cloacina_executions WHERE id IN (SELECT value FROM json_each(?))`, string(list))
-	if err != nil {
-		return nil, fmt.Errorf("load executions: %w", err)
-	}
-	defer rows.Close()
 	out := make(map[string]*store.ClaimedTask, len(ids))
-	for rows.Next() {
-		e := &store.ClaimedTask{}
-		var deadline sql.NullInt64
-		if err := rows.Scan(&e.ExecutionID, &e.WorkflowName, &e.WorkflowVersion, &deadline); err != nil {
-			return nil, fmt.Errorf("load executions: %w", err)
+	var toStart []string
+	for _, id := range ids {
+		if _, done := out[id]; done {
+			continue
 		}
-		e.Deadline = fromMicros(deadline)
-		out[e.ExecutionID] = e
+		e, err := t.execInfo(id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = &store.ClaimedTask{ExecutionID: id, WorkflowName: e.name, WorkflowVersion: e.version,
+			Deadline: fromMicros(sql.NullInt64{Int64: e.deadline, Valid: e.deadline != 0})}
+		if !e.started {
+			toStart = append(toStart, id)
+		}
 	}
-	return out, rows.Err()
+	for _, id := range toStart {
+		t.delta(id).start = true // applied with the counters, see finishExecutions
+		t.execs[id].started = true
+		t.learned = append(t.learned, id)
+	}
+	return out, nil
 }
 
 func splitList(s string) []string {
@@ -617,4 +735,34 @@ func fromMicros(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v.Int64)
+}
+
+// contextCache keeps recently stored or read contexts by id. Contexts are
+// immutable once committed and never deleted, so a cached one is always
+// right; entries are added only after their transaction commits. It is
+// bounded by total size and emptied when full.
+type contextCache struct {
+	mu    sync.Mutex
+	m     map[int64][]byte
+	bytes int
+}
+
+const contextCacheBytes = 32 << 20
+
+func (c *contextCache) get(id int64) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[id]
+}
+
+func (c *contextCache) put(id int64, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || c.bytes+len(data) > contextCacheBytes {
+		c.m, c.bytes = make(map[int64][]byte, 1024), 0
+	}
+	if _, ok := c.m[id]; !ok {
+		c.m[id] = data
+		c.bytes += len(data)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -43,45 +42,59 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 			return fmt.Errorf("create execution %s: %w", p.ID, err)
 		}
 		t.execs[p.ID] = &execInfo{name: p.WorkflowName, version: p.WorkflowVersion, inputCtx: inputID, input: input}
+		if d, ok := deadline.(int64); ok {
+			t.execs[p.ID].deadline = d
+		}
 		t.learned = append(t.learned, p.ID)
+		t.event(p.ID, "", store.EventExecutionCreated, 0, p.WorkflowName+" "+p.WorkflowVersion)
+		// Roots are decided before the insert, so they are stored in their
+		// first state (ready, or skipped by a trigger rule) directly.
+		root := map[string]decision{}
+		for _, spec := range p.Tasks {
+			if len(spec.Deps) > 0 {
+				continue
+			}
+			row := &taskRow{execID: p.ID, taskID: spec.TaskID, dependents: dependents[spec.TaskID]}
+			in := &store.DecideInput{ExecutionID: p.ID, WorkflowName: p.WorkflowName, WorkflowVersion: p.WorkflowVersion,
+				TaskID: spec.TaskID, ExecutionInput: &store.ContextRef{ID: inputID, Data: input}}
+			d, err := t.decideOne(row, in)
+			if err != nil {
+				return err
+			}
+			root[spec.TaskID] = d
+		}
 		specs := make([][]any, len(p.Tasks))
 		for i, spec := range p.Tasks {
+			state, retryAt, inCtx, outCtx, reason, errMsg, completed := store.TaskNotStarted, any(nil), any(nil), any(nil), "", "", any(nil)
+			if d, ok := root[spec.TaskID]; ok {
+				state = d.state
+				switch d.state {
+				case store.TaskReady:
+					retryAt, inCtx = t.now, d.ctx
+				case store.TaskSkipped:
+					inCtx, outCtx, reason, completed = d.ctx, d.ctx, d.reason, t.now
+				default:
+					errMsg, completed = d.reason, t.now
+				}
+			}
 			specs[i] = []any{spec.TaskID, i, strings.Join(spec.Deps, ","), strings.Join(spec.RuleTasks, ","),
-				strings.Join(dependents[spec.TaskID], ","), len(spec.Deps), spec.MaxAttempts}
+				strings.Join(dependents[spec.TaskID], ","), len(spec.Deps), spec.MaxAttempts,
+				state, retryAt, inCtx, outCtx, reason, errMsg, completed}
 		}
-		rows, err := t.query(`INSERT INTO cloacina_tasks
-			(execution_id, task_id, position, state, deps, rule_tasks, dependents, pending_deps, max_attempts)
-			SELECT ?1, value->>0, value->>1, 'not_started', value->>2, value->>3, value->>4, value->>5, value->>6
-			FROM json_each(?2) RETURNING id, task_id, rule_tasks, dependents, pending_deps`, p.ID, jsonArg(specs))
-		if err != nil {
+		if _, err := t.exec(`INSERT INTO cloacina_tasks
+			(execution_id, task_id, position, deps, rule_tasks, dependents, pending_deps, max_attempts,
+			 state, retry_at, input_ctx, output_ctx, skip_reason, error, completed_at)
+			SELECT ?1, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
+			       value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13
+			FROM json_each(?2)`, p.ID, jsonArg(specs)); err != nil {
 			return fmt.Errorf("create execution %s: %w", p.ID, err)
 		}
-		var roots []*taskRow
-		for rows.Next() {
-			r := &taskRow{execID: p.ID}
-			var ruleTasks, deps string
-			var pending int
-			if err := rows.Scan(&r.id, &r.taskID, &ruleTasks, &deps, &pending); err != nil {
-				rows.Close()
-				return fmt.Errorf("create execution %s: %w", p.ID, err)
-			}
-			if pending == 0 {
-				r.ruleTasks, r.dependents = splitList(ruleTasks), splitList(deps)
-				roots = append(roots, r)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("create execution %s: %w", p.ID, err)
-		}
-		sort.Slice(roots, func(i, j int) bool { return roots[i].id < roots[j].id })
-		t.event(p.ID, "", store.EventExecutionCreated, 0, p.WorkflowName+" "+p.WorkflowVersion)
 		created = &store.Execution{
 			ID: p.ID, WorkflowName: p.WorkflowName, WorkflowVersion: p.WorkflowVersion, Tenant: tenant,
 			State: store.ExecutionPending, Input: input, TasksTotal: len(p.Tasks),
 			CreatedAt: time.UnixMicro(t.now), Deadline: fromMicros(nullInt(deadline)),
 		}
-		return t.decideAll(roots)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -151,8 +164,13 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 	var res *store.CompleteTasksResult
 	err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
 		res = &store.CompleteTasksResult{}
+		var succeeded []*store.Outcome
 		for i := range p.Outcomes {
 			o := &p.Outcomes[i]
+			if o.Kind == store.OutcomeSucceeded {
+				succeeded = append(succeeded, o)
+				continue
+			}
 			lost, err := t.complete(o)
 			if err != nil {
 				return err
@@ -161,21 +179,27 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 				res.Lost = append(res.Lost, store.TaskRef{ExecutionID: o.ExecutionID, TaskID: o.TaskID, Attempt: o.Attempt})
 			}
 		}
-		// Decide dependents and finish executions before claiming, so
-		// tasks made ready by these outcomes can be claimed at once.
+		lost, err := t.completeSucceeded(succeeded)
+		if err != nil {
+			return err
+		}
+		res.Lost = append(res.Lost, lost...)
+		// Decide dependents before claiming, so tasks made ready by these
+		// outcomes can be claimed at once. Claims do not depend on the
+		// execution counters, so those are applied after, with the
+		// execution starts the claims cause, in one statement.
 		if err := t.drain(); err != nil {
 			return err
+		}
+		if p.ClaimLimit > 0 {
+			if res.Claimed, err = t.claim(p.ClaimLimit, p.ClaimWorkflows); err != nil {
+				return err
+			}
 		}
 		if err := t.finishExecutions(); err != nil {
 			return err
 		}
 		res.Finished, res.Readied = t.finished, t.readied
-		if p.ClaimLimit > 0 {
-			var err error
-			if res.Claimed, err = t.claim(p.ClaimLimit, p.ClaimWorkflows); err != nil {
-				return err
-			}
-		}
 		return nil
 	})
 	if err != nil {
@@ -184,7 +208,71 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 	return res, nil
 }
 
-// complete records one outcome; it reports lost when the claim is gone.
+// completeSucceeded records successful attempts with one guarded UPDATE:
+// a row changes only if its task is Running, claimed by this runner, at the
+// attempt given. Outcomes that match no row are returned as lost, and the
+// contexts stored for them are deleted.
+func (t *txn) completeSucceeded(outcomes []*store.Outcome) ([]store.TaskRef, error) {
+	if len(outcomes) == 0 {
+		return nil, nil
+	}
+	payload := make([][]any, len(outcomes))
+	for i, o := range outcomes {
+		var out any // NULL: the output is the input, unchanged
+		if !o.OutputUnchanged {
+			id, err := t.insertContext(o.ExecutionID, o.Output)
+			if err != nil {
+				return nil, err
+			}
+			out = id
+		}
+		payload[i] = []any{o.ExecutionID, o.TaskID, o.Attempt, out}
+	}
+	rows, err := t.query(`UPDATE cloacina_tasks AS t SET state = 'completed', output_ctx = COALESCE(d.o, t.input_ctx),
+			completed_at = ?1, claimed_by = NULL, heartbeat_at = NULL, error = ''
+		FROM (SELECT value->>0 AS e, value->>1 AS k, value->>2 AS a, value->>3 AS o FROM json_each(?3)) AS d
+		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'running' AND t.claimed_by = ?2 AND t.attempt = d.a
+		RETURNING id, execution_id, task_id, dependents`, t.now, t.runner, jsonArg(payload))
+	if err != nil {
+		return nil, fmt.Errorf("record outcomes: %w", err)
+	}
+	done := make(map[depKey]*taskRow, len(outcomes))
+	for rows.Next() {
+		row := &taskRow{}
+		var dependents string
+		if err := rows.Scan(&row.id, &row.execID, &row.taskID, &dependents); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("record outcomes: %w", err)
+		}
+		row.dependents = splitList(dependents)
+		done[depKey{row.execID, row.taskID}] = row
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("record outcomes: %w", err)
+	}
+	var lost []store.TaskRef
+	for i, o := range outcomes {
+		row, ok := done[depKey{o.ExecutionID, o.TaskID}]
+		if !ok {
+			lost = append(lost, store.TaskRef{ExecutionID: o.ExecutionID, TaskID: o.TaskID, Attempt: o.Attempt})
+			if id, stored := payload[i][3].(int64); stored { // stored above for an outcome that does not count
+				if _, err := t.exec(`DELETE FROM cloacina_contexts WHERE id = ?`, id); err != nil {
+					return nil, fmt.Errorf("discard output of a lost claim: %w", err)
+				}
+				t.forgetContext(id)
+			}
+			continue
+		}
+		delete(done, depKey{o.ExecutionID, o.TaskID}) // a duplicate outcome in the batch counts once
+		t.event(o.ExecutionID, o.TaskID, store.EventTaskCompleted, o.Attempt, "")
+		t.terminal(row, store.TaskCompleted, "")
+	}
+	return lost, nil
+}
+
+// complete records one failed attempt (retried or final); it reports lost
+// when the claim is gone.
 // Each kind is one guarded UPDATE: it changes nothing unless the task is
 // Running, claimed by this runner, at this attempt.
 func (t *txn) complete(o *store.Outcome) (lost bool, err error) {
@@ -206,6 +294,7 @@ func (t *txn) complete(o *store.Outcome) (lost bool, err error) {
 		res = t.queryRow(`UPDATE cloacina_tasks SET state = 'completed', output_ctx = COALESCE(?, input_ctx), completed_at = ?,
 			claimed_by = NULL, heartbeat_at = NULL, error = ''`+guard, out, t.now, o.ExecutionID, o.TaskID, t.runner, o.Attempt)
 	case store.OutcomeRetry:
+		t.s.retriesPending.Store(true) // read by claims later in this transaction too
 		res = t.queryRow(`UPDATE cloacina_tasks SET state = 'ready', retry_at = ?, claimed_by = NULL, heartbeat_at = NULL,
 			error = ?`+guard, t.now+o.RetryDelay.Microseconds(), o.Error, o.ExecutionID, o.TaskID, t.runner, o.Attempt)
 	case store.OutcomeFailed:
@@ -220,6 +309,7 @@ func (t *txn) complete(o *store.Outcome) (lost bool, err error) {
 			if _, err := t.exec(`DELETE FROM cloacina_contexts WHERE id = ?`, ctxID); err != nil {
 				return false, fmt.Errorf("discard output of a lost claim: %w", err)
 			}
+			t.forgetContext(ctxID)
 		}
 		return true, nil
 	} else if err != nil {

@@ -47,25 +47,70 @@ func (s *Store) run(ctx context.Context, runner string, decide store.DecideFunc,
 // Close closes quit.
 func (s *Store) writeLoop() {
 	defer close(s.writerDone)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for {
 		var first *writeOp
+		contended := true
 		select {
-		case first = <-s.ops:
-		case <-s.quit:
-			return
+		case first = <-s.ops: // someone was already waiting: writers are contending
+		default:
+			contended = false
+			select {
+			case first = <-s.ops:
+			case <-s.quit:
+				return
+			}
 		}
-		batch := []*writeOp{first}
-	collect:
-		for len(batch) < maxBatch {
+		batch := s.collect([]*writeOp{first})
+		if contended && len(batch) == 1 {
+			// Group commit delay: another writer was queued behind the last
+			// transaction, so another is likely a few microseconds away (a
+			// runner's dispatcher and an ExecuteAsync caller take turns).
+			// Waiting briefly for it lets both share one commit, which costs
+			// more than the wait. Without contention there is no delay, so a
+			// lone writer (a chain of tasks) never waits.
+			linger.Reset(groupCommitDelay)
 			select {
 			case op := <-s.ops:
-				batch = append(batch, op)
-			default:
-				break collect
+				batch = s.collect(append(batch, op))
+				if !linger.Stop() {
+					<-linger.C
+				}
+			case <-linger.C:
 			}
 		}
 		s.runBatch(batch)
 	}
+}
+
+// groupCommitDelay is how long the writer waits for a second operation when
+// writers are contending; see writeLoop.
+const groupCommitDelay = 100 * time.Microsecond
+
+// collect adds the operations already waiting to batch, up to maxBatch.
+func (s *Store) collect(batch []*writeOp) []*writeOp {
+	for len(batch) < maxBatch {
+		select {
+		case op := <-s.ops:
+			batch = append(batch, op)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// tick returns the current time in Unix microseconds, strictly later than
+// any time it returned before, so every write operation has its own time.
+// Only the writer goroutine calls it.
+func (s *Store) tick() int64 {
+	now := time.Now().UnixMicro()
+	if now <= s.lastTick {
+		now = s.lastTick + 1
+	}
+	s.lastTick = now
+	return now
 }
 
 func (s *Store) runBatch(batch []*writeOp) {
@@ -103,7 +148,7 @@ func (s *Store) runBatch(batch []*writeOp) {
 		savepoints := len(live) > 1
 		broken := false
 		for i, op := range live {
-			t := &txn{s: s, ctx: ctx, tx: tx, now: time.Now().UnixMicro(), runner: op.runner, decide: op.decide,
+			t := &txn{s: s, ctx: ctx, tx: tx, now: s.tick(), runner: op.runner, decide: op.decide,
 				deltas: map[string]*execDelta{}, execs: map[string]*execInfo{}}
 			if savepoints {
 				if _, err := t.exec(`SAVEPOINT op`); err != nil {
@@ -148,9 +193,12 @@ func (s *Store) runBatch(batch []*writeOp) {
 	}
 	s.prepare(ctx, unprepared)
 	for i, op := range live {
-		if errs[i] == nil && txns[i] != nil {
-			for _, id := range txns[i].learned {
-				s.execInfos.put(id, txns[i].execs[id])
+		if t := txns[i]; errs[i] == nil && t != nil {
+			for _, id := range t.learned {
+				s.execInfos.put(id, t.execs[id])
+			}
+			for _, c := range t.newContexts {
+				s.contexts.put(c.ID, c.Data)
 			}
 		}
 		op.done <- errs[i]
