@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
 )
 
 const executionColumns = `e.id, e.workflow_name, e.workflow_version, e.tenant, e.state, c.data, e.error,
@@ -104,7 +105,7 @@ func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Tas
 			&retryAt, &claimedBy, &t.Error, &t.SkipReason, &started, &completed, &t.Output); err != nil {
 			return nil, fmt.Errorf("list tasks of %s: %w", executionID, err)
 		}
-		t.Deps, t.ClaimedBy = splitList(deps), claimedBy.String
+		t.Deps, t.ClaimedBy = backend.SplitList(deps), claimedBy.String
 		t.RetryAt, t.StartedAt, t.CompletedAt = fromMicros(retryAt), fromMicros(started), fromMicros(completed)
 		out = append(out, t)
 	}

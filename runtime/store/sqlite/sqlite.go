@@ -32,6 +32,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
 )
 
 //go:embed migrations/*.up.sql
@@ -50,8 +51,8 @@ type Store struct {
 	quit       chan struct{} // closed by Close
 	writerDone chan struct{} // closed when the writer goroutine exits
 	closeOnce  sync.Once
-	execInfos  execInfoCache
-	contexts   contextCache
+	execInfos  *backend.Cache[string, backend.ExecInfo]
+	contexts   *backend.Cache[int64, []byte]
 	// retriesPending is set when this store schedules a retry and cleared
 	// when a claim finds none waiting; see claim. Only the writer goroutine
 	// changes it, in the order of the operations.
@@ -128,7 +129,8 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 // OpenPath opens (creating if needed) the database file at path, or an
 // in-memory database for ":memory:", and applies the migrations.
 func OpenPath(ctx context.Context, path string) (*Store, error) {
-	s := &Store{path: path, ops: make(chan *writeOp), quit: make(chan struct{}), writerDone: make(chan struct{})}
+	s := &Store{path: path, ops: make(chan *writeOp), quit: make(chan struct{}), writerDone: make(chan struct{}),
+		execInfos: backend.NewExecInfoCache(), contexts: backend.NewContextCache()}
 	if path == ":memory:" {
 		// Every connection to :memory: is a separate database, so reads and
 		// writes must share the single connection.

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
 )
 
 // txn is one write transaction and the bookkeeping that is flushed at its
@@ -146,10 +146,10 @@ func (t *txn) execInfo(execID string) (*execInfo, error) {
 	if e, ok := t.execs[execID]; ok {
 		return e, nil
 	}
-	if e := t.s.execInfos.get(execID); e != nil {
-		cp := *e // the input is loaded per transaction
-		t.execs[execID] = &cp
-		return &cp, nil
+	if e, ok := t.s.execInfos.Get(execID); ok {
+		info := &execInfo{name: e.WorkflowName, version: e.WorkflowVersion, inputCtx: e.InputCtx, deadline: e.Deadline, started: e.Started}
+		t.execs[execID] = info
+		return info, nil
 	}
 	e := &execInfo{}
 	var deadline, started sql.NullInt64
@@ -163,35 +163,6 @@ func (t *txn) execInfo(execID string) (*execInfo, error) {
 	t.execs[execID] = e
 	t.learned = append(t.learned, execID)
 	return e, nil
-}
-
-// execInfoCache keeps the immutable facts of recent executions (workflow,
-// version, input context id) across transactions, so deciding a task does
-// not read its execution row every time. It is bounded: when full it is
-// emptied and refills from the executions in use.
-type execInfoCache struct {
-	mu sync.Mutex
-	m  map[string]execInfo
-}
-
-const execInfoCacheSize = 4096
-
-func (c *execInfoCache) get(id string) *execInfo {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.m[id]; ok {
-		return &e
-	}
-	return nil
-}
-
-func (c *execInfoCache) put(id string, e *execInfo) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= execInfoCacheSize {
-		c.m = make(map[string]execInfo, 256)
-	}
-	c.m[id] = execInfo{name: e.name, version: e.version, inputCtx: e.inputCtx, deadline: e.deadline, started: e.started}
 }
 
 func (t *txn) insertContext(execID string, data []byte) (int64, error) {
@@ -222,7 +193,7 @@ func (t *txn) forgetContext(id int64) {
 }
 
 func (t *txn) loadContext(id int64) ([]byte, error) {
-	if data := t.s.contexts.get(id); data != nil {
+	if data, ok := t.s.contexts.Get(id); ok {
 		return data, nil
 	}
 	var data []byte
@@ -294,7 +265,7 @@ func (t *txn) drain() error {
 				return fmt.Errorf("update dependents: %w", err)
 			}
 			if pending == 0 {
-				row.deps, row.ruleTasks, row.dependents = splitList(deps), splitList(ruleTasks), splitList(dependents)
+				row.deps, row.ruleTasks, row.dependents = backend.SplitList(deps), backend.SplitList(ruleTasks), backend.SplitList(dependents)
 				unblocked = append(unblocked, row)
 			}
 		}
@@ -669,7 +640,7 @@ func (t *txn) loadContexts(ids []int64) (map[int64]*store.ContextRef, error) {
 		if _, seen := out[id]; seen {
 			continue
 		}
-		if data := t.s.contexts.get(id); data != nil {
+		if data, ok := t.s.contexts.Get(id); ok {
 			out[id] = &store.ContextRef{ID: id, Data: data}
 		} else {
 			out[id] = nil
@@ -723,46 +694,9 @@ func (t *txn) startExecutions(ids []string) (map[string]*store.ClaimedTask, erro
 	return out, nil
 }
 
-func splitList(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
-}
-
 func fromMicros(v sql.NullInt64) time.Time {
 	if !v.Valid {
 		return time.Time{}
 	}
 	return time.UnixMicro(v.Int64)
-}
-
-// contextCache keeps recently stored or read contexts by id. Contexts are
-// immutable once committed and never deleted, so a cached one is always
-// right; entries are added only after their transaction commits. It is
-// bounded by total size and emptied when full.
-type contextCache struct {
-	mu    sync.Mutex
-	m     map[int64][]byte
-	bytes int
-}
-
-const contextCacheBytes = 32 << 20
-
-func (c *contextCache) get(id int64) []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[id]
-}
-
-func (c *contextCache) put(id int64, data []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || c.bytes+len(data) > contextCacheBytes {
-		c.m, c.bytes = make(map[int64][]byte, 1024), 0
-	}
-	if _, ok := c.m[id]; !ok {
-		c.m[id] = data
-		c.bytes += len(data)
-	}
 }

@@ -5,15 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
 )
 
 // CreateExecution implements store.Store.
 func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionParams) (*store.Execution, error) {
-	dependents, err := validateCreate(p)
+	dependents, err := backend.ValidateCreate(p)
 	if err != nil {
 		return nil, err
 	}
@@ -77,8 +77,8 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 					errMsg, completed = d.reason, t.now
 				}
 			}
-			specs[i] = []any{spec.TaskID, i, strings.Join(spec.Deps, ","), strings.Join(spec.RuleTasks, ","),
-				strings.Join(dependents[spec.TaskID], ","), len(spec.Deps), spec.MaxAttempts,
+			specs[i] = []any{spec.TaskID, i, backend.JoinList(spec.Deps), backend.JoinList(spec.RuleTasks),
+				backend.JoinList(dependents[spec.TaskID]), len(spec.Deps), spec.MaxAttempts,
 				state, retryAt, inCtx, outCtx, reason, errMsg, completed}
 		}
 		if _, err := t.exec(`INSERT INTO cloacina_tasks
@@ -107,40 +107,6 @@ func nullInt(v any) sql.NullInt64 {
 		return sql.NullInt64{Int64: i, Valid: true}
 	}
 	return sql.NullInt64{}
-}
-
-// validateCreate checks the parameters and returns each task's dependents.
-func validateCreate(p *store.CreateExecutionParams) (map[string][]string, error) {
-	switch {
-	case p.ID == "":
-		return nil, errors.New("create execution: ID is empty")
-	case p.WorkflowName == "":
-		return nil, errors.New("create execution: WorkflowName is empty")
-	case len(p.Tasks) == 0:
-		return nil, errors.New("create execution: no tasks")
-	case p.Decide == nil:
-		return nil, errors.New("create execution: Decide is nil")
-	}
-	known := make(map[string]bool, len(p.Tasks))
-	dependents := make(map[string][]string, len(p.Tasks))
-	for _, spec := range p.Tasks {
-		if spec.TaskID == "" || strings.Contains(spec.TaskID, ",") {
-			return nil, fmt.Errorf("create execution: invalid task id %q", spec.TaskID)
-		}
-		if known[spec.TaskID] {
-			return nil, fmt.Errorf("create execution: duplicate task id %q", spec.TaskID)
-		}
-		for _, d := range append(append([]string(nil), spec.Deps...), spec.RuleTasks...) {
-			if !known[d] {
-				return nil, fmt.Errorf("create execution: task %q names %q, which is not an earlier task (tasks must be in topological order)", spec.TaskID, d)
-			}
-		}
-		for _, d := range spec.Deps {
-			dependents[d] = append(dependents[d], spec.TaskID)
-		}
-		known[spec.TaskID] = true
-	}
-	return dependents, nil
 }
 
 // ClaimTasks implements store.Store.
@@ -244,7 +210,7 @@ func (t *txn) completeSucceeded(outcomes []*store.Outcome) ([]store.TaskRef, err
 			rows.Close()
 			return nil, fmt.Errorf("record outcomes: %w", err)
 		}
-		row.dependents = splitList(dependents)
+		row.dependents = backend.SplitList(dependents)
 		done[depKey{row.execID, row.taskID}] = row
 	}
 	rows.Close()
@@ -315,7 +281,7 @@ func (t *txn) complete(o *store.Outcome) (lost bool, err error) {
 	} else if err != nil {
 		return false, fmt.Errorf("record outcome of %s/%s: %w", o.ExecutionID, o.TaskID, err)
 	}
-	row.dependents = splitList(dependents)
+	row.dependents = backend.SplitList(dependents)
 	switch o.Kind {
 	case store.OutcomeSucceeded:
 		t.event(o.ExecutionID, o.TaskID, store.EventTaskCompleted, o.Attempt, "")
@@ -382,7 +348,7 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 				rows.Close()
 				return fmt.Errorf("find stale tasks: %w", err)
 			}
-			st.owner, st.row.dependents = owner.String, splitList(dependents)
+			st.owner, st.row.dependents = owner.String, backend.SplitList(dependents)
 			found = append(found, st)
 		}
 		rows.Close()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
 )
 
 // maxBatch caps how many write operations share one transaction.
@@ -195,10 +196,12 @@ func (s *Store) runBatch(batch []*writeOp) {
 	for i, op := range live {
 		if t := txns[i]; errs[i] == nil && t != nil {
 			for _, id := range t.learned {
-				s.execInfos.put(id, t.execs[id])
+				e := t.execs[id]
+				s.execInfos.Put(id, backend.ExecInfo{WorkflowName: e.name, WorkflowVersion: e.version,
+					InputCtx: e.inputCtx, Deadline: e.deadline, Started: e.started})
 			}
 			for _, c := range t.newContexts {
-				s.contexts.put(c.ID, c.Data)
+				s.contexts.Put(c.ID, c.Data)
 			}
 		}
 		op.done <- errs[i]
