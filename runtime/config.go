@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 )
 
 // Defaults applied by Config.WithDefaults.
@@ -37,6 +39,10 @@ type Config struct {
 	// Store, when set, is used instead of opening DatabaseURL. The runner
 	// does not close it.
 	Store store.Store
+
+	// Pool, when set, is a PostgreSQL pool to use instead of opening
+	// DatabaseURL (the runner does not close it). Schema applies.
+	Pool *pgxpool.Pool
 
 	// Concurrency is how many tasks run at once in this runner (default 32).
 	Concurrency int
@@ -85,8 +91,6 @@ type Config struct {
 	Schema string
 }
 
-var schemaNameRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-
 // WithDefaults returns a copy of c (which may be nil) with every zero field
 // set to its default.
 func (c *Config) WithDefaults() *Config {
@@ -117,7 +121,7 @@ func (c *Config) WithDefaults() *Config {
 // applied.
 func (c *Config) validate() error {
 	var errs []error
-	if c.Store == nil && !strings.HasPrefix(c.DatabaseURL, "sqlite://") &&
+	if c.Store == nil && c.Pool == nil && !strings.HasPrefix(c.DatabaseURL, "sqlite://") &&
 		!strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, fmt.Errorf("DatabaseURL %q must start with sqlite://, postgres:// or postgresql://", c.DatabaseURL))
 	}
@@ -139,8 +143,10 @@ func (c *Config) validate() error {
 	if c.FallbackPollInterval < 0 {
 		errs = append(errs, fmt.Errorf("FallbackPollInterval must be positive, got %s", c.FallbackPollInterval))
 	}
-	if c.Schema != "" && !schemaNameRE.MatchString(c.Schema) {
-		errs = append(errs, fmt.Errorf("Schema %q must match [A-Za-z0-9_]+", c.Schema))
+	if c.Schema != "" {
+		if err := postgres.ValidateSchema(c.Schema); err != nil {
+			errs = append(errs, fmt.Errorf("Schema: %w", err))
+		}
 	}
 	if strings.ContainsAny(c.RunnerID, "\x00") {
 		errs = append(errs, errors.New("RunnerID must not contain NUL bytes"))

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
 )
 
@@ -132,9 +133,14 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 }
 
 func openStore(ctx context.Context, c *Config) (store.Store, error) {
+	opts := &postgres.Options{Schema: c.Schema}
 	switch {
+	case c.Pool != nil:
+		return postgres.New(ctx, c.Pool, opts)
 	case strings.HasPrefix(c.DatabaseURL, "sqlite://"):
 		return sqlite.Open(ctx, c.DatabaseURL)
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		return postgres.Open(ctx, c.DatabaseURL, opts)
 	}
 	return nil, fmt.Errorf("DatabaseURL %q: no backend for this scheme", c.DatabaseURL)
 }

@@ -22,8 +22,12 @@ func newRunner(t *testing.T, cfg *runtime.Config, wfs ...*runtime.Workflow) *run
 	if cfg == nil {
 		cfg = &runtime.Config{}
 	}
-	if cfg.DatabaseURL == "" && cfg.Store == nil {
-		cfg.DatabaseURL = "sqlite://" + filepath.Join(t.TempDir(), "test.db")
+	if cfg.DatabaseURL == "" && cfg.Store == nil && cfg.Pool == nil {
+		if onPostgres(t) {
+			cfg.DatabaseURL, cfg.Schema = postgresURL(t), freshSchema(t)
+		} else {
+			cfg.DatabaseURL = "sqlite://" + filepath.Join(t.TempDir(), "test.db")
+		}
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = runtime.NewRegistry()
@@ -82,6 +86,10 @@ func taskStatus(t *testing.T, res *runtime.PipelineResult, id string) runtime.Ta
 }
 
 func TestExecuteDiamondMergesContexts(t *testing.T) {
+	forEachBackend(t, testExecuteDiamondMergesContexts)
+}
+
+func testExecuteDiamondMergesContexts(t *testing.T) {
 	wf := runtime.NewWorkflow("diamond").Add(
 		&runtime.Task{ID: "extract", Func: fn(func(_ context.Context, c *runtime.Context) error {
 			return c.Insert("rows", []int{1, 2})
@@ -128,7 +136,9 @@ func TestExecuteDiamondMergesContexts(t *testing.T) {
 	}
 }
 
-func TestRetryThenSucceed(t *testing.T) {
+func TestRetryThenSucceed(t *testing.T) { forEachBackend(t, testRetryThenSucceed) }
+
+func testRetryThenSucceed(t *testing.T) {
 	var calls atomic.Int32
 	var infos []runtime.AttemptInfo
 	var mu sync.Mutex
@@ -179,6 +189,10 @@ func TestRetryThenSucceed(t *testing.T) {
 }
 
 func TestFailureSkipsDependentsAndTriggerRulesRun(t *testing.T) {
+	forEachBackend(t, testFailureSkipsDependentsAndTriggerRulesRun)
+}
+
+func testFailureSkipsDependentsAndTriggerRulesRun(t *testing.T) {
 	var cleanupRan atomic.Bool
 	wf := runtime.NewWorkflow("failing").Add(
 		&runtime.Task{ID: "extract", Func: fn(func(_ context.Context, c *runtime.Context) error { return c.Set("n", 5) })},
@@ -216,6 +230,10 @@ func TestFailureSkipsDependentsAndTriggerRulesRun(t *testing.T) {
 }
 
 func TestPanicFailsAttemptAndRunnerKeepsGoing(t *testing.T) {
+	forEachBackend(t, testPanicFailsAttemptAndRunnerKeepsGoing)
+}
+
+func testPanicFailsAttemptAndRunnerKeepsGoing(t *testing.T) {
 	wf := runtime.NewWorkflow("panics").Add(
 		&runtime.Task{ID: "boom", Retry: fastRetry(1), Func: fn(func(context.Context, *runtime.Context) error { panic("kaboom") })},
 	).MustBuild()
@@ -234,7 +252,9 @@ func TestPanicFailsAttemptAndRunnerKeepsGoing(t *testing.T) {
 	}
 }
 
-func TestTaskTimeout(t *testing.T) {
+func TestTaskTimeout(t *testing.T) { forEachBackend(t, testTaskTimeout) }
+
+func testTaskTimeout(t *testing.T) {
 	var attempts atomic.Int32
 	p := fastRetry(2)
 	p.Condition = runtime.RetryCondition{Kind: runtime.RetryTransient}
@@ -269,7 +289,9 @@ func TestLateSuccessAfterTimeoutIsATimeout(t *testing.T) {
 	}
 }
 
-func TestPermanentErrorIsNotRetried(t *testing.T) {
+func TestPermanentErrorIsNotRetried(t *testing.T) { forEachBackend(t, testPermanentErrorIsNotRetried) }
+
+func testPermanentErrorIsNotRetried(t *testing.T) {
 	var calls atomic.Int32
 	wf := runtime.NewWorkflow("perm").Add(&runtime.Task{ID: "p", Retry: fastRetry(5),
 		Func: fn(func(context.Context, *runtime.Context) error {
@@ -283,7 +305,9 @@ func TestPermanentErrorIsNotRetried(t *testing.T) {
 	}
 }
 
-func TestUnknownWorkflow(t *testing.T) {
+func TestUnknownWorkflow(t *testing.T) { forEachBackend(t, testUnknownWorkflow) }
+
+func testUnknownWorkflow(t *testing.T) {
 	r := newRunner(t, nil, runtime.NewWorkflow("etl").Add(&runtime.Task{ID: "a", Func: fn(func(context.Context, *runtime.Context) error { return nil })}).MustBuild())
 	_, err := r.Execute(context.Background(), "elt", nil)
 	if !errors.Is(err, runtime.ErrWorkflowNotFound) || !strings.Contains(err.Error(), `did you mean "etl"`) {
@@ -294,7 +318,9 @@ func TestUnknownWorkflow(t *testing.T) {
 	}
 }
 
-func TestCancelAndPause(t *testing.T) {
+func TestCancelAndPause(t *testing.T) { forEachBackend(t, testCancelAndPause) }
+
+func testCancelAndPause(t *testing.T) {
 	started := make(chan struct{}, 1)
 	var sawCause atomic.Value
 	wf := runtime.NewWorkflow("long").Add(
@@ -364,7 +390,9 @@ func TestCancelAndPause(t *testing.T) {
 	}
 }
 
-func TestWorkflowTimeout(t *testing.T) {
+func TestWorkflowTimeout(t *testing.T) { forEachBackend(t, testWorkflowTimeout) }
+
+func testWorkflowTimeout(t *testing.T) {
 	wf := runtime.NewWorkflow("stuck").Add(&runtime.Task{ID: "stuck", Func: fn(func(ctx context.Context, _ *runtime.Context) error {
 		<-ctx.Done()
 		return ctx.Err()
@@ -380,7 +408,9 @@ func TestWorkflowTimeout(t *testing.T) {
 	}
 }
 
-func TestListExecutionsAndEvents(t *testing.T) {
+func TestListExecutionsAndEvents(t *testing.T) { forEachBackend(t, testListExecutionsAndEvents) }
+
+func testListExecutionsAndEvents(t *testing.T) {
 	wf := runtime.NewWorkflow("one").Add(&runtime.Task{ID: "a", Func: fn(func(context.Context, *runtime.Context) error { return nil })}).MustBuild()
 	r := newRunner(t, nil, wf)
 	var ids []string
@@ -411,7 +441,9 @@ func TestListExecutionsAndEvents(t *testing.T) {
 	}
 }
 
-func TestManyConcurrentExecutions(t *testing.T) {
+func TestManyConcurrentExecutions(t *testing.T) { forEachBackend(t, testManyConcurrentExecutions) }
+
+func testManyConcurrentExecutions(t *testing.T) {
 	var count atomic.Int64
 	task := func(id string, deps ...string) *runtime.Task {
 		return &runtime.Task{ID: id, Dependencies: deps, Func: fn(func(_ context.Context, c *runtime.Context) error {
@@ -447,7 +479,7 @@ func TestConfigValidation(t *testing.T) {
 		"Concurrency must be at least 1":                                         {Concurrency: -1},
 		"StaleClaimThreshold (1s) must be at least twice HeartbeatInterval (1s)": {HeartbeatInterval: time.Second, StaleClaimThreshold: time.Second},
 		`DatabaseURL "mysql://x" must start with`:                                {DatabaseURL: "mysql://x"},
-		`Schema "tenant-1" must match [A-Za-z0-9_]+`:                             {Schema: "tenant-1"},
+		`Schema: schema name "tenant-1" must match [A-Za-z0-9_]+`:                {Schema: "tenant-1"},
 		"WorkflowTimeout must not be negative":                                   {WorkflowTimeout: -time.Second},
 	}
 	for want, cfg := range cases {

@@ -1,0 +1,677 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
+)
+
+// txn is one write transaction and the bookkeeping flushed at its end:
+// events, per-execution counters, the queue of tasks whose dependents must
+// be looked at, and the notifications to send on commit.
+type txn struct {
+	s      *Store
+	ctx    context.Context
+	tx     pgx.Tx
+	runner string
+	decide store.DecideFunc
+
+	events   []eventRow
+	deltas   map[string]*execDelta
+	order    []string
+	execs    map[string]*execInfo
+	queue    []*taskRow
+	readied  int
+	finished []store.FinishedExecution
+	notify   map[string]bool // payloads to NOTIFY on commit
+	learned  []string        // executions whose facts to cache once committed
+	newCtxs  []store.ContextRef
+}
+
+type eventRow struct {
+	execID, taskID, kind, message string
+	attempt                       int
+}
+
+type execDelta struct {
+	terminal, failed int
+	firstError       string
+	start            bool
+}
+
+type execInfo struct {
+	backend.ExecInfo
+	input []byte // loaded on demand
+}
+
+type taskRow struct {
+	id         int64
+	execID     string
+	taskID     string
+	deps       []string
+	ruleTasks  []string
+	dependents []string
+}
+
+type depKey struct{ exec, task string }
+
+// run executes fn in a transaction and commits it with its bookkeeping.
+func (s *Store) run(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	t := &txn{s: s, ctx: ctx, tx: tx, runner: runner, decide: decide,
+		deltas: map[string]*execDelta{}, execs: map[string]*execInfo{}, notify: map[string]bool{}}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.finalize(); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, id := range t.learned {
+		s.execInfos.Put(id, t.execs[id].ExecInfo)
+	}
+	for _, c := range t.newCtxs {
+		s.contexts.Put(c.ID, c.Data)
+	}
+	return nil
+}
+
+// finalize decides dependents, finishes executions, appends events and
+// queues notifications; it runs before the commit of every operation.
+func (t *txn) finalize() error {
+	if err := t.drain(); err != nil {
+		return err
+	}
+	if err := t.finishExecutions(); err != nil {
+		return err
+	}
+	if err := t.flushEvents(); err != nil {
+		return err
+	}
+	if t.readied > 0 {
+		t.notify["r"] = true
+	}
+	if len(t.notify) == 0 {
+		return nil
+	}
+	payloads := make([]string, 0, len(t.notify))
+	for p := range t.notify {
+		payloads = append(payloads, p)
+	}
+	sort.Strings(payloads)
+	if _, err := t.tx.Exec(t.ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, t.s.channel, payloads); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	t.notify = map[string]bool{}
+	return nil
+}
+
+func (t *txn) exec(query string, args ...any) (int64, error) {
+	tag, err := t.tx.Exec(t.ctx, t.s.q(query), args...)
+	return tag.RowsAffected(), err
+}
+
+func (t *txn) query(query string, args ...any) (pgx.Rows, error) {
+	return t.tx.Query(t.ctx, t.s.q(query), args...)
+}
+
+func (t *txn) queryRow(query string, args ...any) pgx.Row {
+	return t.tx.QueryRow(t.ctx, t.s.q(query), args...)
+}
+
+func (t *txn) event(execID, taskID, kind string, attempt int, message string) {
+	t.events = append(t.events, eventRow{execID: execID, taskID: taskID, kind: kind, attempt: attempt, message: message})
+}
+
+func (t *txn) delta(execID string) *execDelta {
+	d, ok := t.deltas[execID]
+	if !ok {
+		d = &execDelta{}
+		t.deltas[execID] = d
+		t.order = append(t.order, execID)
+	}
+	return d
+}
+
+func (t *txn) execInfo(execID string) (*execInfo, error) {
+	if e, ok := t.execs[execID]; ok {
+		return e, nil
+	}
+	if e, ok := t.s.execInfos.Get(execID); ok {
+		info := &execInfo{ExecInfo: e}
+		t.execs[execID] = info
+		return info, nil
+	}
+	e := &execInfo{}
+	var deadline, started *time.Time
+	err := t.queryRow(`SELECT workflow_name, workflow_version, input_ctx, deadline_at, started_at
+		FROM cloacina_executions WHERE id = $1`, execID).
+		Scan(&e.WorkflowName, &e.WorkflowVersion, &e.InputCtx, &deadline, &started)
+	if err != nil {
+		return nil, fmt.Errorf("load execution %s: %w", execID, err)
+	}
+	if deadline != nil {
+		e.Deadline = deadline.UnixMicro()
+	}
+	e.Started = started != nil
+	t.execs[execID] = e
+	t.learned = append(t.learned, execID)
+	return e, nil
+}
+
+// insertContexts stores contexts and returns their ids in order. Ids are
+// taken from the sequence first, so the order is exact.
+func (t *txn) insertContexts(execIDs []string, datas [][]byte) ([]int64, error) {
+	if len(datas) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(datas))
+	rows, err := t.query(`SELECT nextval(pg_get_serial_sequence('cloacina_contexts', 'id')) FROM generate_series(1, $1)`, len(datas))
+	if err != nil {
+		return nil, fmt.Errorf("store contexts: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store contexts: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store contexts: %w", err)
+	}
+	texts := make([]string, len(datas))
+	for i, d := range datas {
+		if d == nil {
+			d = []byte("{}")
+		}
+		texts[i] = string(d)
+		t.newCtxs = append(t.newCtxs, store.ContextRef{ID: ids[i], Data: d})
+	}
+	if _, err := t.exec(`INSERT INTO cloacina_contexts (id, execution_id, data)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::json[])`, ids, execIDs, texts); err != nil {
+		return nil, fmt.Errorf("store contexts: %w", err)
+	}
+	return ids, nil
+}
+
+func (t *txn) insertContext(execID string, data []byte) (int64, error) {
+	ids, err := t.insertContexts([]string{execID}, [][]byte{data})
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+// loadContexts returns the given contexts, from the cache when it has them.
+func (t *txn) loadContexts(ids []int64) (map[int64]*store.ContextRef, error) {
+	out := make(map[int64]*store.ContextRef, len(ids))
+	var missing []int64
+	for _, id := range ids {
+		if _, seen := out[id]; seen {
+			continue
+		}
+		if data, ok := t.s.contexts.Get(id); ok {
+			out[id] = &store.ContextRef{ID: id, Data: data}
+		} else {
+			out[id] = nil
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := t.query(`SELECT id, data::text FROM cloacina_contexts WHERE id = ANY($1)`, missing)
+	if err != nil {
+		return nil, fmt.Errorf("load contexts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ref := &store.ContextRef{}
+		var data string
+		if err := rows.Scan(&ref.ID, &data); err != nil {
+			return nil, fmt.Errorf("load contexts: %w", err)
+		}
+		ref.Data = []byte(data)
+		out[ref.ID] = ref
+		t.newCtxs = append(t.newCtxs, *ref)
+	}
+	return out, rows.Err()
+}
+
+// terminal records that a task reached a terminal state and queues its
+// dependents for a look.
+func (t *txn) terminal(row *taskRow, state store.TaskState, errMsg string) {
+	d := t.delta(row.execID)
+	d.terminal++
+	if state == store.TaskFailed {
+		d.failed++
+		if d.firstError == "" {
+			d.firstError = fmt.Sprintf("task %q failed: %s", row.taskID, errMsg)
+		}
+	}
+	if len(row.dependents) > 0 {
+		t.queue = append(t.queue, row)
+	}
+}
+
+// drain walks the queue in waves: the dependents of the tasks that became
+// terminal have their pending counts lowered in one statement, and those
+// left with none are decided together. Skipped tasks form the next wave.
+func (t *txn) drain() error {
+	for len(t.queue) > 0 {
+		counts := map[depKey]int{}
+		var order []depKey
+		for _, row := range t.queue {
+			for _, d := range row.dependents {
+				k := depKey{row.execID, d}
+				if counts[k] == 0 {
+					order = append(order, k)
+				}
+				counts[k]++
+			}
+		}
+		t.queue = nil
+		if len(order) == 0 {
+			break
+		}
+		execs, tasks, ns := make([]string, len(order)), make([]string, len(order)), make([]int32, len(order))
+		for i, k := range order {
+			execs[i], tasks[i], ns[i] = k.exec, k.task, int32(counts[k])
+		}
+		rows, err := t.query(`UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - d.n
+			FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, n)
+			WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'not_started'
+			RETURNING t.id, t.execution_id, t.task_id, t.deps, t.rule_tasks, t.dependents, t.pending_deps`, execs, tasks, ns)
+		if err != nil {
+			return fmt.Errorf("update dependents: %w", err)
+		}
+		var unblocked []*taskRow
+		for rows.Next() {
+			row := &taskRow{}
+			var deps, ruleTasks, dependents string
+			var pending int
+			if err := rows.Scan(&row.id, &row.execID, &row.taskID, &deps, &ruleTasks, &dependents, &pending); err != nil {
+				rows.Close()
+				return fmt.Errorf("update dependents: %w", err)
+			}
+			if pending == 0 {
+				row.deps, row.ruleTasks, row.dependents = backend.SplitList(deps), backend.SplitList(ruleTasks), backend.SplitList(dependents)
+				unblocked = append(unblocked, row)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("update dependents: %w", err)
+		}
+		sort.Slice(unblocked, func(i, j int) bool { return unblocked[i].id < unblocked[j].id })
+		if err := t.decideAll(unblocked); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decision is a DecideFunc's answer for one task, ready to be stored.
+type decision struct {
+	state  store.TaskState // ready, skipped or failed
+	ctx    int64           // input context id (0 for failed)
+	reason string          // skip reason or error
+}
+
+// decideAll decides tasks whose dependencies are all terminal and stores
+// the answers: one statement to load every dependency, one for new input
+// contexts, one per kind of answer.
+func (t *txn) decideAll(rows []*taskRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	deps, err := t.loadDeps(rows)
+	if err != nil {
+		return err
+	}
+	decisions := make([]decision, len(rows))
+	if err := t.decideMany(rows, func(i int) (*store.DecideInput, error) { return t.decideInput(rows[i], deps) }, decisions); err != nil {
+		return err
+	}
+	var readyIDs, readyCtx, skipIDs, skipCtx, failIDs []int64
+	var skipReason, failMsg []string
+	for i, d := range decisions {
+		switch d.state {
+		case store.TaskReady:
+			readyIDs, readyCtx = append(readyIDs, rows[i].id), append(readyCtx, d.ctx)
+		case store.TaskSkipped:
+			skipIDs, skipCtx, skipReason = append(skipIDs, rows[i].id), append(skipCtx, d.ctx), append(skipReason, d.reason)
+		default:
+			failIDs, failMsg = append(failIDs, rows[i].id), append(failMsg, d.reason)
+		}
+	}
+	if len(readyIDs) > 0 {
+		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = now(), input_ctx = d.c
+			FROM unnest($1::bigint[], $2::bigint[]) AS d(id, c) WHERE t.id = d.id`, readyIDs, readyCtx); err != nil {
+			return fmt.Errorf("ready tasks: %w", err)
+		}
+	}
+	if len(skipIDs) > 0 {
+		if _, err := t.exec(`UPDATE cloacina_tasks AS t
+			SET state = 'skipped', input_ctx = d.c, output_ctx = d.c, skip_reason = d.r, completed_at = now()
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS d(id, c, r) WHERE t.id = d.id`, skipIDs, skipCtx, skipReason); err != nil {
+			return fmt.Errorf("skip tasks: %w", err)
+		}
+	}
+	if len(failIDs) > 0 {
+		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'failed', error = d.m, completed_at = now()
+			FROM unnest($1::bigint[], $2::text[]) AS d(id, m) WHERE t.id = d.id`, failIDs, failMsg); err != nil {
+			return fmt.Errorf("fail tasks: %w", err)
+		}
+	}
+	return nil
+}
+
+// decideMany asks the DecideFunc about rows and fills decisions, storing
+// new input contexts in one statement and doing the bookkeeping of each
+// answer (events, counters, the queue of terminal tasks).
+func (t *txn) decideMany(rows []*taskRow, input func(i int) (*store.DecideInput, error), decisions []decision) error {
+	answers := make([]*store.Decision, len(rows))
+	var newExecs []string
+	var newData [][]byte
+	var newFor []int
+	for i, row := range rows {
+		in, err := input(i)
+		if err != nil {
+			return err
+		}
+		dec, derr := t.decide(in)
+		if derr != nil {
+			msg := "cannot decide whether to run: " + derr.Error()
+			decisions[i] = decision{state: store.TaskFailed, reason: msg}
+			t.event(row.execID, row.taskID, store.EventTaskFailed, 0, msg)
+			t.terminal(row, store.TaskFailed, msg)
+			continue
+		}
+		answers[i] = dec
+		if dec.ReuseContextID == 0 {
+			newExecs, newData, newFor = append(newExecs, row.execID), append(newData, dec.Input), append(newFor, i)
+		}
+	}
+	ids, err := t.insertContexts(newExecs, newData)
+	if err != nil {
+		return err
+	}
+	for k, i := range newFor {
+		answers[i].ReuseContextID = ids[k]
+	}
+	for i, dec := range answers {
+		if dec == nil {
+			continue
+		}
+		row := rows[i]
+		if dec.Run {
+			t.readied++
+			decisions[i] = decision{state: store.TaskReady, ctx: dec.ReuseContextID}
+			continue
+		}
+		decisions[i] = decision{state: store.TaskSkipped, ctx: dec.ReuseContextID, reason: dec.Reason}
+		t.event(row.execID, row.taskID, store.EventTaskSkipped, 0, dec.Reason)
+		t.terminal(row, store.TaskSkipped, "")
+	}
+	return nil
+}
+
+// loadDeps reads the state and output of every task the rows depend on or
+// whose state their trigger rules read.
+func (t *txn) loadDeps(rows []*taskRow) (map[depKey]store.DepResult, error) {
+	var execs, tasks []string
+	seen := map[depKey]bool{}
+	for _, row := range rows {
+		for _, names := range [][]string{row.deps, row.ruleTasks} {
+			for _, n := range names {
+				k := depKey{row.execID, n}
+				if !seen[k] {
+					seen[k] = true
+					execs, tasks = append(execs, k.exec), append(tasks, k.task)
+				}
+			}
+		}
+	}
+	out := make(map[depKey]store.DepResult, len(execs))
+	if len(execs) == 0 {
+		return out, nil
+	}
+	res, err := t.query(`SELECT t.execution_id, t.task_id, t.state, t.output_ctx, c.data::text
+		FROM unnest($1::text[], $2::text[]) AS d(e, k)
+		JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
+		LEFT JOIN cloacina_contexts c ON c.id = t.output_ctx`, execs, tasks)
+	if err != nil {
+		return nil, fmt.Errorf("load dependencies: %w", err)
+	}
+	defer res.Close()
+	for res.Next() {
+		var exec string
+		var d store.DepResult
+		var ctxID *int64
+		var data *string
+		if err := res.Scan(&exec, &d.TaskID, &d.State, &ctxID, &data); err != nil {
+			return nil, fmt.Errorf("load dependencies: %w", err)
+		}
+		if ctxID != nil && data != nil {
+			d.Output = &store.ContextRef{ID: *ctxID, Data: []byte(*data)}
+		}
+		out[depKey{exec, d.TaskID}] = d
+	}
+	return out, res.Err()
+}
+
+// decideInput assembles what the DecideFunc sees for one task.
+func (t *txn) decideInput(row *taskRow, deps map[depKey]store.DepResult) (*store.DecideInput, error) {
+	info, err := t.execInfo(row.execID)
+	if err != nil {
+		return nil, err
+	}
+	in := &store.DecideInput{ExecutionID: row.execID, WorkflowName: info.WorkflowName, WorkflowVersion: info.WorkflowVersion, TaskID: row.taskID}
+	if len(row.deps) == 0 {
+		if info.input == nil {
+			ctxs, err := t.loadContexts([]int64{info.InputCtx})
+			if err != nil {
+				return nil, err
+			}
+			if ctxs[info.InputCtx] == nil {
+				return nil, fmt.Errorf("execution %s has no input context", row.execID)
+			}
+			info.input = ctxs[info.InputCtx].Data
+		}
+		in.ExecutionInput = &store.ContextRef{ID: info.InputCtx, Data: info.input}
+	}
+	for i, name := range append(append([]string(nil), row.deps...), row.ruleTasks...) {
+		d, ok := deps[depKey{row.execID, name}]
+		if !ok {
+			return nil, fmt.Errorf("task %s names %s, which is not part of execution %s", row.taskID, name, row.execID)
+		}
+		d.Direct = i < len(row.deps)
+		in.Deps = append(in.Deps, d)
+	}
+	return in, nil
+}
+
+// finishExecutions applies the counters of every execution touched, starts
+// those whose first task was claimed, and ends those with nothing left to
+// run, in one statement. SET expressions see the row as it was; an
+// execution ended here is recognised by its completion time, now(), which
+// is this transaction's own.
+func (t *txn) finishExecutions() error {
+	if len(t.order) == 0 {
+		return nil
+	}
+	n := len(t.order)
+	ids, terms, fails, msgs, starts := make([]string, n), make([]int32, n), make([]int32, n), make([]string, n), make([]bool, n)
+	for i, id := range t.order {
+		d := t.deltas[id]
+		ids[i], terms[i], fails[i], msgs[i], starts[i] = id, int32(d.terminal), int32(d.failed), d.firstError, d.start
+	}
+	rows, err := t.query(`UPDATE cloacina_executions AS e SET
+			tasks_remaining = e.tasks_remaining - d.n,
+			tasks_failed = e.tasks_failed + d.f,
+			error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
+			state = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+				THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
+				WHEN d.s AND e.state = 'pending' THEN 'running'
+				ELSE e.state END,
+			started_at = CASE WHEN d.s AND e.started_at IS NULL THEN now() ELSE e.started_at END,
+			completed_at = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+				THEN now() ELSE e.completed_at END
+		FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::bool[]) AS d(id, n, f, m, s)
+		WHERE e.id = d.id
+		RETURNING e.id, e.state, e.completed_at IS NOT NULL AND e.completed_at = now()`, ids, terms, fails, msgs, starts)
+	if err != nil {
+		return fmt.Errorf("update executions: %w", err)
+	}
+	var ended []store.FinishedExecution
+	for rows.Next() {
+		var f store.FinishedExecution
+		var endedNow bool
+		if err := rows.Scan(&f.ID, &f.State, &endedNow); err != nil {
+			rows.Close()
+			return fmt.Errorf("update executions: %w", err)
+		}
+		if endedNow && (f.State == store.ExecutionCompleted || f.State == store.ExecutionFailed) {
+			ended = append(ended, f)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("update executions: %w", err)
+	}
+	pos := make(map[string]int, n)
+	for i, id := range t.order {
+		pos[id] = i
+	}
+	sort.Slice(ended, func(i, j int) bool { return pos[ended[i].ID] < pos[ended[j].ID] })
+	for _, f := range ended {
+		kind := store.EventExecutionCompleted
+		if f.State == store.ExecutionFailed {
+			kind = store.EventExecutionFailed
+		}
+		t.event(f.ID, "", kind, 0, "")
+		t.notify["f:"+f.ID] = true
+	}
+	t.finished = append(t.finished, ended...)
+	t.deltas, t.order = map[string]*execDelta{}, nil
+	return nil
+}
+
+func (t *txn) flushEvents() error {
+	if len(t.events) == 0 {
+		return nil
+	}
+	n := len(t.events)
+	execs, tasks, kinds, msgs, attempts := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int32, n)
+	for i, e := range t.events {
+		execs[i], tasks[i], kinds[i], msgs[i], attempts[i] = e.execID, e.taskID, e.kind, e.message, int32(e.attempt)
+	}
+	if _, err := t.exec(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
+		SELECT e, k, kd, a, m, $6, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
+		WITH ORDINALITY AS u(e, k, kd, a, m, n) ORDER BY n`, execs, tasks, kinds, attempts, msgs, t.runner); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	t.events = t.events[:0]
+	return nil
+}
+
+// claim marks up to limit Ready tasks as Running for the runner, skipping
+// rows other runners have locked.
+func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, error) {
+	res := &store.ClaimTasksResult{}
+	if limit > 0 {
+		filter := workflows
+		filtered := workflows != nil
+		if filter == nil {
+			filter = []string{}
+		}
+		rows, err := t.query(`WITH c AS (
+				SELECT t.id FROM cloacina_tasks t JOIN cloacina_executions e ON e.id = t.execution_id
+				WHERE t.state = 'ready' AND t.retry_at <= now() AND e.state IN ('pending', 'running')
+				  AND (NOT $2 OR e.workflow_name = ANY($3))
+				ORDER BY t.retry_at, t.id LIMIT $4
+				FOR UPDATE OF t SKIP LOCKED)
+			UPDATE cloacina_tasks AS t SET state = 'running', claimed_by = $1, attempt = t.attempt + 1,
+				heartbeat_at = now(), started_at = COALESCE(t.started_at, now())
+			FROM c WHERE t.id = c.id
+			RETURNING t.id, t.execution_id, t.task_id, t.attempt, t.max_attempts, t.input_ctx`,
+			t.runner, filtered, filter, limit)
+		if err != nil {
+			return nil, fmt.Errorf("claim tasks: %w", err)
+		}
+		type claimed struct {
+			id  int64
+			c   *store.ClaimedTask
+			ctx int64
+		}
+		var got []claimed
+		for rows.Next() {
+			c := claimed{c: &store.ClaimedTask{}}
+			if err := rows.Scan(&c.id, &c.c.ExecutionID, &c.c.TaskID, &c.c.Attempt, &c.c.MaxAttempts, &c.ctx); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("claim tasks: %w", err)
+			}
+			got = append(got, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("claim tasks: %w", err)
+		}
+		sort.Slice(got, func(i, j int) bool { return got[i].id < got[j].id })
+		if len(got) > 0 {
+			ctxIDs := make([]int64, len(got))
+			for i, c := range got {
+				ctxIDs[i] = c.ctx
+			}
+			ctxs, err := t.loadContexts(ctxIDs)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range got {
+				e, err := t.execInfo(c.c.ExecutionID)
+				if err != nil {
+					return nil, err
+				}
+				if ctxs[c.ctx] == nil {
+					return nil, fmt.Errorf("claim tasks: task %s/%s has no input context", c.c.ExecutionID, c.c.TaskID)
+				}
+				if !e.Started {
+					t.delta(c.c.ExecutionID).start = true // applied with the counters, see finishExecutions
+					e.Started = true
+					t.learned = append(t.learned, c.c.ExecutionID)
+				}
+				c.c.Input = ctxs[c.ctx]
+				c.c.WorkflowName, c.c.WorkflowVersion = e.WorkflowName, e.WorkflowVersion
+				if e.Deadline != 0 {
+					c.c.Deadline = time.UnixMicro(e.Deadline)
+				}
+				t.event(c.c.ExecutionID, c.c.TaskID, store.EventTaskStarted, c.c.Attempt, "")
+				res.Tasks = append(res.Tasks, c.c)
+			}
+		}
+	}
+	var next *time.Time
+	if err := t.queryRow(`SELECT min(retry_at) FROM cloacina_tasks WHERE state = 'ready' AND retry_at > now()`).Scan(&next); err != nil {
+		return nil, fmt.Errorf("next retry time: %w", err)
+	}
+	if next != nil {
+		res.NextRetryAt = *next
+	}
+	return res, nil
+}

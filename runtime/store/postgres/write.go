@@ -1,0 +1,502 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
+)
+
+// CreateExecution implements store.Store.
+func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionParams) (*store.Execution, error) {
+	dependents, err := backend.ValidateCreate(p)
+	if err != nil {
+		return nil, err
+	}
+	input := p.Input
+	if input == nil {
+		input = []byte("{}")
+	}
+	tenant := p.Tenant
+	if tenant == "" {
+		tenant = "public"
+	}
+	var created *store.Execution
+	err = s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
+		inputID, err := t.insertContext(p.ID, input)
+		if err != nil {
+			return err
+		}
+		var timeout *int64
+		if p.Timeout > 0 {
+			us := p.Timeout.Microseconds()
+			timeout = &us
+		}
+		created = &store.Execution{ID: p.ID, WorkflowName: p.WorkflowName, WorkflowVersion: p.WorkflowVersion, Tenant: tenant,
+			State: store.ExecutionPending, Input: input, TasksTotal: len(p.Tasks)}
+		var deadline *time.Time
+		if err := t.queryRow(`INSERT INTO cloacina_executions
+			(id, workflow_name, workflow_version, tenant, state, input_ctx, tasks_total, tasks_remaining, created_at, deadline_at)
+			VALUES ($1, $2, $3, $4, 'pending', $5, $6, $6, now(), now() + $7 * interval '1 microsecond')
+			RETURNING created_at, deadline_at`,
+			p.ID, p.WorkflowName, p.WorkflowVersion, tenant, inputID, len(p.Tasks), timeout).Scan(&created.CreatedAt, &deadline); err != nil {
+			return fmt.Errorf("create execution %s: %w", p.ID, err)
+		}
+		info := &execInfo{ExecInfo: backend.ExecInfo{WorkflowName: p.WorkflowName, WorkflowVersion: p.WorkflowVersion, InputCtx: inputID}, input: input}
+		if deadline != nil {
+			created.Deadline, info.Deadline = *deadline, deadline.UnixMicro()
+		}
+		t.execs[p.ID] = info
+		t.learned = append(t.learned, p.ID)
+		t.event(p.ID, "", store.EventExecutionCreated, 0, p.WorkflowName+" "+p.WorkflowVersion)
+
+		// Roots are decided before the insert, so they are stored in their
+		// first state (ready, or skipped by a trigger rule) directly.
+		var roots []*taskRow
+		for _, spec := range p.Tasks {
+			if len(spec.Deps) == 0 {
+				roots = append(roots, &taskRow{execID: p.ID, taskID: spec.TaskID, dependents: dependents[spec.TaskID]})
+			}
+		}
+		decisions := make([]decision, len(roots))
+		if err := t.decideMany(roots, func(i int) (*store.DecideInput, error) {
+			return &store.DecideInput{ExecutionID: p.ID, WorkflowName: p.WorkflowName, WorkflowVersion: p.WorkflowVersion,
+				TaskID: roots[i].taskID, ExecutionInput: &store.ContextRef{ID: inputID, Data: input}}, nil
+		}, decisions); err != nil {
+			return err
+		}
+		root := make(map[string]decision, len(roots))
+		for i, r := range roots {
+			root[r.taskID] = decisions[i]
+		}
+		n := len(p.Tasks)
+		var (
+			ids, deps, ruleTasks, dependentsCol, states, reasons, errs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			positions, pending, maxAttempts                            = make([]int32, n), make([]int32, n), make([]int32, n)
+			inCtx, outCtx                                              = make([]*int64, n), make([]*int64, n)
+		)
+		for i, spec := range p.Tasks {
+			ids[i], positions[i], pending[i], maxAttempts[i] = spec.TaskID, int32(i), int32(len(spec.Deps)), int32(spec.MaxAttempts)
+			deps[i], ruleTasks[i], dependentsCol[i] = backend.JoinList(spec.Deps), backend.JoinList(spec.RuleTasks), backend.JoinList(dependents[spec.TaskID])
+			states[i] = string(store.TaskNotStarted)
+			if d, ok := root[spec.TaskID]; ok {
+				states[i] = string(d.state)
+				c := d.ctx
+				switch d.state {
+				case store.TaskReady:
+					inCtx[i] = &c
+				case store.TaskSkipped:
+					inCtx[i], outCtx[i], reasons[i] = &c, &c, d.reason
+				default:
+					errs[i] = d.reason
+				}
+			}
+		}
+		if _, err := t.exec(`INSERT INTO cloacina_tasks
+			(execution_id, task_id, position, deps, rule_tasks, dependents, pending_deps, max_attempts,
+			 state, retry_at, input_ctx, output_ctx, skip_reason, error, completed_at)
+			SELECT $1, u.k, u.pos, u.deps, u.rules, u.dependents, u.pending, u.max, u.state,
+				CASE WHEN u.state = 'ready' THEN now() END, u.ic, u.oc, u.reason, u.err,
+				CASE WHEN u.state IN ('skipped', 'failed') THEN now() END
+			FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],
+				$9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::text[])
+				AS u(k, pos, deps, rules, dependents, pending, max, state, ic, oc, reason, err)`,
+			p.ID, ids, positions, deps, ruleTasks, dependentsCol, pending, maxAttempts, states, inCtx, outCtx, reasons, errs); err != nil {
+			return fmt.Errorf("create execution %s: %w", p.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// ClaimTasks implements store.Store.
+func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) (*store.ClaimTasksResult, error) {
+	var res *store.ClaimTasksResult
+	err := s.run(ctx, p.RunnerID, nil, func(t *txn) (err error) {
+		res, err = t.claim(p.Limit, p.Workflows)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// CompleteTasks implements store.Store.
+func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams) (*store.CompleteTasksResult, error) {
+	if p.Decide == nil && len(p.Outcomes) > 0 {
+		return nil, errors.New("complete tasks: Decide is nil")
+	}
+	var res *store.CompleteTasksResult
+	err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
+		res = &store.CompleteTasksResult{}
+		lost, err := t.complete(p.Outcomes)
+		if err != nil {
+			return err
+		}
+		res.Lost = lost
+		// Decide dependents before claiming, so tasks made ready by these
+		// outcomes can be claimed at once; counters and starts follow in
+		// one statement.
+		if err := t.drain(); err != nil {
+			return err
+		}
+		if p.ClaimLimit > 0 {
+			if res.Claimed, err = t.claim(p.ClaimLimit, p.ClaimWorkflows); err != nil {
+				return err
+			}
+		}
+		if err := t.finishExecutions(); err != nil {
+			return err
+		}
+		res.Finished, res.Readied = t.finished, t.readied
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// complete records outcomes with one guarded UPDATE per kind: a row changes
+// only if its task is Running, claimed by this runner, at the attempt
+// given. Outcomes that match no row are returned as lost; the contexts
+// stored for them are deleted.
+func (t *txn) complete(outcomes []store.Outcome) ([]store.TaskRef, error) {
+	var lost []store.TaskRef
+	byKind := map[store.OutcomeKind][]*store.Outcome{}
+	for i := range outcomes {
+		o := &outcomes[i]
+		if o.Kind < store.OutcomeSucceeded || o.Kind > store.OutcomeFailed {
+			return nil, fmt.Errorf("complete task %s: unknown outcome kind %d", o.TaskID, o.Kind)
+		}
+		byKind[o.Kind] = append(byKind[o.Kind], o)
+	}
+	for _, kind := range []store.OutcomeKind{store.OutcomeSucceeded, store.OutcomeRetry, store.OutcomeFailed} {
+		os := byKind[kind]
+		if len(os) == 0 {
+			continue
+		}
+		n := len(os)
+		execs, tasks, msgs := make([]string, n), make([]string, n), make([]string, n)
+		attempts := make([]int32, n)
+		delays := make([]int64, n)
+		outs := make([]*int64, n)
+		var newExecs []string
+		var newData [][]byte
+		var newFor []int
+		for i, o := range os {
+			execs[i], tasks[i], attempts[i], msgs[i], delays[i] = o.ExecutionID, o.TaskID, int32(o.Attempt), o.Error, o.RetryDelay.Microseconds()
+			if kind == store.OutcomeSucceeded && !o.OutputUnchanged {
+				newExecs, newData, newFor = append(newExecs, o.ExecutionID), append(newData, o.Output), append(newFor, i)
+			}
+		}
+		ids, err := t.insertContexts(newExecs, newData)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range newFor {
+			outs[i] = &ids[k]
+		}
+		var set string
+		switch kind {
+		case store.OutcomeSucceeded:
+			set = `state = 'completed', output_ctx = COALESCE(d.o, t.input_ctx), completed_at = now(), error = ''`
+		case store.OutcomeRetry:
+			set = `state = 'ready', retry_at = now() + d.delay * interval '1 microsecond', error = d.m`
+		case store.OutcomeFailed:
+			set = `state = 'failed', output_ctx = t.input_ctx, completed_at = now(), error = d.m`
+		}
+		rows, err := t.query(`UPDATE cloacina_tasks AS t SET `+set+`, claimed_by = NULL, heartbeat_at = NULL
+			FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::bigint[]) AS d(e, k, a, o, m, delay)
+			WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'running' AND t.claimed_by = $7 AND t.attempt = d.a
+			RETURNING t.id, t.execution_id, t.task_id, t.dependents`, execs, tasks, attempts, outs, msgs, delays, t.runner)
+		if err != nil {
+			return nil, fmt.Errorf("record outcomes: %w", err)
+		}
+		done := make(map[depKey]*taskRow, n)
+		for rows.Next() {
+			row := &taskRow{}
+			var dependents string
+			if err := rows.Scan(&row.id, &row.execID, &row.taskID, &dependents); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("record outcomes: %w", err)
+			}
+			row.dependents = backend.SplitList(dependents)
+			done[depKey{row.execID, row.taskID}] = row
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("record outcomes: %w", err)
+		}
+		var discard []int64
+		for i, o := range os {
+			k := depKey{o.ExecutionID, o.TaskID}
+			row, ok := done[k]
+			if !ok {
+				lost = append(lost, store.TaskRef{ExecutionID: o.ExecutionID, TaskID: o.TaskID, Attempt: o.Attempt})
+				if outs[i] != nil {
+					discard = append(discard, *outs[i])
+				}
+				continue
+			}
+			delete(done, k) // a duplicate outcome in the batch counts once
+			switch kind {
+			case store.OutcomeSucceeded:
+				t.event(o.ExecutionID, o.TaskID, store.EventTaskCompleted, o.Attempt, "")
+				t.terminal(row, store.TaskCompleted, "")
+			case store.OutcomeRetry:
+				t.event(o.ExecutionID, o.TaskID, store.EventTaskRetrying, o.Attempt,
+					fmt.Sprintf("%s (next attempt in %s)", o.Error, o.RetryDelay.Round(time.Millisecond)))
+				if o.RetryDelay <= 0 {
+					t.notify["r"] = true
+				}
+			case store.OutcomeFailed:
+				t.event(o.ExecutionID, o.TaskID, store.EventTaskFailed, o.Attempt, o.Error)
+				t.terminal(row, store.TaskFailed, o.Error)
+			}
+		}
+		if len(discard) > 0 {
+			if _, err := t.exec(`DELETE FROM cloacina_contexts WHERE id = ANY($1)`, discard); err != nil {
+				return nil, fmt.Errorf("discard outputs of lost claims: %w", err)
+			}
+			t.forget(discard)
+		}
+	}
+	return lost, nil
+}
+
+// forget drops contexts stored earlier in this transaction from those to
+// cache after the commit (they are being deleted).
+func (t *txn) forget(ids []int64) {
+	drop := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		drop[id] = true
+	}
+	kept := t.newCtxs[:0]
+	for _, c := range t.newCtxs {
+		if !drop[c.ID] {
+			kept = append(kept, c)
+		}
+	}
+	t.newCtxs = kept
+}
+
+// Heartbeat implements store.Store.
+func (s *Store) Heartbeat(ctx context.Context, p *store.HeartbeatParams) (*store.HeartbeatResult, error) {
+	res := &store.HeartbeatResult{}
+	if len(p.Tasks) == 0 {
+		return res, nil
+	}
+	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+		n := len(p.Tasks)
+		execs, tasks, attempts := make([]string, n), make([]string, n), make([]int32, n)
+		for i, r := range p.Tasks {
+			execs[i], tasks[i], attempts[i] = r.ExecutionID, r.TaskID, int32(r.Attempt)
+		}
+		rows, err := t.query(`UPDATE cloacina_tasks AS t SET heartbeat_at = now()
+			FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, a)
+			WHERE t.execution_id = d.e AND t.task_id = d.k AND t.attempt = d.a AND t.claimed_by = $4 AND t.state = 'running'
+			RETURNING t.execution_id, t.task_id`, execs, tasks, attempts, p.RunnerID)
+		if err != nil {
+			return fmt.Errorf("heartbeat: %w", err)
+		}
+		held := map[depKey]bool{}
+		for rows.Next() {
+			var k depKey
+			if err := rows.Scan(&k.exec, &k.task); err != nil {
+				rows.Close()
+				return fmt.Errorf("heartbeat: %w", err)
+			}
+			held[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("heartbeat: %w", err)
+		}
+		for _, r := range p.Tasks {
+			if !held[depKey{r.ExecutionID, r.TaskID}] {
+				res.Lost = append(res.Lost, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// RecoverStale implements store.Store. Stale rows are locked with SKIP
+// LOCKED, so runners sweeping at the same time split them.
+func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (*store.RecoverStaleResult, error) {
+	if p.Decide == nil {
+		return nil, errors.New("recover stale tasks: Decide is nil")
+	}
+	var res *store.RecoverStaleResult
+	err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
+		res = &store.RecoverStaleResult{}
+		rows, err := t.query(`WITH stale AS (
+				SELECT id, claimed_by AS owner, recoveries AS before FROM cloacina_tasks
+				WHERE state = 'running' AND heartbeat_at < now() - $1 * interval '1 microsecond'
+				ORDER BY id FOR UPDATE SKIP LOCKED)
+			UPDATE cloacina_tasks AS t SET
+				state = CASE WHEN stale.before >= $2 THEN 'failed' ELSE 'ready' END,
+				retry_at = CASE WHEN stale.before >= $2 THEN t.retry_at ELSE now() END,
+				recoveries = CASE WHEN stale.before >= $2 THEN t.recoveries ELSE t.recoveries + 1 END,
+				output_ctx = CASE WHEN stale.before >= $2 THEN t.input_ctx ELSE t.output_ctx END,
+				completed_at = CASE WHEN stale.before >= $2 THEN now() ELSE t.completed_at END,
+				error = CASE WHEN stale.before >= $2
+					THEN 'abandoned: runner ' || COALESCE(stale.owner, '') || ' stopped heartbeating, and the task was already recovered ' || stale.before || ' times'
+					ELSE t.error END,
+				claimed_by = NULL, heartbeat_at = NULL
+			FROM stale WHERE t.id = stale.id
+			RETURNING t.id, t.execution_id, t.task_id, t.attempt, stale.before, COALESCE(stale.owner, ''), t.state, t.error, t.dependents`,
+			p.StaleAfter.Microseconds(), p.MaxRecoveries)
+		if err != nil {
+			return fmt.Errorf("recover stale tasks: %w", err)
+		}
+		type stale struct {
+			row     *taskRow
+			attempt int
+			before  int
+			owner   string
+			state   string
+			errMsg  string
+		}
+		var found []stale
+		for rows.Next() {
+			st := stale{row: &taskRow{}}
+			var dependents string
+			if err := rows.Scan(&st.row.id, &st.row.execID, &st.row.taskID, &st.attempt, &st.before, &st.owner, &st.state, &st.errMsg, &dependents); err != nil {
+				rows.Close()
+				return fmt.Errorf("recover stale tasks: %w", err)
+			}
+			st.row.dependents = backend.SplitList(dependents)
+			found = append(found, st)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("recover stale tasks: %w", err)
+		}
+		for _, st := range found {
+			ref := store.TaskRef{ExecutionID: st.row.execID, TaskID: st.row.taskID, Attempt: st.attempt}
+			if st.state == string(store.TaskFailed) {
+				t.event(st.row.execID, st.row.taskID, store.EventTaskAbandoned, st.attempt, st.errMsg)
+				t.terminal(st.row, store.TaskFailed, st.errMsg)
+				res.Abandoned = append(res.Abandoned, ref)
+				continue
+			}
+			t.event(st.row.execID, st.row.taskID, store.EventTaskRecovered, st.attempt,
+				fmt.Sprintf("runner %s stopped heartbeating; recovery %d of %d", st.owner, st.before+1, p.MaxRecoveries))
+			t.notify["r"] = true
+			res.Requeued = append(res.Requeued, ref)
+		}
+		if err := t.finalize(); err != nil {
+			return err
+		}
+		res.Finished = t.finished
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// FinishExecution implements store.Store.
+func (s *Store) FinishExecution(ctx context.Context, p *store.FinishExecutionParams) (bool, error) {
+	kind := map[store.ExecutionState]string{
+		store.ExecutionCancelled: store.EventExecutionCancelled,
+		store.ExecutionFailed:    store.EventExecutionFailed,
+	}[p.State]
+	if kind == "" {
+		return false, fmt.Errorf("finish execution: state must be cancelled or failed, not %q", p.State)
+	}
+	changed := false
+	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+		n, err := t.exec(`UPDATE cloacina_executions SET state = $1, error = $2, completed_at = now(), tasks_remaining = 0
+			WHERE id = $3 AND state IN ('pending', 'running', 'paused')`, string(p.State), p.Reason, p.ExecutionID)
+		if err != nil {
+			return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
+		}
+		if n == 0 {
+			return t.mustExist(p.ExecutionID)
+		}
+		changed = true
+		rows, err := t.query(`UPDATE cloacina_tasks SET state = 'skipped', skip_reason = $1, claimed_by = NULL,
+			heartbeat_at = NULL, output_ctx = input_ctx, completed_at = now()
+			WHERE execution_id = $2 AND state IN ('not_started', 'ready', 'running') RETURNING task_id, attempt`,
+			p.Reason, p.ExecutionID)
+		if err != nil {
+			return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var task string
+			var attempt int
+			if err := rows.Scan(&task, &attempt); err != nil {
+				return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
+			}
+			t.event(p.ExecutionID, task, store.EventTaskSkipped, attempt, p.Reason)
+		}
+		t.event(p.ExecutionID, "", kind, 0, p.Reason)
+		t.notify["c:"+p.ExecutionID] = true
+		t.notify["f:"+p.ExecutionID] = true
+		return rows.Err()
+	})
+	if err != nil {
+		return false, err
+	}
+	return changed, nil
+}
+
+func (t *txn) mustExist(execID string) error {
+	var one int
+	err := t.queryRow(`SELECT 1 FROM cloacina_executions WHERE id = $1`, execID).Scan(&one)
+	if isNoRows(err) {
+		return fmt.Errorf("execution %s: %w", execID, store.ErrNotFound)
+	}
+	return err
+}
+
+// SetPaused implements store.Store.
+func (s *Store) SetPaused(ctx context.Context, p *store.SetPausedParams) (bool, error) {
+	changed := false
+	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+		var n int64
+		var err error
+		if p.Paused {
+			n, err = t.exec(`UPDATE cloacina_executions SET state = 'paused' WHERE id = $1 AND state IN ('pending', 'running')`, p.ExecutionID)
+		} else {
+			n, err = t.exec(`UPDATE cloacina_executions SET state = CASE WHEN started_at IS NULL THEN 'pending' ELSE 'running' END
+				WHERE id = $1 AND state = 'paused'`, p.ExecutionID)
+		}
+		if err != nil {
+			return fmt.Errorf("pause execution %s: %w", p.ExecutionID, err)
+		}
+		if n == 0 {
+			return t.mustExist(p.ExecutionID)
+		}
+		changed = true
+		kind := store.EventExecutionResumed
+		if p.Paused {
+			kind = store.EventExecutionPaused
+		} else {
+			t.notify["r"] = true
+		}
+		t.event(p.ExecutionID, "", kind, 0, "")
+		t.notify["c:"+p.ExecutionID] = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return changed, nil
+}
