@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
@@ -61,8 +63,34 @@ type taskRow struct {
 
 type depKey struct{ exec, task string }
 
-// run executes fn in a transaction and commits it with its bookkeeping.
+func (k depKey) less(o depKey) bool {
+	if k.exec != o.exec {
+		return k.exec < o.exec
+	}
+	return k.task < o.task
+}
+
+// run executes fn in a transaction and commits it with its bookkeeping. A
+// transaction the server aborts to break a deadlock (or a serialization
+// failure) is run again from the start, up to three times: fn must not
+// keep state across calls except what it sets afresh.
 func (s *Store) run(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.runOnce(ctx, runner, decide, fn); !isRetryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// isRetryable reports a deadlock or serialization failure.
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+func (s *Store) runOnce(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -289,6 +317,9 @@ func (t *txn) drain() error {
 		if len(order) == 0 {
 			break
 		}
+		// Rows are locked in this order; every writer sorts the same way,
+		// so two transactions never wait for each other in a circle.
+		sort.Slice(order, func(i, j int) bool { return order[i].less(order[j]) })
 		execs, tasks, ns := make([]string, len(order)), make([]string, len(order)), make([]int32, len(order))
 		for i, k := range order {
 			execs[i], tasks[i], ns[i] = k.exec, k.task, int32(counts[k])
@@ -517,8 +548,14 @@ func (t *txn) finishExecutions() error {
 		return nil
 	}
 	n := len(t.order)
-	ids, terms, fails, msgs, starts := make([]string, n), make([]int32, n), make([]int32, n), make([]string, n), make([]bool, n)
+	pos := make(map[string]int, n)
 	for i, id := range t.order {
+		pos[id] = i
+	}
+	sorted := append([]string(nil), t.order...) // lock order, see drain
+	sort.Strings(sorted)
+	ids, terms, fails, msgs, starts := make([]string, n), make([]int32, n), make([]int32, n), make([]string, n), make([]bool, n)
+	for i, id := range sorted {
 		d := t.deltas[id]
 		ids[i], terms[i], fails[i], msgs[i], starts[i] = id, int32(d.terminal), int32(d.failed), d.firstError, d.start
 	}
@@ -554,10 +591,6 @@ func (t *txn) finishExecutions() error {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("update executions: %w", err)
-	}
-	pos := make(map[string]int, n)
-	for i, id := range t.order {
-		pos[id] = i
 	}
 	sort.Slice(ended, func(i, j int) bool { return pos[ended[i].ID] < pos[ended[j].ID] })
 	for _, f := range ended {
@@ -601,12 +634,13 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 		if filter == nil {
 			filter = []string{}
 		}
+		// Ready rows of paused executions are held; cancelled and ended
+		// executions have no ready rows. So the claim needs no join.
 		rows, err := t.query(`WITH c AS (
-				SELECT t.id FROM cloacina_tasks t JOIN cloacina_executions e ON e.id = t.execution_id
-				WHERE t.state = 'ready' AND t.retry_at <= now() AND e.state IN ('pending', 'running')
-				  AND (NOT $2 OR e.workflow_name = ANY($3))
-				ORDER BY t.retry_at, t.id LIMIT $4
-				FOR UPDATE OF t SKIP LOCKED)
+				SELECT id FROM cloacina_tasks
+				WHERE state = 'ready' AND NOT held AND retry_at <= now() AND (NOT $2 OR workflow_name = ANY($3))
+				ORDER BY retry_at, id LIMIT $4
+				FOR UPDATE SKIP LOCKED)
 			UPDATE cloacina_tasks AS t SET state = 'running', claimed_by = $1, attempt = t.attempt + 1,
 				heartbeat_at = now(), started_at = COALESCE(t.started_at, now())
 			FROM c WHERE t.id = c.id
@@ -667,7 +701,7 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 		}
 	}
 	var next *time.Time
-	if err := t.queryRow(`SELECT min(retry_at) FROM cloacina_tasks WHERE state = 'ready' AND retry_at > now()`).Scan(&next); err != nil {
+	if err := t.queryRow(`SELECT min(retry_at) FROM cloacina_tasks WHERE state = 'ready' AND NOT held AND retry_at > now()`).Scan(&next); err != nil {
 		return nil, fmt.Errorf("next retry time: %w", err)
 	}
 	if next != nil {

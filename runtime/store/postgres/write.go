@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
@@ -96,15 +97,16 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 			}
 		}
 		if _, err := t.exec(`INSERT INTO cloacina_tasks
-			(execution_id, task_id, position, deps, rule_tasks, dependents, pending_deps, max_attempts,
+			(execution_id, workflow_name, task_id, position, deps, rule_tasks, dependents, pending_deps, max_attempts,
 			 state, retry_at, input_ctx, output_ctx, skip_reason, error, completed_at)
-			SELECT $1, u.k, u.pos, u.deps, u.rules, u.dependents, u.pending, u.max, u.state,
+			SELECT $1, $14, u.k, u.pos, u.deps, u.rules, u.dependents, u.pending, u.max, u.state,
 				CASE WHEN u.state = 'ready' THEN now() END, u.ic, u.oc, u.reason, u.err,
 				CASE WHEN u.state IN ('skipped', 'failed') THEN now() END
 			FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],
 				$9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::text[])
 				AS u(k, pos, deps, rules, dependents, pending, max, state, ic, oc, reason, err)`,
-			p.ID, ids, positions, deps, ruleTasks, dependentsCol, pending, maxAttempts, states, inCtx, outCtx, reasons, errs); err != nil {
+			p.ID, ids, positions, deps, ruleTasks, dependentsCol, pending, maxAttempts, states, inCtx, outCtx, reasons, errs,
+			p.WorkflowName); err != nil {
 			return fmt.Errorf("create execution %s: %w", p.ID, err)
 		}
 		return nil
@@ -177,6 +179,11 @@ func (t *txn) complete(outcomes []store.Outcome) ([]store.TaskRef, error) {
 			return nil, fmt.Errorf("complete task %s: unknown outcome kind %d", o.TaskID, o.Kind)
 		}
 		byKind[o.Kind] = append(byKind[o.Kind], o)
+	}
+	for _, os := range byKind { // lock order, see drain
+		sort.Slice(os, func(i, j int) bool {
+			return depKey{os[i].ExecutionID, os[i].TaskID}.less(depKey{os[j].ExecutionID, os[j].TaskID})
+		})
 	}
 	for _, kind := range []store.OutcomeKind{store.OutcomeSucceeded, store.OutcomeRetry, store.OutcomeFailed} {
 		os := byKind[kind]
@@ -421,55 +428,98 @@ func (s *Store) FinishExecution(ctx context.Context, p *store.FinishExecutionPar
 	}
 	changed := false
 	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+		changed = false
+		// Task rows are locked before the execution row, as every other
+		// write does (outcomes, then counters): a different order could
+		// deadlock against a runner recording outcomes.
+		var state store.ExecutionState
+		if err := t.queryRow(`SELECT state FROM cloacina_executions WHERE id = $1`, p.ExecutionID).Scan(&state); err != nil {
+			if isNoRows(err) {
+				return fmt.Errorf("execution %s: %w", p.ExecutionID, store.ErrNotFound)
+			}
+			return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
+		}
+		if state.Terminal() {
+			return nil
+		}
+		rows, err := t.query(`UPDATE cloacina_tasks SET state = 'skipped', skip_reason = $1, claimed_by = NULL,
+			heartbeat_at = NULL, output_ctx = input_ctx, completed_at = now()
+			WHERE id IN (SELECT id FROM cloacina_tasks WHERE execution_id = $2 AND state IN ('not_started', 'ready', 'running')
+				ORDER BY id FOR UPDATE)
+			RETURNING task_id, attempt`, p.Reason, p.ExecutionID)
+		if err != nil {
+			return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
+		}
+		type skipped struct {
+			task    string
+			attempt int
+		}
+		var done []skipped
+		for rows.Next() {
+			var sk skipped
+			if err := rows.Scan(&sk.task, &sk.attempt); err != nil {
+				rows.Close()
+				return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
+			}
+			done = append(done, sk)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
+		}
 		n, err := t.exec(`UPDATE cloacina_executions SET state = $1, error = $2, completed_at = now(), tasks_remaining = 0
 			WHERE id = $3 AND state IN ('pending', 'running', 'paused')`, string(p.State), p.Reason, p.ExecutionID)
 		if err != nil {
 			return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
 		}
 		if n == 0 {
-			return t.mustExist(p.ExecutionID)
+			return errEndedMeanwhile // roll back the skips: someone ended it first
 		}
 		changed = true
-		rows, err := t.query(`UPDATE cloacina_tasks SET state = 'skipped', skip_reason = $1, claimed_by = NULL,
-			heartbeat_at = NULL, output_ctx = input_ctx, completed_at = now()
-			WHERE execution_id = $2 AND state IN ('not_started', 'ready', 'running') RETURNING task_id, attempt`,
-			p.Reason, p.ExecutionID)
-		if err != nil {
-			return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var task string
-			var attempt int
-			if err := rows.Scan(&task, &attempt); err != nil {
-				return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
-			}
-			t.event(p.ExecutionID, task, store.EventTaskSkipped, attempt, p.Reason)
+		sort.Slice(done, func(i, j int) bool { return done[i].task < done[j].task })
+		for _, sk := range done {
+			t.event(p.ExecutionID, sk.task, store.EventTaskSkipped, sk.attempt, p.Reason)
 		}
 		t.event(p.ExecutionID, "", kind, 0, p.Reason)
 		t.notify["c:"+p.ExecutionID] = true
 		t.notify["f:"+p.ExecutionID] = true
-		return rows.Err()
+		return nil
 	})
+	if errors.Is(err, errEndedMeanwhile) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
 	return changed, nil
 }
 
-func (t *txn) mustExist(execID string) error {
-	var one int
-	err := t.queryRow(`SELECT 1 FROM cloacina_executions WHERE id = $1`, execID).Scan(&one)
-	if isNoRows(err) {
-		return fmt.Errorf("execution %s: %w", execID, store.ErrNotFound)
-	}
-	return err
-}
+// errEndedMeanwhile rolls back a FinishExecution that lost a race with
+// another ending of the same execution.
+var errEndedMeanwhile = errors.New("execution ended meanwhile")
 
 // SetPaused implements store.Store.
 func (s *Store) SetPaused(ctx context.Context, p *store.SetPausedParams) (bool, error) {
 	changed := false
 	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+		changed = false
+		// Task rows first, then the execution row; see FinishExecution.
+		from := store.ExecutionPaused
+		var state store.ExecutionState
+		if err := t.queryRow(`SELECT state FROM cloacina_executions WHERE id = $1`, p.ExecutionID).Scan(&state); err != nil {
+			if isNoRows(err) {
+				return fmt.Errorf("execution %s: %w", p.ExecutionID, store.ErrNotFound)
+			}
+			return fmt.Errorf("pause execution %s: %w", p.ExecutionID, err)
+		}
+		if (p.Paused && state != store.ExecutionPending && state != store.ExecutionRunning) || (!p.Paused && state != from) {
+			return nil
+		}
+		if _, err := t.exec(`UPDATE cloacina_tasks SET held = $1 WHERE id IN (SELECT id FROM cloacina_tasks
+			WHERE execution_id = $2 AND held <> $1 AND state IN ('not_started', 'ready', 'running') ORDER BY id FOR UPDATE)`,
+			p.Paused, p.ExecutionID); err != nil {
+			return fmt.Errorf("pause execution %s: %w", p.ExecutionID, err)
+		}
 		var n int64
 		var err error
 		if p.Paused {
@@ -482,7 +532,7 @@ func (s *Store) SetPaused(ctx context.Context, p *store.SetPausedParams) (bool, 
 			return fmt.Errorf("pause execution %s: %w", p.ExecutionID, err)
 		}
 		if n == 0 {
-			return t.mustExist(p.ExecutionID)
+			return errEndedMeanwhile // its state changed after the read; nothing is kept
 		}
 		changed = true
 		kind := store.EventExecutionResumed
@@ -495,6 +545,9 @@ func (s *Store) SetPaused(ctx context.Context, p *store.SetPausedParams) (bool, 
 		t.notify["c:"+p.ExecutionID] = true
 		return nil
 	})
+	if errors.Is(err, errEndedMeanwhile) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}

@@ -29,12 +29,14 @@ CREATE TABLE cloacina_tasks (
     id           bigserial   PRIMARY KEY,
     execution_id text        NOT NULL REFERENCES cloacina_executions (id),
     task_id      text        NOT NULL,
+    workflow_name text       NOT NULL,            -- copied from the execution, so claims read one table
     position     integer     NOT NULL,
     state        text        NOT NULL,
     deps         text        NOT NULL DEFAULT '', -- comma-separated task ids, declared order
     rule_tasks   text        NOT NULL DEFAULT '', -- non-dependencies named by the trigger rule
     dependents   text        NOT NULL DEFAULT '',
     pending_deps integer     NOT NULL,            -- dependencies not yet terminal
+    held         boolean     NOT NULL DEFAULT false, -- the execution is paused
     attempt      integer     NOT NULL DEFAULT 0,
     max_attempts integer     NOT NULL,
     recoveries   integer     NOT NULL DEFAULT 0,
@@ -49,8 +51,10 @@ CREATE TABLE cloacina_tasks (
     completed_at timestamptz,
     UNIQUE (execution_id, task_id)
 );
--- The claim query reads only ready rows, so its cost does not grow with history.
-CREATE INDEX cloacina_tasks_ready ON cloacina_tasks (retry_at, id) WHERE state = 'ready';
+-- The claim query walks this index in order and stops at its limit: it reads
+-- one table, so its plan cannot depend on stale statistics, and only ready
+-- rows, so its cost does not grow with history.
+CREATE INDEX cloacina_tasks_ready ON cloacina_tasks (retry_at, id) WHERE state = 'ready' AND NOT held;
 CREATE INDEX cloacina_tasks_running ON cloacina_tasks (heartbeat_at) WHERE state = 'running';
 
 CREATE TABLE cloacina_events (
