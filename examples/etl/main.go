@@ -1,30 +1,98 @@
-// Command etl defines the nightly extract-transform-load workflow and
-// prints its validated plan.
+// Command etl runs the nightly extract-transform-load workflow defined in
+// tasks.go on the embedded SQLite store and prints what happened.
+//
+//	go run ./examples/etl                 # incremental run: archive is skipped
+//	go run ./examples/etl -mode full      # full run: archive runs too
+//	go run ./examples/etl -db sqlite:///tmp/etl.db
+//
+// The database file is created on first use and reused afterwards, so
+// every run adds to the same history. transform fails on its first attempt
+// on purpose and succeeds on the retry; the table shows the two attempts.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"text/tabwriter"
+	"time"
 
 	"github.com/cloacina-go/cloacina/runtime"
 )
 
 func main() {
-	noop := func(context.Context, *runtime.Context) error { return nil }
-	wf, err := runtime.NewWorkflow("etl").
-		Description("Nightly extract, transform, load").
-		Add(
-			&runtime.Task{ID: "extract", Func: noop},
-			&runtime.Task{ID: "transform", Dependencies: []string{"extract"}, Func: noop},
-			&runtime.Task{ID: "load", Dependencies: []string{"transform"}, Func: noop},
-		).Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	db := flag.String("db", runtime.DefaultDatabaseURL, "database URL (sqlite://file.db, sqlite://:memory: or postgres://...)")
+	mode := flag.String("mode", "incremental", `run mode given to the workflow; "full" also archives the totals`)
+	flag.Parse()
+	if err := run(*db, *mode); err != nil {
+		fmt.Fprintln(os.Stderr, "etl:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("workflow %s (version %s)\n", wf.Name(), wf.Version())
-	for i, level := range wf.Levels() {
-		fmt.Printf("  level %d: %v\n", i, level)
+}
+
+func run(dbURL, mode string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	runner, err := runtime.NewRunner(ctx, &runtime.Config{
+		DatabaseURL: dbURL,
+		// The runner's own logs stay quiet; the table below tells the story.
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return err
 	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = runner.Shutdown(shutdownCtx)
+	}()
+
+	input := runtime.NewContext()
+	if err := input.Set("mode", mode); err != nil {
+		return err
+	}
+	fmt.Printf("running workflow etl (version %s) on %s, mode %s\n\n", EtlVersion, dbURL, mode)
+	res, execErr := runner.Execute(ctx, "etl", input)
+	if res == nil {
+		return execErr
+	}
+	printResult(res)
+	return execErr
+}
+
+func printResult(res *runtime.PipelineResult) {
+	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "TASK\tSTATUS\tATTEMPTS\tDURATION\tNOTE")
+	for _, t := range res.Tasks {
+		note := t.SkipReason
+		if t.Err != nil {
+			note = t.Err.Error()
+		}
+		dur := "-"
+		if t.Duration > 0 {
+			dur = t.Duration.Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\n", t.TaskID, t.Status, t.Attempts, dur, note)
+	}
+	w.Flush()
+	fmt.Printf("\nexecution %s: %s in %s\n\nfinal context:\n", res.ExecutionID, res.Status, res.Duration.Round(time.Millisecond))
+	for _, key := range res.Context.Keys() {
+		raw, _ := res.Context.Raw(key)
+		fmt.Fprintf(w, "  %s\t%s\n", key, shorten(string(raw), 90))
+	}
+	w.Flush()
+}
+
+// shorten cuts s to at most n runes, marking the cut.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

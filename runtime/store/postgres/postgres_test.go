@@ -24,6 +24,9 @@ func databaseURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("CLOACINA_TEST_DATABASE_URL")
 	if u == "" {
+		if os.Getenv("CLOACINA_REQUIRE_POSTGRES") != "" {
+			t.Fatal("CLOACINA_REQUIRE_POSTGRES is set but CLOACINA_TEST_DATABASE_URL is empty: the PostgreSQL suite must run")
+		}
 		t.Skip("PostgreSQL tests skipped: set CLOACINA_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them")
 	}
 	return u

@@ -1,0 +1,111 @@
+// Command cloacina-gen turns //cloacina:workflow and //cloacina:task
+// directives into a validated workflow graph and the registration code that
+// plugs it into the runtime: a cloacina_gen.go file in each package.
+//
+// Usage:
+//
+//	cloacina-gen [-check] [-graph=mermaid|dot] [packages]
+//
+// Packages are go command patterns and default to ".", so that a bare
+//
+//	//go:generate go run github.com/cloacina-go/cloacina/cmd/cloacina-gen
+//
+// line works. Every problem found in the packages is reported, sorted, as
+// file.go:line:col: message.
+//
+// Flags:
+//
+//	-check    write nothing; list the generated files that are missing,
+//	          out of date or no longer needed, and exit 1 if there are any
+//	-graph f  write nothing; print every workflow's graph in format f
+//	          (mermaid or dot) to standard output
+//
+// Exit codes: 0 success, 1 -check found stale files, 2 invalid input (load,
+// directive or validation errors) or bad usage. Errors take precedence over
+// -check and -graph: a package with errors is neither checked nor drawn.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cloacina-go/cloacina/internal/gen"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the command with its arguments and output streams; it returns the
+// exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("cloacina-gen", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	check := flags.Bool("check", false, "write nothing; list stale generated files and exit 1 if there are any")
+	graph := flags.String("graph", "", "write nothing; print each workflow's graph as `format` mermaid or dot")
+	flags.Usage = func() {
+		fmt.Fprintln(flags.Output(), "usage: cloacina-gen [-check] [-graph=mermaid|dot] [packages]")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var format gen.GraphFormat
+	if *graph != "" {
+		f, err := gen.ParseGraphFormat(*graph)
+		if err != nil {
+			fmt.Fprintln(stderr, "cloacina-gen:", err)
+			return 2
+		}
+		format = f
+	}
+
+	results, err := gen.Generate(context.Background(), nil, flags.Args()...)
+	if err != nil {
+		fmt.Fprintln(stderr, "cloacina-gen:", err)
+		return 2
+	}
+	if errs := gen.Errors(results); len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(stderr, e)
+		}
+		return 2
+	}
+
+	switch {
+	case format != "":
+		if err := gen.WriteGraphs(stdout, results, format); err != nil {
+			fmt.Fprintln(stderr, "cloacina-gen:", err)
+			return 2
+		}
+		return 0
+	case *check:
+		stale, err := gen.StaleFiles(results)
+		if err != nil {
+			fmt.Fprintln(stderr, "cloacina-gen:", err)
+			return 2
+		}
+		for _, path := range stale {
+			fmt.Fprintln(stdout, path)
+		}
+		if len(stale) > 0 {
+			fmt.Fprintf(stderr, "cloacina-gen: %d generated file(s) out of date; run go generate\n", len(stale))
+			return 1
+		}
+		return 0
+	}
+	for _, r := range results {
+		if err := r.Commit(); err != nil {
+			fmt.Fprintln(stderr, "cloacina-gen:", err)
+			return 2
+		}
+	}
+	return 0
+}

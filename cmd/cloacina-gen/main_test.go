@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cloacina-go/cloacina/internal/testgen"
+)
+
+// invoke runs the command in dir and returns its exit code and output.
+func invoke(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	t.Chdir(dir)
+	var out, errOut bytes.Buffer
+	code = run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestCommand exercises the flags and exit codes on a synthetic module.
+// It changes directory, so it does not run in parallel.
+func TestCommand(t *testing.T) {
+	m, err := testgen.NewModule(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range m.Env() {
+		if k, v, ok := strings.Cut(kv, "="); ok && (k == "GOFLAGS" || k == "GOWORK") {
+			t.Setenv(k, v)
+		}
+	}
+	good, err := m.Write(testgen.Spec{Dir: "good", Workflow: "good", Tasks: 12, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Write(testgen.Spec{Dir: "other", Workflow: "other", Tasks: 4, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(good.Dir, "cloacina_gen.go")
+
+	t.Run("check before generating", func(t *testing.T) {
+		code, stdout, stderr := invoke(t, good.Dir, "-check")
+		if code != 1 || strings.TrimSpace(stdout) != "cloacina_gen.go" || !strings.Contains(stderr, "out of date") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatal("-check wrote the file")
+		}
+	})
+	t.Run("generate", func(t *testing.T) {
+		code, stdout, stderr := invoke(t, good.Dir)
+		if code != 0 || stdout != "" || stderr != "" {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+		if code, _, stderr := invoke(t, good.Dir, "-check"); code != 0 {
+			t.Fatalf("-check after generating: exit %d, %s", code, stderr)
+		}
+	})
+	t.Run("all packages", func(t *testing.T) {
+		code, stdout, _ := invoke(t, m.Dir, "-check", "./...")
+		if code != 1 || strings.TrimSpace(stdout) != filepath.Join("other", "cloacina_gen.go") {
+			t.Fatalf("exit %d, stdout %q", code, stdout)
+		}
+		if code, _, stderr := invoke(t, m.Dir, "./..."); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if code, _, stderr := invoke(t, m.Dir, "-check", "./..."); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	})
+	t.Run("graph", func(t *testing.T) {
+		code, stdout, _ := invoke(t, m.Dir, "-graph=mermaid", "./...")
+		if code != 0 || strings.Count(stdout, "flowchart TD") != 2 {
+			t.Fatalf("exit %d, stdout:\n%s", code, stdout)
+		}
+		for id, deps := range good.Edges {
+			for _, d := range deps {
+				if !strings.Contains(stdout, "    "+d+" --> "+id+"\n") {
+					t.Errorf("mermaid output lacks edge %s --> %s", d, id)
+				}
+			}
+		}
+		code, stdout, _ = invoke(t, good.Dir, "-graph=dot")
+		if code != 0 || !strings.HasPrefix(stdout, "// workflow good, version ") || !strings.Contains(stdout, "digraph \"good\" {") {
+			t.Fatalf("exit %d, stdout:\n%s", code, stdout)
+		}
+		if code, _, stderr := invoke(t, good.Dir, "-graph=svg"); code != 2 || !strings.Contains(stderr, "mermaid or dot") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+	})
+	t.Run("invalid input", func(t *testing.T) {
+		bad, err := m.Write(testgen.Spec{Dir: "bad", Tasks: 20, Seed: 5, Faults: testgen.Faults})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := invoke(t, m.Dir, "./...")
+		if code != 2 || stdout != "" {
+			t.Fatalf("exit %d, stdout %q", code, stdout)
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if len(lines) != len(bad.Injected) {
+			t.Fatalf("%d errors, want %d:\n%s", len(lines), len(bad.Injected), stderr)
+		}
+		pos := regexp.MustCompile(`^bad/[a-z_0-9]+\.go:\d+:\d+: `)
+		for i, l := range lines {
+			if !pos.MatchString(l) {
+				t.Errorf("error %q is not file.go:line:col: message relative to the working directory", l)
+			}
+			if i > 0 && lines[i-1] > l && !strings.HasPrefix(lines[i-1], strings.SplitN(l, ":", 2)[0]) {
+				t.Errorf("errors not sorted: %q before %q", lines[i-1], l)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(bad.Dir, "cloacina_gen.go")); err == nil {
+			t.Fatal("generated code for an invalid package")
+		}
+	})
+	t.Run("usage", func(t *testing.T) {
+		if code, _, stderr := invoke(t, m.Dir, "-nope"); code != 2 || !strings.Contains(stderr, "usage: cloacina-gen") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+	})
+}

@@ -1,0 +1,201 @@
+package gen
+
+import (
+	"fmt"
+	"go/token"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ErrorKind classifies an Error, so that tests and tools can tell problems
+// apart without matching messages.
+type ErrorKind int
+
+// The kinds of Error.
+const (
+	// LoadError: the package could not be listed, parsed or type-checked.
+	LoadError ErrorKind = iota + 1
+	// DirectiveError: a //cloacina: directive is malformed or misplaced
+	// (reported by package annotations).
+	DirectiveError
+	// SignatureError: a task function does not have the task signature.
+	SignatureError
+	// CallbackError: an on_success or on_failure function does not exist or
+	// does not have the callback signature.
+	CallbackError
+	// AssignmentError: a task's workflow is unknown or ambiguous, a task is
+	// in no workflow, or a workflow's tasks= list names an unknown task.
+	AssignmentError
+	// DuplicateWorkflow: two workflows of a package share a name.
+	DuplicateWorkflow
+	// EmptyWorkflow: a workflow has no tasks.
+	EmptyWorkflow
+	// DuplicateTask: two tasks of a workflow share an id.
+	DuplicateTask
+	// MissingDependency: a task depends on an id that is not in its workflow.
+	MissingDependency
+	// DuplicateDependency: a task lists a dependency twice.
+	DuplicateDependency
+	// Cycle: dependencies loop back on themselves.
+	Cycle
+	// TriggerError: a trigger rule names a task that is not upstream of the
+	// task it belongs to.
+	TriggerError
+	// NameConflict: an identifier the generator would declare is taken.
+	NameConflict
+	// OutputError: the output file exists and was not written by
+	// cloacina-gen.
+	OutputError
+)
+
+var kindNames = map[ErrorKind]string{
+	LoadError:           "load",
+	DirectiveError:      "directive",
+	SignatureError:      "signature",
+	CallbackError:       "callback",
+	AssignmentError:     "assignment",
+	DuplicateWorkflow:   "duplicate_workflow",
+	EmptyWorkflow:       "empty",
+	DuplicateTask:       "duplicate",
+	MissingDependency:   "missing_dependency",
+	DuplicateDependency: "duplicate_dependency",
+	Cycle:               "cycle",
+	TriggerError:        "trigger",
+	NameConflict:        "name_conflict",
+	OutputError:         "output",
+}
+
+// String returns the kind's name in snake_case. The graph kinds use the
+// names of package internal/dag: "empty", "duplicate",
+// "missing_dependency", "duplicate_dependency", "cycle".
+func (k ErrorKind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return "ErrorKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Error is one problem found in the input, at a position in the source.
+type Error struct {
+	Pos  token.Position
+	Kind ErrorKind
+	Msg  string
+}
+
+// Error returns the problem as "file.go:12:3: message".
+func (e *Error) Error() string {
+	if !e.Pos.IsValid() && e.Pos.Filename == "" {
+		return e.Msg
+	}
+	return e.Pos.String() + ": " + e.Msg
+}
+
+// ErrorList is a list of problems. Sort orders it by file, line, column
+// and message, the order in which they are reported.
+type ErrorList []*Error
+
+// add appends an error.
+func (l *ErrorList) add(pos token.Position, kind ErrorKind, format string, args ...any) {
+	*l = append(*l, &Error{Pos: pos, Kind: kind, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Sort sorts the list in place by file name, line, column, then message,
+// and drops exact duplicates.
+func (l *ErrorList) Sort() {
+	s := *l
+	sort.SliceStable(s, func(i, j int) bool {
+		a, b := s[i].Pos, s[j].Pos
+		if a.Filename != b.Filename {
+			return a.Filename < b.Filename
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		return s[i].Msg < s[j].Msg
+	})
+	out := s[:0]
+	for i, e := range s {
+		if i > 0 && e.Pos == s[i-1].Pos && e.Msg == s[i-1].Msg {
+			continue
+		}
+		out = append(out, e)
+	}
+	*l = out
+}
+
+// Error returns the errors one per line.
+func (l ErrorList) Error() string {
+	if len(l) == 0 {
+		return "no errors"
+	}
+	msgs := make([]string, len(l))
+	for i, e := range l {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Err returns the list as an error, or nil when it is empty.
+func (l ErrorList) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// relative rewrites pos to be relative to dir when it lies inside it, as
+// go vet prints positions.
+func relative(pos token.Position, dir string) token.Position {
+	if dir == "" || !filepath.IsAbs(pos.Filename) {
+		return pos
+	}
+	rel, err := filepath.Rel(dir, pos.Filename)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return pos
+	}
+	pos.Filename = rel
+	return pos
+}
+
+// short formats pos for use inside a message about another position of
+// the same package: the file's base name, line and column.
+func short(pos token.Position) string {
+	pos.Filename = filepath.Base(pos.Filename)
+	return pos.String()
+}
+
+// parsePos parses the position of a packages.Error: "file:line:col",
+// "file:line", "file", or "-" / "" for none.
+func parsePos(s string) token.Position {
+	if s == "" || s == "-" {
+		return token.Position{}
+	}
+	var pos token.Position
+	rest := s
+	var nums []int
+	for len(nums) < 2 {
+		i := strings.LastIndexByte(rest, ':')
+		if i < 0 {
+			break
+		}
+		n, err := strconv.Atoi(rest[i+1:])
+		if err != nil {
+			break
+		}
+		nums = append(nums, n)
+		rest = rest[:i]
+	}
+	pos.Filename = rest
+	switch len(nums) {
+	case 1:
+		pos.Line = nums[0]
+	case 2:
+		pos.Line, pos.Column = nums[1], nums[0]
+	}
+	return pos
+}

@@ -1,0 +1,3 @@
+package duplicate_workflow
+
+//cloacina:workflow name=twin description="declared again"

@@ -1,0 +1,3 @@
+package empty_workflow
+
+//cloacina:workflow name=empty-workflow
