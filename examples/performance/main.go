@@ -4,20 +4,33 @@
 //	go run ./examples/performance -shape parallel -workflows 1000 -concurrency 32
 //	go run ./examples/performance -shape wide -n 10000
 //	go run ./examples/performance -shape chain -n 1000
+//	go run ./examples/performance -shape chain -n 200 -runners 2 -db postgres://postgres@127.0.0.1:5432/test
 //
 // Shapes: simple (1 task), pipeline (3 in a chain), parallel (1 -> 3 -> 1),
 // wide (N independent tasks in one workflow), chain (N tasks in a line).
+//
+// With -runners N the program starts N-1 copies of itself as worker
+// processes, each with its own runner on the same database, so tasks move
+// between processes. On PostgreSQL each run uses a fresh schema, dropped at
+// the end; without -db the store is a fresh SQLite file.
+//
 // Step latency is the time from the end of a task's last dependency to its
-// own start, measured inside the task functions.
+// own start, measured inside the task functions (worker processes report
+// theirs when they stop); the processes share the host's clock.
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
@@ -25,31 +38,54 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cloacina-go/cloacina/runtime"
 )
 
+type options struct {
+	shape       string
+	workflows   int
+	n           int
+	concurrency int
+	runners     int
+	dbURL       string
+	schema      string
+	worker      bool
+	records     string
+}
+
 func main() {
-	shape := flag.String("shape", "parallel", "simple, pipeline, parallel, wide or chain")
-	workflows := flag.Int("workflows", 0, "executions to run (default 1000 for simple/pipeline/parallel, 1 for wide/chain)")
-	n := flag.Int("n", 1000, "tasks per workflow for wide and chain")
-	concurrency := flag.Int("concurrency", 32, "runner concurrency")
-	dbURL := flag.String("db", "", "database URL (default: a fresh SQLite file in a temporary directory)")
+	var o options
+	flag.StringVar(&o.shape, "shape", "parallel", "simple, pipeline, parallel, wide or chain")
+	flag.IntVar(&o.workflows, "workflows", 0, "executions to run (default 1000 for simple/pipeline/parallel, 1 for wide/chain)")
+	flag.IntVar(&o.n, "n", 1000, "tasks per workflow for wide and chain")
+	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrency of each runner")
+	flag.IntVar(&o.runners, "runners", 1, "runner processes sharing the database (this one included)")
+	flag.StringVar(&o.dbURL, "db", "", "database URL (default: a fresh SQLite file in a temporary directory)")
+	flag.StringVar(&o.schema, "schema", "", "PostgreSQL schema (default: a fresh one, dropped at the end)")
+	flag.BoolVar(&o.worker, "worker", false, "run as a worker process until standard input closes (used by -runners)")
+	flag.StringVar(&o.records, "records", "", "where a worker writes its task timings")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "performance:", err)
 			os.Exit(1)
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "performance:", err)
-			os.Exit(1)
-		}
-		defer pprof.StopCPUProfile()
 	}
-	if err := run(*shape, *workflows, *n, *concurrency, *dbURL); err != nil {
-		pprof.StopCPUProfile()
+	var err error
+	if o.worker {
+		err = work(o)
+	} else {
+		err = run(o)
+	}
+	pprof.StopCPUProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "performance:", err)
 		os.Exit(1)
 	}
@@ -62,6 +98,10 @@ type recorder struct {
 	end   map[[2]string]time.Time
 }
 
+func newRecorder() *recorder {
+	return &recorder{start: map[[2]string]time.Time{}, end: map[[2]string]time.Time{}}
+}
+
 func (r *recorder) task(ctx context.Context, _ *runtime.Context) error {
 	now := time.Now()
 	m, _ := runtime.MetaFrom(ctx)
@@ -71,6 +111,44 @@ func (r *recorder) task(ctx context.Context, _ *runtime.Context) error {
 	r.end[k] = time.Now()
 	r.mu.Unlock()
 	return nil
+}
+
+// write saves the timings as "execution task start end" lines (Unix ns).
+func (r *recorder) write(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	r.mu.Lock()
+	for k, s := range r.start {
+		fmt.Fprintf(w, "%s %s %d %d\n", k[0], k[1], s.UnixNano(), r.end[k].UnixNano())
+	}
+	r.mu.Unlock()
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// read merges timings written by a worker.
+func (r *recorder) read(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var exec, task string
+		var s, e int64
+		if _, err := fmt.Sscan(sc.Text(), &exec, &task, &s, &e); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		r.start[[2]string{exec, task}], r.end[[2]string{exec, task}] = time.Unix(0, s), time.Unix(0, e)
+	}
+	return sc.Err()
 }
 
 func buildShape(shape string, n int, fn runtime.TaskFunc) (*runtime.Workflow, error) {
@@ -104,43 +182,82 @@ func buildShape(shape string, n int, fn runtime.TaskFunc) (*runtime.Workflow, er
 	return b.Build()
 }
 
-func run(shape string, workflows, n, concurrency int, dbURL string) error {
-	if workflows == 0 {
-		workflows = 1000
-		if shape == "wide" || shape == "chain" {
-			workflows = 1
-		}
+func startRunner(ctx context.Context, o options, wf *runtime.Workflow) (*runtime.Runner, error) {
+	reg := runtime.NewRegistry()
+	if err := reg.Register(wf); err != nil {
+		return nil, err
 	}
-	if dbURL == "" {
-		dir, err := os.MkdirTemp("", "cloacina-perf-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		dbURL = "sqlite://" + filepath.Join(dir, "perf.db")
-	}
-	rec := &recorder{start: map[[2]string]time.Time{}, end: map[[2]string]time.Time{}}
-	wf, err := buildShape(shape, n, rec.task)
+	return runtime.NewRunner(ctx, &runtime.Config{
+		DatabaseURL: o.dbURL, Schema: o.schema, Concurrency: o.concurrency, Registry: reg,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+}
+
+// work is a worker process: it runs tasks until standard input closes,
+// then writes its timings.
+func work(o options) error {
+	rec := newRecorder()
+	wf, err := buildShape(o.shape, o.n, rec.task)
 	if err != nil {
 		return err
 	}
-	reg := runtime.NewRegistry()
-	if err := reg.Register(wf); err != nil {
+	ctx := context.Background()
+	r, err := startRunner(ctx, o, wf)
+	if err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin) // the parent closes it when the run is over
+	if err := r.Shutdown(ctx); err != nil {
+		return err
+	}
+	return rec.write(o.records)
+}
+
+func isPostgres(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+func run(o options) error {
+	if o.workflows == 0 {
+		o.workflows = 1000
+		if o.shape == "wide" || o.shape == "chain" {
+			o.workflows = 1
+		}
+	}
+	dir, err := os.MkdirTemp("", "cloacina-perf-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if o.dbURL == "" {
+		o.dbURL = "sqlite://" + filepath.Join(dir, "perf.db")
+	}
+	if isPostgres(o.dbURL) && o.schema == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		o.schema = "cloacina_perf_" + hex.EncodeToString(b[:])
+		defer dropSchema(o.dbURL, o.schema)
+	}
+	rec := newRecorder()
+	wf, err := buildShape(o.shape, o.n, rec.task)
+	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	r, err := runtime.NewRunner(ctx, &runtime.Config{
-		DatabaseURL: dbURL, Concurrency: concurrency, Registry: reg,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	r, err := startRunner(ctx, o, wf) // creates and migrates the store first
 	if err != nil {
 		return err
 	}
 	defer r.Shutdown(ctx)
+	workers, err := startWorkers(o, dir)
+	if err != nil {
+		return err
+	}
 
 	begin := time.Now()
-	execs := make([]*runtime.Execution, 0, workflows)
-	for i := 0; i < workflows; i++ {
+	execs := make([]*runtime.Execution, 0, o.workflows)
+	for i := 0; i < o.workflows; i++ {
 		e, err := r.ExecuteAsync(ctx, wf.Name(), nil)
 		if err != nil {
 			return err
@@ -154,6 +271,10 @@ func run(shape string, workflows, n, concurrency int, dbURL string) error {
 		}
 	}
 	elapsed := time.Since(begin)
+	local := len(rec.start)
+	if err := stopWorkers(workers, rec); err != nil {
+		return err
+	}
 
 	var lat []time.Duration
 	for _, e := range execs {
@@ -170,17 +291,85 @@ func run(shape string, workflows, n, concurrency int, dbURL string) error {
 			lat = append(lat, rec.start[[2]string{e.ID(), t.ID}].Sub(last))
 		}
 	}
-	tasks := workflows * wf.Len()
-	fmt.Printf("shape=%s workflows=%d tasks=%d concurrency=%d db=%s\n", shape, workflows, tasks, concurrency, redact(dbURL))
+	tasks := o.workflows * wf.Len()
+	fmt.Printf("shape=%s workflows=%d tasks=%d concurrency=%d runners=%d db=%s\n",
+		o.shape, o.workflows, tasks, o.concurrency, o.runners, redact(o.dbURL))
 	fmt.Printf("elapsed %s (submitting %s)\n", elapsed.Round(time.Millisecond), submitted.Round(time.Millisecond))
-	fmt.Printf("workflows/s %.1f\n", float64(workflows)/elapsed.Seconds())
+	fmt.Printf("workflows/s %.1f\n", float64(o.workflows)/elapsed.Seconds())
 	fmt.Printf("tasks/s %.1f\n", float64(tasks)/elapsed.Seconds())
+	if o.runners > 1 {
+		fmt.Printf("tasks run by this process %d, by the workers %d\n", local, len(rec.start)-local)
+	}
 	if len(lat) > 0 {
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 		fmt.Printf("step latency p50 %s p99 %s max %s (%d steps)\n",
 			pct(lat, 50), pct(lat, 99), lat[len(lat)-1].Round(time.Microsecond), len(lat))
 	}
 	return nil
+}
+
+type worker struct {
+	cmd     *exec.Cmd
+	stdin   io.Closer
+	records string
+}
+
+// startWorkers starts o.runners-1 worker processes and waits until each has
+// its runner up.
+func startWorkers(o options, dir string) ([]*worker, error) {
+	var ws []*worker
+	for i := 1; i < o.runners; i++ {
+		w := &worker{records: filepath.Join(dir, fmt.Sprintf("worker-%d.txt", i))}
+		w.cmd = exec.Command(os.Args[0], "-worker", "-shape", o.shape, "-n", fmt.Sprint(o.n),
+			"-concurrency", fmt.Sprint(o.concurrency), "-db", o.dbURL, "-schema", o.schema, "-records", w.records)
+		w.cmd.Stderr = os.Stderr
+		in, err := w.cmd.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
+		out, err := w.cmd.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := w.cmd.Start(); err != nil {
+			return nil, err
+		}
+		w.stdin = in
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil || strings.TrimSpace(line) != "ready" {
+			return nil, fmt.Errorf("worker %d did not start: %q %v", i, line, err)
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+func stopWorkers(ws []*worker, rec *recorder) error {
+	var errs []error
+	for _, w := range ws {
+		w.stdin.Close()
+	}
+	for _, w := range ws {
+		if err := w.cmd.Wait(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, rec.read(w.records))
+	}
+	return errors.Join(errs...)
+}
+
+func dropSchema(dbURL, schema string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "performance: drop schema:", err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		fmt.Fprintln(os.Stderr, "performance: drop schema:", err)
+	}
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
