@@ -24,7 +24,9 @@ func BenchmarkClaimWithHistory(b *testing.B) {
 			ctx := context.Background()
 			s := newStore(b)
 			pool := s.Pool()
-			q := func(sql string) string { return strings.ReplaceAll(sql, "cloacina_", pgx.Identifier{s.Schema()}.Sanitize()+".cloacina_") }
+			q := func(sql string) string {
+				return strings.ReplaceAll(sql, "cloacina_", pgx.Identifier{s.Schema()}.Sanitize()+".cloacina_")
+			}
 			if history > 0 {
 				// One finished execution holding the history, written in bulk.
 				var ctxID int64
