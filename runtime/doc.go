@@ -107,4 +107,64 @@
 // default Registry. Registering the same name twice fails unless the
 // version is identical. Tests and multi-tenant programs can keep their own
 // registries with NewRegistry.
+//
+// # Running workflows
+//
+// A Runner executes the workflows of its registry and records every step
+// in a store, so a crash loses nothing:
+//
+//	runner, err := runtime.NewRunner(ctx, &runtime.Config{DatabaseURL: "sqlite://cloacina.db"})
+//	if err != nil { ... }
+//	defer runner.Shutdown(ctx)
+//	res, err := runner.Execute(ctx, "etl", input)        // blocks until the execution ends
+//	exec, err := runner.ExecuteAsync(ctx, "etl", input)  // returns at once
+//	res, err = exec.Wait(ctx)
+//
+// A nil Config means the embedded SQLite file cloacina.db; a postgres://
+// URL (or Config.Pool) selects PostgreSQL, where any number of runners in
+// any number of processes share the work, and Config.Schema keeps each
+// tenant in its own schema. Execute returns the result and, unless the
+// execution Completed, an error: the first failed task's *TaskError,
+// ErrExecutionCancelled or ErrWorkflowTimeout.
+//
+// Scheduling is pushed, not polled. When a task ends, the transaction that
+// records its outcome also decides its dependents (trigger rule and input
+// merge) and may claim the next tasks; the runner learns of new work from
+// its own writes and, on PostgreSQL, from NOTIFY sent by other processes.
+// Execute and Wait are woken by the completion itself. A slow fallback poll
+// (Config.FallbackPollInterval) only covers lost notifications and work
+// from other processes sharing a SQLite file.
+//
+// Each attempt runs with a context that carries the task's timeout (or
+// Config.DefaultTaskTimeout) and the execution's deadline; MetaFrom gives
+// the attempt's identity. An attempt that returns after its deadline counts
+// as timed out even if it returned nil, as if it had been cut off. A panic
+// fails the attempt with a *PanicError holding the stack, and the runner
+// goes on. Callbacks run after each attempt. A failed attempt is retried
+// after the policy's delay, recorded as the task's retry time, so a retry
+// survives a restart.
+//
+// What a task that does not complete passes on: a failed or skipped task's
+// output is its input, so a dependent that runs anyway (under a rule such
+// as task_failed) sees the data that reached the failed task.
+//
+// Execution is at least once, completion records exactly once. A running
+// task's runner heartbeats its claim; a runner whose heartbeat is older than
+// Config.StaleClaimThreshold is presumed dead, and a sweeper in any runner
+// returns its tasks to Ready (the interrupted attempt counts) and fails a
+// task as abandoned after Config.MaxRecoveries recoveries. Every write after
+// a claim is guarded by the claim: a runner that lost one records nothing
+// for it, and is told at its next heartbeat, which cancels the task's
+// context.
+//
+// Pause stops new tasks of an execution from being claimed, Resume lets
+// them go again, Cancel skips what is left and cancels the running tasks'
+// contexts with ErrExecutionCancelled as the cause. ListExecutions and
+// Events read the history; the event log records creation, every attempt's
+// start and outcome, skips, recoveries and the end of each execution.
+//
+// Shutdown stops claiming, lets running tasks finish until its context
+// ends, then cancels them (their attempts are recorded as interrupted and
+// retried later), records every outcome and returns once every goroutine
+// the runner started has exited.
 package runtime
