@@ -23,11 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
-	"path"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -158,43 +154,18 @@ func (s *Store) q(query string) string {
 	return out
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.up.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, n := range names {
-		base := path.Base(n)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: file name must start with a number", base)
-		}
-		b, err := migrationFS.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: strings.TrimSuffix(base, ".up.sql"), sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
+func migrations() ([]backend.Migration, error) {
+	return backend.LoadMigrations(migrationFS, "migrations/*.up.sql")
 }
 
 // LatestSchemaVersion is the newest migration this version of the package
 // knows.
 func LatestSchemaVersion() int {
 	ms, err := migrations()
-	if err != nil || len(ms) == 0 {
+	if err != nil {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return backend.LatestVersion(ms)
 }
 
 // migrate creates the schema and applies missing migrations in one
@@ -231,23 +202,20 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(max(version), 0) FROM cloacina_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("read schema version of %s: %w", s.schema, err)
 	}
-	latest := 0
-	if len(ms) > 0 {
-		latest = ms[len(ms)-1].version
-	}
+	latest := backend.LatestVersion(ms)
 	if current > latest {
 		return fmt.Errorf("postgres schema %s is at version %d, this version of cloacina knows up to %d: %w",
 			s.schema, current, latest, store.ErrSchemaTooNew)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply migration %s to schema %s: %w", m.name, s.schema, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("apply migration %s to schema %s: %w", m.Name, s.schema, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO cloacina_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("record migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO cloacina_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			return fmt.Errorf("record migration %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -18,56 +18,21 @@ import (
 // events, per-execution counters, the queue of tasks whose dependents must
 // be looked at, and the notifications to send on commit.
 type txn struct {
-	s      *Store
-	ctx    context.Context
-	tx     pgx.Tx
-	runner string
-	decide store.DecideFunc
-
-	events   []eventRow
-	deltas   map[string]*execDelta
-	order    []string
-	execs    map[string]*execInfo
-	queue    []*taskRow
-	readied  int
-	finished []store.FinishedExecution
-	notify   map[string]bool // payloads to NOTIFY on commit
-	learned  []string        // executions whose facts to cache once committed
-	newCtxs  []store.ContextRef
-}
-
-type eventRow struct {
-	execID, taskID, kind, message string
-	attempt                       int
-}
-
-type execDelta struct {
-	terminal, failed int
-	firstError       string
-	start            bool
+	backend.Ledger
+	s       *Store
+	ctx     context.Context
+	tx      pgx.Tx
+	runner  string
+	decide  store.DecideFunc
+	execs   map[string]*execInfo
+	notify  map[string]bool // payloads to NOTIFY on commit
+	learned []string        // executions whose facts to cache once committed
+	newCtxs []store.ContextRef
 }
 
 type execInfo struct {
 	backend.ExecInfo
 	input []byte // loaded on demand
-}
-
-type taskRow struct {
-	id         int64
-	execID     string
-	taskID     string
-	deps       []string
-	ruleTasks  []string
-	dependents []string
-}
-
-type depKey struct{ exec, task string }
-
-func (k depKey) less(o depKey) bool {
-	if k.exec != o.exec {
-		return k.exec < o.exec
-	}
-	return k.task < o.task
 }
 
 // run executes fn in a transaction and commits it with its bookkeeping. A
@@ -97,7 +62,7 @@ func (s *Store) runOnce(ctx context.Context, runner string, decide store.DecideF
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	t := &txn{s: s, ctx: ctx, tx: tx, runner: runner, decide: decide,
-		deltas: map[string]*execDelta{}, execs: map[string]*execInfo{}, notify: map[string]bool{}}
+		execs: map[string]*execInfo{}, notify: map[string]bool{}}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -128,7 +93,7 @@ func (t *txn) finalize() error {
 	if err := t.flushEvents(); err != nil {
 		return err
 	}
-	if t.readied > 0 {
+	if t.Readied > 0 {
 		t.notify["r"] = true
 	}
 	if len(t.notify) == 0 {
@@ -157,20 +122,6 @@ func (t *txn) query(query string, args ...any) (pgx.Rows, error) {
 
 func (t *txn) queryRow(query string, args ...any) pgx.Row {
 	return t.tx.QueryRow(t.ctx, t.s.q(query), args...)
-}
-
-func (t *txn) event(execID, taskID, kind string, attempt int, message string) {
-	t.events = append(t.events, eventRow{execID: execID, taskID: taskID, kind: kind, attempt: attempt, message: message})
-}
-
-func (t *txn) delta(execID string) *execDelta {
-	d, ok := t.deltas[execID]
-	if !ok {
-		d = &execDelta{}
-		t.deltas[execID] = d
-		t.order = append(t.order, execID)
-	}
-	return d
 }
 
 func (t *txn) execInfo(execID string) (*execInfo, error) {
@@ -281,48 +232,18 @@ func (t *txn) loadContexts(ids []int64) (map[int64]*store.ContextRef, error) {
 	return out, rows.Err()
 }
 
-// terminal records that a task reached a terminal state and queues its
-// dependents for a look.
-func (t *txn) terminal(row *taskRow, state store.TaskState, errMsg string) {
-	d := t.delta(row.execID)
-	d.terminal++
-	if state == store.TaskFailed {
-		d.failed++
-		if d.firstError == "" {
-			d.firstError = fmt.Sprintf("task %q failed: %s", row.taskID, errMsg)
-		}
-	}
-	if len(row.dependents) > 0 {
-		t.queue = append(t.queue, row)
-	}
-}
-
 // drain walks the queue in waves: the dependents of the tasks that became
 // terminal have their pending counts lowered in one statement, and those
 // left with none are decided together. Skipped tasks form the next wave.
 func (t *txn) drain() error {
-	for len(t.queue) > 0 {
-		counts := map[depKey]int{}
-		var order []depKey
-		for _, row := range t.queue {
-			for _, d := range row.dependents {
-				k := depKey{row.execID, d}
-				if counts[k] == 0 {
-					order = append(order, k)
-				}
-				counts[k]++
-			}
+	for {
+		keys, counts := t.NextWave() // sorted: rows are locked in this order
+		if len(keys) == 0 {
+			return nil
 		}
-		t.queue = nil
-		if len(order) == 0 {
-			break
-		}
-		// Rows are locked in this order; every writer sorts the same way,
-		// so two transactions never wait for each other in a circle.
-		sort.Slice(order, func(i, j int) bool { return order[i].less(order[j]) })
-		execs, tasks, ns := make([]string, len(order)), make([]string, len(order)), make([]int32, len(order))
-		for i, k := range order {
-			execs[i], tasks[i], ns[i] = k.exec, k.task, int32(counts[k])
+		execs, tasks, ns := make([]string, len(keys)), make([]string, len(keys)), make([]int32, len(keys))
+		for i, k := range keys {
+			execs[i], tasks[i], ns[i] = k.Exec, k.Task, int32(counts[i])
 		}
 		rows, err := t.query(`UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - d.n
 			FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, n)
@@ -331,17 +252,17 @@ func (t *txn) drain() error {
 		if err != nil {
 			return fmt.Errorf("update dependents: %w", err)
 		}
-		var unblocked []*taskRow
+		var unblocked []*backend.TaskRow
 		for rows.Next() {
-			row := &taskRow{}
+			row := &backend.TaskRow{}
 			var deps, ruleTasks, dependents string
 			var pending int
-			if err := rows.Scan(&row.id, &row.execID, &row.taskID, &deps, &ruleTasks, &dependents, &pending); err != nil {
+			if err := rows.Scan(&row.ID, &row.ExecID, &row.TaskID, &deps, &ruleTasks, &dependents, &pending); err != nil {
 				rows.Close()
 				return fmt.Errorf("update dependents: %w", err)
 			}
 			if pending == 0 {
-				row.deps, row.ruleTasks, row.dependents = backend.SplitList(deps), backend.SplitList(ruleTasks), backend.SplitList(dependents)
+				row.Deps, row.RuleTasks, row.Dependents = backend.SplitList(deps), backend.SplitList(ruleTasks), backend.SplitList(dependents)
 				unblocked = append(unblocked, row)
 			}
 		}
@@ -349,25 +270,17 @@ func (t *txn) drain() error {
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("update dependents: %w", err)
 		}
-		sort.Slice(unblocked, func(i, j int) bool { return unblocked[i].id < unblocked[j].id })
+		sort.Slice(unblocked, func(i, j int) bool { return unblocked[i].ID < unblocked[j].ID })
 		if err := t.decideAll(unblocked); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// decision is a DecideFunc's answer for one task, ready to be stored.
-type decision struct {
-	state  store.TaskState // ready, skipped or failed
-	ctx    int64           // input context id (0 for failed)
-	reason string          // skip reason or error
 }
 
 // decideAll decides tasks whose dependencies are all terminal and stores
 // the answers: one statement to load every dependency, one for new input
 // contexts, one per kind of answer.
-func (t *txn) decideAll(rows []*taskRow) error {
+func (t *txn) decideAll(rows []*backend.TaskRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -375,20 +288,20 @@ func (t *txn) decideAll(rows []*taskRow) error {
 	if err != nil {
 		return err
 	}
-	decisions := make([]decision, len(rows))
+	decisions := make([]backend.Decision, len(rows))
 	if err := t.decideMany(rows, func(i int) (*store.DecideInput, error) { return t.decideInput(rows[i], deps) }, decisions); err != nil {
 		return err
 	}
 	var readyIDs, readyCtx, skipIDs, skipCtx, failIDs []int64
 	var skipReason, failMsg []string
 	for i, d := range decisions {
-		switch d.state {
+		switch d.State {
 		case store.TaskReady:
-			readyIDs, readyCtx = append(readyIDs, rows[i].id), append(readyCtx, d.ctx)
+			readyIDs, readyCtx = append(readyIDs, rows[i].ID), append(readyCtx, d.Ctx)
 		case store.TaskSkipped:
-			skipIDs, skipCtx, skipReason = append(skipIDs, rows[i].id), append(skipCtx, d.ctx), append(skipReason, d.reason)
+			skipIDs, skipCtx, skipReason = append(skipIDs, rows[i].ID), append(skipCtx, d.Ctx), append(skipReason, d.Reason)
 		default:
-			failIDs, failMsg = append(failIDs, rows[i].id), append(failMsg, d.reason)
+			failIDs, failMsg = append(failIDs, rows[i].ID), append(failMsg, d.Reason)
 		}
 	}
 	if len(readyIDs) > 0 {
@@ -416,7 +329,7 @@ func (t *txn) decideAll(rows []*taskRow) error {
 // decideMany asks the DecideFunc about rows and fills decisions, storing
 // new input contexts in one statement and doing the bookkeeping of each
 // answer (events, counters, the queue of terminal tasks).
-func (t *txn) decideMany(rows []*taskRow, input func(i int) (*store.DecideInput, error), decisions []decision) error {
+func (t *txn) decideMany(rows []*backend.TaskRow, input func(i int) (*store.DecideInput, error), decisions []backend.Decision) error {
 	answers := make([]*store.Decision, len(rows))
 	var newExecs []string
 	var newData [][]byte
@@ -428,15 +341,12 @@ func (t *txn) decideMany(rows []*taskRow, input func(i int) (*store.DecideInput,
 		}
 		dec, derr := t.decide(in)
 		if derr != nil {
-			msg := "cannot decide whether to run: " + derr.Error()
-			decisions[i] = decision{state: store.TaskFailed, reason: msg}
-			t.event(row.execID, row.taskID, store.EventTaskFailed, 0, msg)
-			t.terminal(row, store.TaskFailed, msg)
+			decisions[i] = t.DecideFailed(row, derr)
 			continue
 		}
 		answers[i] = dec
 		if dec.ReuseContextID == 0 {
-			newExecs, newData, newFor = append(newExecs, row.execID), append(newData, dec.Input), append(newFor, i)
+			newExecs, newData, newFor = append(newExecs, row.ExecID), append(newData, dec.Input), append(newFor, i)
 		}
 	}
 	ids, err := t.insertContexts(newExecs, newData)
@@ -447,41 +357,24 @@ func (t *txn) decideMany(rows []*taskRow, input func(i int) (*store.DecideInput,
 		answers[i].ReuseContextID = ids[k]
 	}
 	for i, dec := range answers {
-		if dec == nil {
-			continue
+		if dec != nil {
+			decisions[i] = t.Decided(rows[i], dec, dec.ReuseContextID)
 		}
-		row := rows[i]
-		if dec.Run {
-			t.readied++
-			decisions[i] = decision{state: store.TaskReady, ctx: dec.ReuseContextID}
-			continue
-		}
-		decisions[i] = decision{state: store.TaskSkipped, ctx: dec.ReuseContextID, reason: dec.Reason}
-		t.event(row.execID, row.taskID, store.EventTaskSkipped, 0, dec.Reason)
-		t.terminal(row, store.TaskSkipped, "")
 	}
 	return nil
 }
 
 // loadDeps reads the state and output of every task the rows depend on or
 // whose state their trigger rules read.
-func (t *txn) loadDeps(rows []*taskRow) (map[depKey]store.DepResult, error) {
-	var execs, tasks []string
-	seen := map[depKey]bool{}
-	for _, row := range rows {
-		for _, names := range [][]string{row.deps, row.ruleTasks} {
-			for _, n := range names {
-				k := depKey{row.execID, n}
-				if !seen[k] {
-					seen[k] = true
-					execs, tasks = append(execs, k.exec), append(tasks, k.task)
-				}
-			}
-		}
-	}
-	out := make(map[depKey]store.DepResult, len(execs))
-	if len(execs) == 0 {
+func (t *txn) loadDeps(rows []*backend.TaskRow) (map[backend.DepKey]store.DepResult, error) {
+	keys := backend.DepKeys(rows)
+	out := make(map[backend.DepKey]store.DepResult, len(keys))
+	if len(keys) == 0 {
 		return out, nil
+	}
+	execs, tasks := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		execs[i], tasks[i] = k.Exec, k.Task
 	}
 	res, err := t.query(`SELECT t.execution_id, t.task_id, t.state, t.output_ctx, c.data::text
 		FROM unnest($1::text[], $2::text[]) AS d(e, k)
@@ -502,40 +395,32 @@ func (t *txn) loadDeps(rows []*taskRow) (map[depKey]store.DepResult, error) {
 		if ctxID != nil && data != nil {
 			d.Output = &store.ContextRef{ID: *ctxID, Data: []byte(*data)}
 		}
-		out[depKey{exec, d.TaskID}] = d
+		out[backend.DepKey{Exec: exec, Task: d.TaskID}] = d
 	}
 	return out, res.Err()
 }
 
 // decideInput assembles what the DecideFunc sees for one task.
-func (t *txn) decideInput(row *taskRow, deps map[depKey]store.DepResult) (*store.DecideInput, error) {
-	info, err := t.execInfo(row.execID)
+func (t *txn) decideInput(row *backend.TaskRow, deps map[backend.DepKey]store.DepResult) (*store.DecideInput, error) {
+	info, err := t.execInfo(row.ExecID)
 	if err != nil {
 		return nil, err
 	}
-	in := &store.DecideInput{ExecutionID: row.execID, WorkflowName: info.WorkflowName, WorkflowVersion: info.WorkflowVersion, TaskID: row.taskID}
-	if len(row.deps) == 0 {
+	var input *store.ContextRef
+	if len(row.Deps) == 0 {
 		if info.input == nil {
 			ctxs, err := t.loadContexts([]int64{info.InputCtx})
 			if err != nil {
 				return nil, err
 			}
 			if ctxs[info.InputCtx] == nil {
-				return nil, fmt.Errorf("execution %s has no input context", row.execID)
+				return nil, fmt.Errorf("execution %s has no input context", row.ExecID)
 			}
 			info.input = ctxs[info.InputCtx].Data
 		}
-		in.ExecutionInput = &store.ContextRef{ID: info.InputCtx, Data: info.input}
+		input = &store.ContextRef{ID: info.InputCtx, Data: info.input}
 	}
-	for i, name := range append(append([]string(nil), row.deps...), row.ruleTasks...) {
-		d, ok := deps[depKey{row.execID, name}]
-		if !ok {
-			return nil, fmt.Errorf("task %s names %s, which is not part of execution %s", row.taskID, name, row.execID)
-		}
-		d.Direct = i < len(row.deps)
-		in.Deps = append(in.Deps, d)
-	}
-	return in, nil
+	return backend.NewDecideInput(row, info.WorkflowName, info.WorkflowVersion, input, deps)
 }
 
 // finishExecutions applies the counters of every execution touched, starts
@@ -544,20 +429,14 @@ func (t *txn) decideInput(row *taskRow, deps map[depKey]store.DepResult) (*store
 // execution ended here is recognised by its completion time, now(), which
 // is this transaction's own.
 func (t *txn) finishExecutions() error {
-	if len(t.order) == 0 {
+	touched := t.TakeDeltas() // sorted: rows are locked in this order
+	n := len(touched.IDs)
+	if n == 0 {
 		return nil
 	}
-	n := len(t.order)
-	pos := make(map[string]int, n)
-	for i, id := range t.order {
-		pos[id] = i
-	}
-	sorted := append([]string(nil), t.order...) // lock order, see drain
-	sort.Strings(sorted)
-	ids, terms, fails, msgs, starts := make([]string, n), make([]int32, n), make([]int32, n), make([]string, n), make([]bool, n)
-	for i, id := range sorted {
-		d := t.deltas[id]
-		ids[i], terms[i], fails[i], msgs[i], starts[i] = id, int32(d.terminal), int32(d.failed), d.firstError, d.start
+	terms, fails, msgs, starts := make([]int32, n), make([]int32, n), make([]string, n), make([]bool, n)
+	for i, d := range touched.Deltas {
+		terms[i], fails[i], msgs[i], starts[i] = int32(d.Terminal), int32(d.Failed), d.FirstError, d.Start
 	}
 	rows, err := t.query(`UPDATE cloacina_executions AS e SET
 			tasks_remaining = e.tasks_remaining - d.n,
@@ -572,7 +451,7 @@ func (t *txn) finishExecutions() error {
 				THEN now() ELSE e.completed_at END
 		FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::bool[]) AS d(id, n, f, m, s)
 		WHERE e.id = d.id
-		RETURNING e.id, e.state, e.completed_at IS NOT NULL AND e.completed_at = now()`, ids, terms, fails, msgs, starts)
+		RETURNING e.id, e.state, e.completed_at IS NOT NULL AND e.completed_at = now()`, touched.IDs, terms, fails, msgs, starts)
 	if err != nil {
 		return fmt.Errorf("update executions: %w", err)
 	}
@@ -592,35 +471,28 @@ func (t *txn) finishExecutions() error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("update executions: %w", err)
 	}
-	sort.Slice(ended, func(i, j int) bool { return pos[ended[i].ID] < pos[ended[j].ID] })
 	for _, f := range ended {
-		kind := store.EventExecutionCompleted
-		if f.State == store.ExecutionFailed {
-			kind = store.EventExecutionFailed
-		}
-		t.event(f.ID, "", kind, 0, "")
 		t.notify["f:"+f.ID] = true
 	}
-	t.finished = append(t.finished, ended...)
-	t.deltas, t.order = map[string]*execDelta{}, nil
+	t.Ended(touched, ended)
 	return nil
 }
 
 func (t *txn) flushEvents() error {
-	if len(t.events) == 0 {
+	n := len(t.Events)
+	if n == 0 {
 		return nil
 	}
-	n := len(t.events)
 	execs, tasks, kinds, msgs, attempts := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int32, n)
-	for i, e := range t.events {
-		execs[i], tasks[i], kinds[i], msgs[i], attempts[i] = e.execID, e.taskID, e.kind, e.message, int32(e.attempt)
+	for i, e := range t.Events {
+		execs[i], tasks[i], kinds[i], msgs[i], attempts[i] = e.ExecID, e.TaskID, e.Kind, e.Message, int32(e.Attempt)
 	}
 	if _, err := t.exec(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
 		SELECT e, k, kd, a, m, $6, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
 		WITH ORDINALITY AS u(e, k, kd, a, m, n) ORDER BY n`, execs, tasks, kinds, attempts, msgs, t.runner); err != nil {
 		return fmt.Errorf("append events: %w", err)
 	}
-	t.events = t.events[:0]
+	t.Events = t.Events[:0]
 	return nil
 }
 
@@ -686,7 +558,7 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 					return nil, fmt.Errorf("claim tasks: task %s/%s has no input context", c.c.ExecutionID, c.c.TaskID)
 				}
 				if !e.Started {
-					t.delta(c.c.ExecutionID).start = true // applied with the counters, see finishExecutions
+					t.Delta(c.c.ExecutionID).Start = true // applied with the counters, see finishExecutions
 					e.Started = true
 					t.learned = append(t.learned, c.c.ExecutionID)
 				}
@@ -695,7 +567,7 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 				if e.Deadline != 0 {
 					c.c.Deadline = time.UnixMicro(e.Deadline)
 				}
-				t.event(c.c.ExecutionID, c.c.TaskID, store.EventTaskStarted, c.c.Attempt, "")
+				t.Event(c.c.ExecutionID, c.c.TaskID, store.EventTaskStarted, c.c.Attempt, "")
 				res.Tasks = append(res.Tasks, c.c)
 			}
 		}

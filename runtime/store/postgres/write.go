@@ -52,26 +52,26 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 		}
 		t.execs[p.ID] = info
 		t.learned = append(t.learned, p.ID)
-		t.event(p.ID, "", store.EventExecutionCreated, 0, p.WorkflowName+" "+p.WorkflowVersion)
+		t.Event(p.ID, "", store.EventExecutionCreated, 0, p.WorkflowName+" "+p.WorkflowVersion)
 
 		// Roots are decided before the insert, so they are stored in their
 		// first state (ready, or skipped by a trigger rule) directly.
-		var roots []*taskRow
+		var roots []*backend.TaskRow
 		for _, spec := range p.Tasks {
 			if len(spec.Deps) == 0 {
-				roots = append(roots, &taskRow{execID: p.ID, taskID: spec.TaskID, dependents: dependents[spec.TaskID]})
+				roots = append(roots, &backend.TaskRow{ExecID: p.ID, TaskID: spec.TaskID, Dependents: dependents[spec.TaskID]})
 			}
 		}
-		decisions := make([]decision, len(roots))
+		decisions := make([]backend.Decision, len(roots))
 		if err := t.decideMany(roots, func(i int) (*store.DecideInput, error) {
 			return &store.DecideInput{ExecutionID: p.ID, WorkflowName: p.WorkflowName, WorkflowVersion: p.WorkflowVersion,
-				TaskID: roots[i].taskID, ExecutionInput: &store.ContextRef{ID: inputID, Data: input}}, nil
+				TaskID: roots[i].TaskID, ExecutionInput: &store.ContextRef{ID: inputID, Data: input}}, nil
 		}, decisions); err != nil {
 			return err
 		}
-		root := make(map[string]decision, len(roots))
+		root := make(map[string]backend.Decision, len(roots))
 		for i, r := range roots {
-			root[r.taskID] = decisions[i]
+			root[r.TaskID] = decisions[i]
 		}
 		n := len(p.Tasks)
 		var (
@@ -84,15 +84,15 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 			deps[i], ruleTasks[i], dependentsCol[i] = backend.JoinList(spec.Deps), backend.JoinList(spec.RuleTasks), backend.JoinList(dependents[spec.TaskID])
 			states[i] = string(store.TaskNotStarted)
 			if d, ok := root[spec.TaskID]; ok {
-				states[i] = string(d.state)
-				c := d.ctx
-				switch d.state {
+				states[i] = string(d.State)
+				c := d.Ctx
+				switch d.State {
 				case store.TaskReady:
 					inCtx[i] = &c
 				case store.TaskSkipped:
-					inCtx[i], outCtx[i], reasons[i] = &c, &c, d.reason
+					inCtx[i], outCtx[i], reasons[i] = &c, &c, d.Reason
 				default:
-					errs[i] = d.reason
+					errs[i] = d.Reason
 				}
 			}
 		}
@@ -157,7 +157,7 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 		if err := t.finishExecutions(); err != nil {
 			return err
 		}
-		res.Finished, res.Readied = t.finished, t.readied
+		res.Finished, res.Readied = t.Finished, t.Readied
 		return nil
 	})
 	if err != nil {
@@ -182,7 +182,7 @@ func (t *txn) complete(outcomes []store.Outcome) ([]store.TaskRef, error) {
 	}
 	for _, os := range byKind { // lock order, see drain
 		sort.Slice(os, func(i, j int) bool {
-			return depKey{os[i].ExecutionID, os[i].TaskID}.less(depKey{os[j].ExecutionID, os[j].TaskID})
+			return backend.DepKey{Exec: os[i].ExecutionID, Task: os[i].TaskID}.Less(backend.DepKey{Exec: os[j].ExecutionID, Task: os[j].TaskID})
 		})
 	}
 	for _, kind := range []store.OutcomeKind{store.OutcomeSucceeded, store.OutcomeRetry, store.OutcomeFailed} {
@@ -227,16 +227,16 @@ func (t *txn) complete(outcomes []store.Outcome) ([]store.TaskRef, error) {
 		if err != nil {
 			return nil, fmt.Errorf("record outcomes: %w", err)
 		}
-		done := make(map[depKey]*taskRow, n)
+		done := make(map[backend.DepKey]*backend.TaskRow, n)
 		for rows.Next() {
-			row := &taskRow{}
+			row := &backend.TaskRow{}
 			var dependents string
-			if err := rows.Scan(&row.id, &row.execID, &row.taskID, &dependents); err != nil {
+			if err := rows.Scan(&row.ID, &row.ExecID, &row.TaskID, &dependents); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("record outcomes: %w", err)
 			}
-			row.dependents = backend.SplitList(dependents)
-			done[depKey{row.execID, row.taskID}] = row
+			row.Dependents = backend.SplitList(dependents)
+			done[backend.DepKey{Exec: row.ExecID, Task: row.TaskID}] = row
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -244,7 +244,7 @@ func (t *txn) complete(outcomes []store.Outcome) ([]store.TaskRef, error) {
 		}
 		var discard []int64
 		for i, o := range os {
-			k := depKey{o.ExecutionID, o.TaskID}
+			k := backend.DepKey{Exec: o.ExecutionID, Task: o.TaskID}
 			row, ok := done[k]
 			if !ok {
 				lost = append(lost, store.TaskRef{ExecutionID: o.ExecutionID, TaskID: o.TaskID, Attempt: o.Attempt})
@@ -256,17 +256,17 @@ func (t *txn) complete(outcomes []store.Outcome) ([]store.TaskRef, error) {
 			delete(done, k) // a duplicate outcome in the batch counts once
 			switch kind {
 			case store.OutcomeSucceeded:
-				t.event(o.ExecutionID, o.TaskID, store.EventTaskCompleted, o.Attempt, "")
-				t.terminal(row, store.TaskCompleted, "")
+				t.Event(o.ExecutionID, o.TaskID, store.EventTaskCompleted, o.Attempt, "")
+				t.Terminal(row, store.TaskCompleted, "")
 			case store.OutcomeRetry:
-				t.event(o.ExecutionID, o.TaskID, store.EventTaskRetrying, o.Attempt,
+				t.Event(o.ExecutionID, o.TaskID, store.EventTaskRetrying, o.Attempt,
 					fmt.Sprintf("%s (next attempt in %s)", o.Error, o.RetryDelay.Round(time.Millisecond)))
 				if o.RetryDelay <= 0 {
 					t.notify["r"] = true
 				}
 			case store.OutcomeFailed:
-				t.event(o.ExecutionID, o.TaskID, store.EventTaskFailed, o.Attempt, o.Error)
-				t.terminal(row, store.TaskFailed, o.Error)
+				t.Event(o.ExecutionID, o.TaskID, store.EventTaskFailed, o.Attempt, o.Error)
+				t.Terminal(row, store.TaskFailed, o.Error)
 			}
 		}
 		if len(discard) > 0 {
@@ -314,10 +314,10 @@ func (s *Store) Heartbeat(ctx context.Context, p *store.HeartbeatParams) (*store
 		if err != nil {
 			return fmt.Errorf("heartbeat: %w", err)
 		}
-		held := map[depKey]bool{}
+		held := map[backend.DepKey]bool{}
 		for rows.Next() {
-			var k depKey
-			if err := rows.Scan(&k.exec, &k.task); err != nil {
+			var k backend.DepKey
+			if err := rows.Scan(&k.Exec, &k.Task); err != nil {
 				rows.Close()
 				return fmt.Errorf("heartbeat: %w", err)
 			}
@@ -328,7 +328,7 @@ func (s *Store) Heartbeat(ctx context.Context, p *store.HeartbeatParams) (*store
 			return fmt.Errorf("heartbeat: %w", err)
 		}
 		for _, r := range p.Tasks {
-			if !held[depKey{r.ExecutionID, r.TaskID}] {
+			if !held[backend.DepKey{Exec: r.ExecutionID, Task: r.TaskID}] {
 				res.Lost = append(res.Lost, r)
 			}
 		}
@@ -370,7 +370,7 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 			return fmt.Errorf("recover stale tasks: %w", err)
 		}
 		type stale struct {
-			row     *taskRow
+			row     *backend.TaskRow
 			attempt int
 			before  int
 			owner   string
@@ -379,13 +379,13 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 		}
 		var found []stale
 		for rows.Next() {
-			st := stale{row: &taskRow{}}
+			st := stale{row: &backend.TaskRow{}}
 			var dependents string
-			if err := rows.Scan(&st.row.id, &st.row.execID, &st.row.taskID, &st.attempt, &st.before, &st.owner, &st.state, &st.errMsg, &dependents); err != nil {
+			if err := rows.Scan(&st.row.ID, &st.row.ExecID, &st.row.TaskID, &st.attempt, &st.before, &st.owner, &st.state, &st.errMsg, &dependents); err != nil {
 				rows.Close()
 				return fmt.Errorf("recover stale tasks: %w", err)
 			}
-			st.row.dependents = backend.SplitList(dependents)
+			st.row.Dependents = backend.SplitList(dependents)
 			found = append(found, st)
 		}
 		rows.Close()
@@ -393,14 +393,14 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 			return fmt.Errorf("recover stale tasks: %w", err)
 		}
 		for _, st := range found {
-			ref := store.TaskRef{ExecutionID: st.row.execID, TaskID: st.row.taskID, Attempt: st.attempt}
+			ref := store.TaskRef{ExecutionID: st.row.ExecID, TaskID: st.row.TaskID, Attempt: st.attempt}
 			if st.state == string(store.TaskFailed) {
-				t.event(st.row.execID, st.row.taskID, store.EventTaskAbandoned, st.attempt, st.errMsg)
-				t.terminal(st.row, store.TaskFailed, st.errMsg)
+				t.Event(st.row.ExecID, st.row.TaskID, store.EventTaskAbandoned, st.attempt, st.errMsg)
+				t.Terminal(st.row, store.TaskFailed, st.errMsg)
 				res.Abandoned = append(res.Abandoned, ref)
 				continue
 			}
-			t.event(st.row.execID, st.row.taskID, store.EventTaskRecovered, st.attempt,
+			t.Event(st.row.ExecID, st.row.TaskID, store.EventTaskRecovered, st.attempt,
 				fmt.Sprintf("runner %s stopped heartbeating; recovery %d of %d", st.owner, st.before+1, p.MaxRecoveries))
 			t.notify["r"] = true
 			res.Requeued = append(res.Requeued, ref)
@@ -408,7 +408,7 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 		if err := t.finalize(); err != nil {
 			return err
 		}
-		res.Finished = t.finished
+		res.Finished = t.Finished
 		return nil
 	})
 	if err != nil {
@@ -478,9 +478,9 @@ func (s *Store) FinishExecution(ctx context.Context, p *store.FinishExecutionPar
 		changed = true
 		sort.Slice(done, func(i, j int) bool { return done[i].task < done[j].task })
 		for _, sk := range done {
-			t.event(p.ExecutionID, sk.task, store.EventTaskSkipped, sk.attempt, p.Reason)
+			t.Event(p.ExecutionID, sk.task, store.EventTaskSkipped, sk.attempt, p.Reason)
 		}
-		t.event(p.ExecutionID, "", kind, 0, p.Reason)
+		t.Event(p.ExecutionID, "", kind, 0, p.Reason)
 		t.notify["c:"+p.ExecutionID] = true
 		t.notify["f:"+p.ExecutionID] = true
 		return nil
@@ -541,7 +541,7 @@ func (s *Store) SetPaused(ctx context.Context, p *store.SetPausedParams) (bool, 
 		} else {
 			t.notify["r"] = true
 		}
-		t.event(p.ExecutionID, "", kind, 0, "")
+		t.Event(p.ExecutionID, "", kind, 0, "")
 		t.notify["c:"+p.ExecutionID] = true
 		return nil
 	})

@@ -17,6 +17,7 @@ import (
 // end: events, per-execution counters, and the queue of tasks whose
 // dependents must be looked at.
 type txn struct {
+	backend.Ledger
 	s          *Store
 	unprepared []string // statements to prepare store-wide after the transaction
 	learned    []string // executions whose facts to cache once committed
@@ -27,25 +28,7 @@ type txn struct {
 	now         int64
 	runner      string
 	decide      store.DecideFunc
-
-	events   []eventRow
-	deltas   map[string]*execDelta
-	order    []string // executions in the order they were first touched
-	execs    map[string]*execInfo
-	queue    []*taskRow // became terminal; their dependents need a look
-	readied  int
-	finished []store.FinishedExecution
-}
-
-type eventRow struct {
-	execID, taskID, kind, message string
-	attempt                       int
-}
-
-type execDelta struct {
-	terminal, failed int
-	firstError       string
-	start            bool // a task was claimed: Pending becomes Running
+	execs       map[string]*execInfo
 }
 
 type execInfo struct {
@@ -54,16 +37,6 @@ type execInfo struct {
 	deadline      int64  // Unix microseconds; 0 for none
 	started       bool   // started_at is set, so the execution is no longer pending
 	input         []byte // loaded on demand, per transaction
-}
-
-// taskRow is the part of a task row the write paths need.
-type taskRow struct {
-	id         int64
-	execID     string
-	taskID     string
-	deps       []string
-	ruleTasks  []string
-	dependents []string
 }
 
 // finalize decides the dependents of every task that became terminal,
@@ -128,20 +101,6 @@ type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
 
-func (t *txn) event(execID, taskID, kind string, attempt int, message string) {
-	t.events = append(t.events, eventRow{execID: execID, taskID: taskID, kind: kind, attempt: attempt, message: message})
-}
-
-func (t *txn) delta(execID string) *execDelta {
-	d, ok := t.deltas[execID]
-	if !ok {
-		d = &execDelta{}
-		t.deltas[execID] = d
-		t.order = append(t.order, execID)
-	}
-	return d
-}
-
 func (t *txn) execInfo(execID string) (*execInfo, error) {
 	if e, ok := t.execs[execID]; ok {
 		return e, nil
@@ -204,49 +163,19 @@ func (t *txn) loadContext(id int64) ([]byte, error) {
 	return data, nil
 }
 
-// terminal records that a task reached a terminal state and queues its
-// dependents for a look.
-func (t *txn) terminal(row *taskRow, state store.TaskState, errMsg string) {
-	d := t.delta(row.execID)
-	d.terminal++
-	if state == store.TaskFailed {
-		d.failed++
-		if d.firstError == "" {
-			d.firstError = fmt.Sprintf("task %q failed: %s", row.taskID, errMsg)
-		}
-	}
-	if len(row.dependents) > 0 {
-		t.queue = append(t.queue, row)
-	}
-}
-
-// depKey names a task of an execution.
-type depKey struct{ exec, task string }
-
 // drain walks the queue in waves: every dependent of the tasks that became
 // terminal has its count of pending dependencies lowered (one statement for
 // the wave), and those left with none are decided together. Skipped tasks
 // are terminal in turn and form the next wave.
 func (t *txn) drain() error {
-	for len(t.queue) > 0 {
-		counts := map[depKey]int{}
-		var order []depKey
-		for _, row := range t.queue {
-			for _, d := range row.dependents {
-				k := depKey{row.execID, d}
-				if counts[k] == 0 {
-					order = append(order, k)
-				}
-				counts[k]++
-			}
+	for {
+		keys, counts := t.NextWave()
+		if len(keys) == 0 {
+			return nil
 		}
-		t.queue = nil
-		if len(order) == 0 {
-			break
-		}
-		payload := make([][]any, len(order))
-		for i, k := range order {
-			payload[i] = []any{k.exec, k.task, counts[k]}
+		payload := make([][]any, len(keys))
+		for i, k := range keys {
+			payload[i] = []any{k.Exec, k.Task, counts[i]}
 		}
 		rows, err := t.query(`UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - d.n
 			FROM (SELECT value->>0 AS e, value->>1 AS k, value->>2 AS n FROM json_each(?)) AS d
@@ -255,17 +184,17 @@ func (t *txn) drain() error {
 		if err != nil {
 			return fmt.Errorf("update dependents: %w", err)
 		}
-		var unblocked []*taskRow
+		var unblocked []*backend.TaskRow
 		for rows.Next() {
-			row := &taskRow{}
+			row := &backend.TaskRow{}
 			var deps, ruleTasks, dependents string
 			var pending int
-			if err := rows.Scan(&row.id, &row.execID, &row.taskID, &deps, &ruleTasks, &dependents, &pending); err != nil {
+			if err := rows.Scan(&row.ID, &row.ExecID, &row.TaskID, &deps, &ruleTasks, &dependents, &pending); err != nil {
 				rows.Close()
 				return fmt.Errorf("update dependents: %w", err)
 			}
 			if pending == 0 {
-				row.deps, row.ruleTasks, row.dependents = backend.SplitList(deps), backend.SplitList(ruleTasks), backend.SplitList(dependents)
+				row.Deps, row.RuleTasks, row.Dependents = backend.SplitList(deps), backend.SplitList(ruleTasks), backend.SplitList(dependents)
 				unblocked = append(unblocked, row)
 			}
 		}
@@ -273,26 +202,17 @@ func (t *txn) drain() error {
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("update dependents: %w", err)
 		}
-		sort.Slice(unblocked, func(i, j int) bool { return unblocked[i].id < unblocked[j].id })
+		sort.Slice(unblocked, func(i, j int) bool { return unblocked[i].ID < unblocked[j].ID })
 		if err := t.decideAll(unblocked); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// decision is a DecideFunc's answer for one task, ready to be stored.
-type decision struct {
-	row    *taskRow
-	state  store.TaskState // ready, skipped or failed
-	ctx    int64           // input context id (0 for failed)
-	reason string          // skip reason or error
 }
 
 // decideAll asks the DecideFunc about tasks whose dependencies are all
 // terminal and records the answers, with one statement to load every
 // dependency and one per kind of answer.
-func (t *txn) decideAll(rows []*taskRow) error {
+func (t *txn) decideAll(rows []*backend.TaskRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -310,13 +230,13 @@ func (t *txn) decideAll(rows []*taskRow) error {
 		if err != nil {
 			return err
 		}
-		switch d.state {
+		switch d.State {
 		case store.TaskReady:
-			ready = append(ready, []any{row.id, d.ctx})
+			ready = append(ready, []any{row.ID, d.Ctx})
 		case store.TaskSkipped:
-			skipped = append(skipped, []any{row.id, d.ctx, d.reason})
+			skipped = append(skipped, []any{row.ID, d.Ctx, d.Reason})
 		default:
-			failed = append(failed, []any{row.id, d.reason})
+			failed = append(failed, []any{row.ID, d.Reason})
 		}
 	}
 	if len(ready) > 0 {
@@ -347,49 +267,31 @@ func (t *txn) decideAll(rows []*taskRow) error {
 // decideOne asks the DecideFunc about one task, stores a new input context
 // if the answer has one, and does the bookkeeping of the answer (events,
 // counters, the queue of terminal tasks). The caller stores the state.
-func (t *txn) decideOne(row *taskRow, in *store.DecideInput) (decision, error) {
-	dec, derr := t.decide(in)
-	if derr != nil {
-		msg := "cannot decide whether to run: " + derr.Error()
-		t.event(row.execID, row.taskID, store.EventTaskFailed, 0, msg)
-		t.terminal(row, store.TaskFailed, msg)
-		return decision{row: row, state: store.TaskFailed, reason: msg}, nil
+func (t *txn) decideOne(row *backend.TaskRow, in *store.DecideInput) (backend.Decision, error) {
+	dec, err := t.decide(in)
+	if err != nil {
+		return t.DecideFailed(row, err), nil
 	}
 	inputID := dec.ReuseContextID
 	if inputID == 0 {
-		var err error
-		if inputID, err = t.insertContext(row.execID, dec.Input); err != nil {
-			return decision{}, err
+		if inputID, err = t.insertContext(row.ExecID, dec.Input); err != nil {
+			return backend.Decision{}, err
 		}
 	}
-	if dec.Run {
-		t.readied++
-		return decision{row: row, state: store.TaskReady, ctx: inputID}, nil
-	}
-	t.event(row.execID, row.taskID, store.EventTaskSkipped, 0, dec.Reason)
-	t.terminal(row, store.TaskSkipped, "")
-	return decision{row: row, state: store.TaskSkipped, ctx: inputID, reason: dec.Reason}, nil
+	return t.Decided(row, dec, inputID), nil
 }
 
 // loadDeps reads the state and output of every task the rows depend on or
 // whose state their trigger rules read.
-func (t *txn) loadDeps(rows []*taskRow) (map[depKey]store.DepResult, error) {
-	var pairs [][]string
-	seen := map[depKey]bool{}
-	for _, row := range rows {
-		for _, names := range [][]string{row.deps, row.ruleTasks} {
-			for _, n := range names {
-				k := depKey{row.execID, n}
-				if !seen[k] {
-					seen[k] = true
-					pairs = append(pairs, []string{k.exec, k.task})
-				}
-			}
-		}
-	}
-	out := make(map[depKey]store.DepResult, len(pairs))
-	if len(pairs) == 0 {
+func (t *txn) loadDeps(rows []*backend.TaskRow) (map[backend.DepKey]store.DepResult, error) {
+	keys := backend.DepKeys(rows)
+	out := make(map[backend.DepKey]store.DepResult, len(keys))
+	if len(keys) == 0 {
 		return out, nil
+	}
+	pairs := make([][]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = []string{k.Exec, k.Task}
 	}
 	res, err := t.query(`SELECT t.execution_id, t.task_id, t.state, t.output_ctx, c.data
 		FROM cloacina_tasks t LEFT JOIN cloacina_contexts c ON c.id = t.output_ctx
@@ -409,35 +311,27 @@ func (t *txn) loadDeps(rows []*taskRow) (map[depKey]store.DepResult, error) {
 		if ctxID.Valid {
 			d.Output = &store.ContextRef{ID: ctxID.Int64, Data: data}
 		}
-		out[depKey{exec, d.TaskID}] = d
+		out[backend.DepKey{Exec: exec, Task: d.TaskID}] = d
 	}
 	return out, res.Err()
 }
 
 // decideInput assembles what the DecideFunc sees for one task.
-func (t *txn) decideInput(row *taskRow, deps map[depKey]store.DepResult) (*store.DecideInput, error) {
-	info, err := t.execInfo(row.execID)
+func (t *txn) decideInput(row *backend.TaskRow, deps map[backend.DepKey]store.DepResult) (*store.DecideInput, error) {
+	info, err := t.execInfo(row.ExecID)
 	if err != nil {
 		return nil, err
 	}
-	in := &store.DecideInput{ExecutionID: row.execID, WorkflowName: info.name, WorkflowVersion: info.version, TaskID: row.taskID}
-	if len(row.deps) == 0 {
+	var input *store.ContextRef
+	if len(row.Deps) == 0 {
 		if info.input == nil {
 			if info.input, err = t.loadContext(info.inputCtx); err != nil {
 				return nil, err
 			}
 		}
-		in.ExecutionInput = &store.ContextRef{ID: info.inputCtx, Data: info.input}
+		input = &store.ContextRef{ID: info.inputCtx, Data: info.input}
 	}
-	for i, name := range append(append([]string(nil), row.deps...), row.ruleTasks...) {
-		d, ok := deps[depKey{row.execID, name}]
-		if !ok {
-			return nil, fmt.Errorf("task %s names %s, which is not part of execution %s", row.taskID, name, row.execID)
-		}
-		d.Direct = i < len(row.deps)
-		in.Deps = append(in.Deps, d)
-	}
-	return in, nil
+	return backend.NewDecideInput(row, info.name, info.version, input, deps)
 }
 
 // jsonArg encodes v as a JSON text parameter for json_each.
@@ -457,17 +351,18 @@ func jsonArg(v any) string {
 // time, which is this operation's own (each operation's time is unique,
 // see Store.tick).
 func (t *txn) finishExecutions() error {
-	if len(t.order) == 0 {
+	touched := t.TakeDeltas()
+	if len(touched.IDs) == 0 {
 		return nil
 	}
-	payload := make([][]any, len(t.order))
-	for i, id := range t.order {
-		d := t.deltas[id]
+	payload := make([][]any, len(touched.IDs))
+	for i, id := range touched.IDs {
+		d := touched.Deltas[i]
 		start := 0
-		if d.start {
+		if d.Start {
 			start = 1
 		}
-		payload[i] = []any{id, d.terminal, d.failed, d.firstError, start}
+		payload[i] = []any{id, d.Terminal, d.Failed, d.FirstError, start}
 	}
 	rows, err := t.query(`UPDATE cloacina_executions AS e SET
 			tasks_remaining = e.tasks_remaining - d.n,
@@ -503,21 +398,7 @@ func (t *txn) finishExecutions() error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("update executions: %w", err)
 	}
-	// Report in the order the executions were touched, for stable events.
-	pos := make(map[string]int, len(t.order))
-	for i, id := range t.order {
-		pos[id] = i
-	}
-	sort.Slice(ended, func(i, j int) bool { return pos[ended[i].ID] < pos[ended[j].ID] })
-	for _, f := range ended {
-		kind := store.EventExecutionCompleted
-		if f.State == store.ExecutionFailed {
-			kind = store.EventExecutionFailed
-		}
-		t.event(f.ID, "", kind, 0, "")
-	}
-	t.finished = append(t.finished, ended...)
-	t.deltas, t.order = map[string]*execDelta{}, nil
+	t.Ended(touched, ended)
 	return nil
 }
 
@@ -525,24 +406,24 @@ func (t *txn) finishExecutions() error {
 // Statements are cached by text, so each batch size is compiled once.
 func (t *txn) flushEvents() error {
 	const perStatement = 64
-	for len(t.events) > 0 {
-		n := min(len(t.events), perStatement)
+	for len(t.Events) > 0 {
+		n := min(len(t.Events), perStatement)
 		var b strings.Builder
 		b.WriteString(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, runner_id, message, at) VALUES `)
 		args := make([]any, 0, n*5+2)
 		args = append(args, t.runner, t.now)
-		for i, e := range t.events[:n] {
+		for i, e := range t.Events[:n] {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			p := 3 + 5*i // ?1 is the runner and ?2 the time, shared by every row
 			fmt.Fprintf(&b, "(?%d,?%d,?%d,?%d,?1,?%d,?2)", p, p+1, p+2, p+3, p+4)
-			args = append(args, e.execID, e.taskID, e.kind, e.attempt, e.message)
+			args = append(args, e.ExecID, e.TaskID, e.Kind, e.Attempt, e.Message)
 		}
 		if _, err := t.exec(b.String(), args...); err != nil {
 			return fmt.Errorf("append events: %w", err)
 		}
-		t.events = t.events[n:]
+		t.Events = t.Events[n:]
 	}
 	return nil
 }
@@ -609,7 +490,7 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 				}
 				c.c.Input = ctxs[c.ctx]
 				c.c.WorkflowName, c.c.WorkflowVersion, c.c.Deadline = e.WorkflowName, e.WorkflowVersion, e.Deadline
-				t.event(c.c.ExecutionID, c.c.TaskID, store.EventTaskStarted, c.c.Attempt, "")
+				t.Event(c.c.ExecutionID, c.c.TaskID, store.EventTaskStarted, c.c.Attempt, "")
 				res.Tasks = append(res.Tasks, c.c)
 			}
 		}
@@ -687,7 +568,7 @@ func (t *txn) startExecutions(ids []string) (map[string]*store.ClaimedTask, erro
 		}
 	}
 	for _, id := range toStart {
-		t.delta(id).start = true // applied with the counters, see finishExecutions
+		t.Delta(id).Start = true // applied with the counters, see finishExecutions
 		t.execs[id].started = true
 		t.learned = append(t.learned, id)
 	}

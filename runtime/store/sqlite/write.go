@@ -46,15 +46,15 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 			t.execs[p.ID].deadline = d
 		}
 		t.learned = append(t.learned, p.ID)
-		t.event(p.ID, "", store.EventExecutionCreated, 0, p.WorkflowName+" "+p.WorkflowVersion)
+		t.Event(p.ID, "", store.EventExecutionCreated, 0, p.WorkflowName+" "+p.WorkflowVersion)
 		// Roots are decided before the insert, so they are stored in their
 		// first state (ready, or skipped by a trigger rule) directly.
-		root := map[string]decision{}
+		root := map[string]backend.Decision{}
 		for _, spec := range p.Tasks {
 			if len(spec.Deps) > 0 {
 				continue
 			}
-			row := &taskRow{execID: p.ID, taskID: spec.TaskID, dependents: dependents[spec.TaskID]}
+			row := &backend.TaskRow{ExecID: p.ID, TaskID: spec.TaskID, Dependents: dependents[spec.TaskID]}
 			in := &store.DecideInput{ExecutionID: p.ID, WorkflowName: p.WorkflowName, WorkflowVersion: p.WorkflowVersion,
 				TaskID: spec.TaskID, ExecutionInput: &store.ContextRef{ID: inputID, Data: input}}
 			d, err := t.decideOne(row, in)
@@ -67,14 +67,14 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 		for i, spec := range p.Tasks {
 			state, retryAt, inCtx, outCtx, reason, errMsg, completed := store.TaskNotStarted, any(nil), any(nil), any(nil), "", "", any(nil)
 			if d, ok := root[spec.TaskID]; ok {
-				state = d.state
-				switch d.state {
+				state = d.State
+				switch d.State {
 				case store.TaskReady:
-					retryAt, inCtx = t.now, d.ctx
+					retryAt, inCtx = t.now, d.Ctx
 				case store.TaskSkipped:
-					inCtx, outCtx, reason, completed = d.ctx, d.ctx, d.reason, t.now
+					inCtx, outCtx, reason, completed = d.Ctx, d.Ctx, d.Reason, t.now
 				default:
-					errMsg, completed = d.reason, t.now
+					errMsg, completed = d.Reason, t.now
 				}
 			}
 			specs[i] = []any{spec.TaskID, i, backend.JoinList(spec.Deps), backend.JoinList(spec.RuleTasks),
@@ -165,7 +165,7 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 		if err := t.finishExecutions(); err != nil {
 			return err
 		}
-		res.Finished, res.Readied = t.finished, t.readied
+		res.Finished, res.Readied = t.Finished, t.Readied
 		return nil
 	})
 	if err != nil {
@@ -202,16 +202,16 @@ func (t *txn) completeSucceeded(outcomes []*store.Outcome) ([]store.TaskRef, err
 	if err != nil {
 		return nil, fmt.Errorf("record outcomes: %w", err)
 	}
-	done := make(map[depKey]*taskRow, len(outcomes))
+	done := make(map[backend.DepKey]*backend.TaskRow, len(outcomes))
 	for rows.Next() {
-		row := &taskRow{}
+		row := &backend.TaskRow{}
 		var dependents string
-		if err := rows.Scan(&row.id, &row.execID, &row.taskID, &dependents); err != nil {
+		if err := rows.Scan(&row.ID, &row.ExecID, &row.TaskID, &dependents); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("record outcomes: %w", err)
 		}
-		row.dependents = backend.SplitList(dependents)
-		done[depKey{row.execID, row.taskID}] = row
+		row.Dependents = backend.SplitList(dependents)
+		done[backend.DepKey{Exec: row.ExecID, Task: row.TaskID}] = row
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -219,7 +219,7 @@ func (t *txn) completeSucceeded(outcomes []*store.Outcome) ([]store.TaskRef, err
 	}
 	var lost []store.TaskRef
 	for i, o := range outcomes {
-		row, ok := done[depKey{o.ExecutionID, o.TaskID}]
+		row, ok := done[backend.DepKey{Exec: o.ExecutionID, Task: o.TaskID}]
 		if !ok {
 			lost = append(lost, store.TaskRef{ExecutionID: o.ExecutionID, TaskID: o.TaskID, Attempt: o.Attempt})
 			if id, stored := payload[i][3].(int64); stored { // stored above for an outcome that does not count
@@ -230,9 +230,9 @@ func (t *txn) completeSucceeded(outcomes []*store.Outcome) ([]store.TaskRef, err
 			}
 			continue
 		}
-		delete(done, depKey{o.ExecutionID, o.TaskID}) // a duplicate outcome in the batch counts once
-		t.event(o.ExecutionID, o.TaskID, store.EventTaskCompleted, o.Attempt, "")
-		t.terminal(row, store.TaskCompleted, "")
+		delete(done, backend.DepKey{Exec: o.ExecutionID, Task: o.TaskID}) // a duplicate outcome in the batch counts once
+		t.Event(o.ExecutionID, o.TaskID, store.EventTaskCompleted, o.Attempt, "")
+		t.Terminal(row, store.TaskCompleted, "")
 	}
 	return lost, nil
 }
@@ -244,7 +244,7 @@ func (t *txn) completeSucceeded(outcomes []*store.Outcome) ([]store.TaskRef, err
 func (t *txn) complete(o *store.Outcome) (lost bool, err error) {
 	const guard = ` WHERE execution_id = ? AND task_id = ? AND state = 'running' AND claimed_by = ? AND attempt = ?
 		RETURNING id, dependents`
-	row := &taskRow{execID: o.ExecutionID, taskID: o.TaskID}
+	row := &backend.TaskRow{ExecID: o.ExecutionID, TaskID: o.TaskID}
 	var dependents string
 	var res rowScanner
 	var state store.TaskState
@@ -270,7 +270,7 @@ func (t *txn) complete(o *store.Outcome) (lost bool, err error) {
 	default:
 		return false, fmt.Errorf("complete task %s: unknown outcome kind %d", o.TaskID, o.Kind)
 	}
-	if err := res.Scan(&row.id, &dependents); errors.Is(err, sql.ErrNoRows) {
+	if err := res.Scan(&row.ID, &dependents); errors.Is(err, sql.ErrNoRows) {
 		if ctxID, ok := out.(int64); ok { // stored above for an outcome that does not count
 			if _, err := t.exec(`DELETE FROM cloacina_contexts WHERE id = ?`, ctxID); err != nil {
 				return false, fmt.Errorf("discard output of a lost claim: %w", err)
@@ -281,18 +281,18 @@ func (t *txn) complete(o *store.Outcome) (lost bool, err error) {
 	} else if err != nil {
 		return false, fmt.Errorf("record outcome of %s/%s: %w", o.ExecutionID, o.TaskID, err)
 	}
-	row.dependents = backend.SplitList(dependents)
+	row.Dependents = backend.SplitList(dependents)
 	switch o.Kind {
 	case store.OutcomeSucceeded:
-		t.event(o.ExecutionID, o.TaskID, store.EventTaskCompleted, o.Attempt, "")
+		t.Event(o.ExecutionID, o.TaskID, store.EventTaskCompleted, o.Attempt, "")
 	case store.OutcomeRetry:
-		t.event(o.ExecutionID, o.TaskID, store.EventTaskRetrying, o.Attempt,
+		t.Event(o.ExecutionID, o.TaskID, store.EventTaskRetrying, o.Attempt,
 			fmt.Sprintf("%s (next attempt in %s)", o.Error, o.RetryDelay.Round(time.Millisecond)))
 		return false, nil
 	case store.OutcomeFailed:
-		t.event(o.ExecutionID, o.TaskID, store.EventTaskFailed, o.Attempt, o.Error)
+		t.Event(o.ExecutionID, o.TaskID, store.EventTaskFailed, o.Attempt, o.Error)
 	}
-	t.terminal(row, state, o.Error)
+	t.Terminal(row, state, o.Error)
 	return false, nil
 }
 
@@ -334,21 +334,21 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 			return fmt.Errorf("find stale tasks: %w", err)
 		}
 		type stale struct {
-			row        *taskRow
+			row        *backend.TaskRow
 			attempt    int
 			recoveries int
 			owner      string
 		}
 		var found []stale
 		for rows.Next() {
-			st := stale{row: &taskRow{}}
+			st := stale{row: &backend.TaskRow{}}
 			var owner sql.NullString
 			var dependents string
-			if err := rows.Scan(&st.row.id, &st.row.execID, &st.row.taskID, &st.attempt, &st.recoveries, &owner, &dependents); err != nil {
+			if err := rows.Scan(&st.row.ID, &st.row.ExecID, &st.row.TaskID, &st.attempt, &st.recoveries, &owner, &dependents); err != nil {
 				rows.Close()
 				return fmt.Errorf("find stale tasks: %w", err)
 			}
-			st.owner, st.row.dependents = owner.String, backend.SplitList(dependents)
+			st.owner, st.row.Dependents = owner.String, backend.SplitList(dependents)
 			found = append(found, st)
 		}
 		rows.Close()
@@ -357,30 +357,30 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 		}
 		res = &store.RecoverStaleResult{}
 		for _, st := range found {
-			ref := store.TaskRef{ExecutionID: st.row.execID, TaskID: st.row.taskID, Attempt: st.attempt}
+			ref := store.TaskRef{ExecutionID: st.row.ExecID, TaskID: st.row.TaskID, Attempt: st.attempt}
 			if st.recoveries >= p.MaxRecoveries {
 				msg := fmt.Sprintf("abandoned: runner %s stopped heartbeating, and the task was already recovered %d times", st.owner, st.recoveries)
 				if _, err := t.exec(`UPDATE cloacina_tasks SET state = 'failed', output_ctx = input_ctx, completed_at = ?,
-					claimed_by = NULL, heartbeat_at = NULL, error = ? WHERE id = ?`, t.now, msg, st.row.id); err != nil {
-					return fmt.Errorf("abandon task %s: %w", st.row.taskID, err)
+					claimed_by = NULL, heartbeat_at = NULL, error = ? WHERE id = ?`, t.now, msg, st.row.ID); err != nil {
+					return fmt.Errorf("abandon task %s: %w", st.row.TaskID, err)
 				}
-				t.event(st.row.execID, st.row.taskID, store.EventTaskAbandoned, st.attempt, msg)
-				t.terminal(st.row, store.TaskFailed, msg)
+				t.Event(st.row.ExecID, st.row.TaskID, store.EventTaskAbandoned, st.attempt, msg)
+				t.Terminal(st.row, store.TaskFailed, msg)
 				res.Abandoned = append(res.Abandoned, ref)
 				continue
 			}
 			if _, err := t.exec(`UPDATE cloacina_tasks SET state = 'ready', retry_at = ?, claimed_by = NULL, heartbeat_at = NULL,
-				recoveries = recoveries + 1 WHERE id = ?`, t.now, st.row.id); err != nil {
-				return fmt.Errorf("recover task %s: %w", st.row.taskID, err)
+				recoveries = recoveries + 1 WHERE id = ?`, t.now, st.row.ID); err != nil {
+				return fmt.Errorf("recover task %s: %w", st.row.TaskID, err)
 			}
-			t.event(st.row.execID, st.row.taskID, store.EventTaskRecovered, st.attempt,
+			t.Event(st.row.ExecID, st.row.TaskID, store.EventTaskRecovered, st.attempt,
 				fmt.Sprintf("runner %s stopped heartbeating; recovery %d of %d", st.owner, st.recoveries+1, p.MaxRecoveries))
 			res.Requeued = append(res.Requeued, ref)
 		}
 		if err := t.finalize(); err != nil {
 			return err
 		}
-		res.Finished = t.finished
+		res.Finished = t.Finished
 		return nil
 	})
 	if err != nil {
@@ -423,9 +423,9 @@ func (s *Store) FinishExecution(ctx context.Context, p *store.FinishExecutionPar
 			if err := rows.Scan(&task, &attempt); err != nil {
 				return fmt.Errorf("finish execution %s: %w", p.ExecutionID, err)
 			}
-			t.event(p.ExecutionID, task, store.EventTaskSkipped, attempt, p.Reason)
+			t.Event(p.ExecutionID, task, store.EventTaskSkipped, attempt, p.Reason)
 		}
-		t.event(p.ExecutionID, "", kind, 0, p.Reason)
+		t.Event(p.ExecutionID, "", kind, 0, p.Reason)
 		return rows.Err()
 	})
 	if err != nil {
@@ -466,7 +466,7 @@ func (s *Store) SetPaused(ctx context.Context, p *store.SetPausedParams) (bool, 
 		if p.Paused {
 			kind = store.EventExecutionPaused
 		}
-		t.event(p.ExecutionID, "", kind, 0, "")
+		t.Event(p.ExecutionID, "", kind, 0, "")
 		return nil
 	})
 	if err != nil {

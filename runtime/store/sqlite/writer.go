@@ -150,7 +150,7 @@ func (s *Store) runBatch(batch []*writeOp) {
 		broken := false
 		for i, op := range live {
 			t := &txn{s: s, ctx: ctx, tx: tx, now: s.tick(), runner: op.runner, decide: op.decide,
-				deltas: map[string]*execDelta{}, execs: map[string]*execInfo{}}
+				execs: map[string]*execInfo{}}
 			if savepoints {
 				if _, err := t.exec(`SAVEPOINT op`); err != nil {
 					errs[i], broken = fmt.Errorf("savepoint: %w", err), true
