@@ -20,24 +20,48 @@ type attemptResult struct {
 	outcome store.Outcome
 }
 
-// dispatcher is the single goroutine that talks to the store on the hot
-// path: it records finished attempts and claims new tasks, batching both
-// into as few transactions as the load allows. It sleeps until something
-// happens: an attempt finishes, a wake-up arrives (a new execution, a
-// resume, a notification from another process), the earliest retry comes
-// due, or the slow fallback poll fires.
+// dispatcher is the goroutine that talks to the store on the hot path: it
+// records finished attempts and claims new tasks, batching both into as few
+// transactions as the load allows. On a store that writes in parallel it
+// keeps several calls in flight (see store.ParallelWriter): with one, every
+// attempt that finishes while a transaction runs waits for it and the
+// runner's slots sit idle for the length of a transaction; with two, one
+// transaction records and claims while the other commits. On SQLite, whose
+// writes are serial anyway, it keeps one.
+// It sleeps until something happens: an attempt finishes, a store call
+// returns, a wake-up arrives (a new execution, a resume, a notification
+// from another process), the earliest retry comes due, or the slow fallback
+// poll fires.
 type dispatcher struct {
-	r        *Runner
-	inflight int
-	pending  []store.Outcome
-	keys     []taskKey // running-map entries to drop once pending is recorded
-	claiming bool
-	want     bool // something may be claimable
-	failures int  // consecutive store errors, for backoff
+	r          *Runner
+	inflight   int // attempts running
+	reserved   int // slots promised to claims in flight
+	flights    int // store calls in flight
+	claimsIn   int // claim-only store calls in flight
+	pending    []store.Outcome
+	keys       []taskKey // running-map entries to drop once pending is recorded
+	claiming   bool
+	want       bool // something may be claimable
+	failures   int  // consecutive store errors, for backoff
+	flightsMax int
+	landed     chan *flight
+}
+
+// flight is one store call made by the dispatcher, and what it returned.
+type flight struct {
+	outcomes []store.Outcome
+	keys     []taskKey
+	limit    int
+	claimed  *store.ClaimTasksResult
+	err      error
 }
 
 func newDispatcher(r *Runner) *dispatcher {
-	return &dispatcher{r: r, claiming: true, want: true}
+	n := 1
+	if p, ok := r.store.(store.ParallelWriter); ok {
+		n = max(1, p.WriteParallelism())
+	}
+	return &dispatcher{r: r, claiming: true, want: true, flightsMax: n, landed: make(chan *flight, n)}
 }
 
 func (d *dispatcher) run() {
@@ -50,8 +74,18 @@ func (d *dispatcher) run() {
 	stop, done := r.stop, r.bgCtx.Done()
 	blocked := false // waiting out a backoff after a store error
 	for {
-		if !blocked && (len(d.pending) > 0 || (d.claiming && d.want && d.inflight < r.cfg.Concurrency)) {
-			next, err := d.flush()
+		for !blocked && d.launch() {
+		}
+		if done == nil && d.inflight == 0 && len(d.pending) == 0 && d.flights == 0 {
+			retry.Stop()
+			backoff.Stop()
+			return
+		}
+		select {
+		case res := <-r.results:
+			d.take(res)
+		case f := <-d.landed:
+			next, err := d.land(f)
 			switch {
 			case err != nil:
 				d.failures++
@@ -65,15 +99,6 @@ func (d *dispatcher) run() {
 			default:
 				d.failures = 0
 			}
-		}
-		if done == nil && d.inflight == 0 && len(d.pending) == 0 {
-			retry.Stop()
-			backoff.Stop()
-			return
-		}
-		select {
-		case res := <-r.results:
-			d.take(res)
 		case <-r.wake:
 			d.want = true
 		case <-poll.C:
@@ -115,57 +140,107 @@ func (d *dispatcher) take(res *attemptResult) {
 	d.keys = append(d.keys, res.key)
 }
 
-// flush records pending outcomes and claims what the free slots allow, in
-// one transaction when there are outcomes. It returns when the next retry
-// comes due (zero for none known).
-func (d *dispatcher) flush() (time.Time, error) {
+// launch starts a store call if one is due and a flight is free: recording
+// the pending outcomes (claiming in the same transaction what the free slots
+// allow), or only claiming. It reports whether it started one.
+func (d *dispatcher) launch() bool {
+	r := d.r
+	if d.flights >= d.flightsMax {
+		return false
+	}
+	limit := 0
+	if d.claiming {
+		limit = r.cfg.Concurrency - d.inflight - d.reserved
+	}
+	f := &flight{}
+	switch {
+	case len(d.pending) > 0:
+		f.outcomes, f.keys = d.pending, d.keys
+		d.pending, d.keys = nil, nil
+	case d.want && limit > 0 && d.claimsIn == 0:
+		d.claimsIn++
+		d.want = false
+	default:
+		return false
+	}
+	f.limit = max(limit, 0)
+	d.reserved += f.limit
+	d.flights++
+	go d.fly(f) // owned by the dispatcher: run waits for every flight to land
+	return true
+}
+
+// fly makes the store call of f and hands it back to the dispatcher.
+func (d *dispatcher) fly(f *flight) {
 	r := d.r
 	ctx, cancel := context.WithTimeout(context.Background(), storeCallTimeout)
 	defer cancel()
-	limit := 0
-	if d.claiming {
-		limit = r.cfg.Concurrency - d.inflight
-	}
-	var claimed *store.ClaimTasksResult
-	if len(d.pending) > 0 {
+	if len(f.outcomes) > 0 {
 		res, err := r.store.CompleteTasks(ctx, &store.CompleteTasksParams{
-			RunnerID: r.id, Outcomes: d.pending, Decide: r.decide,
-			ClaimLimit: limit, ClaimWorkflows: r.reg.Names(),
+			RunnerID: r.id, Outcomes: f.outcomes, Decide: r.decide,
+			ClaimLimit: f.limit, ClaimWorkflows: r.reg.Names(),
 		})
 		if err != nil {
-			return time.Time{}, fmt.Errorf("record %d outcomes: %w", len(d.pending), err)
+			f.err = fmt.Errorf("record %d outcomes: %w", len(f.outcomes), err)
+		} else {
+			for _, l := range res.Lost {
+				r.log.Warn("task outcome discarded: the claim was lost (recovered by another runner, or the execution ended)",
+					"execution", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
+			}
+			for _, fin := range res.Finished {
+				r.finished(fin.ID)
+			}
+			f.claimed = res.Claimed
 		}
-		for _, l := range res.Lost {
-			r.log.Warn("task outcome discarded: the claim was lost (recovered by another runner, or the execution ended)",
-				"execution", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
+	} else {
+		f.claimed, f.err = r.store.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: r.id, Limit: f.limit, Workflows: r.reg.Names()})
+		if f.err != nil {
+			f.err = fmt.Errorf("claim tasks: %w", f.err)
 		}
+	}
+	d.landed <- f
+}
+
+// land takes back a finished flight: it starts the claimed tasks, or on an
+// error puts the outcomes back to be recorded again. It returns when the
+// next retry comes due (zero for none known).
+func (d *dispatcher) land(f *flight) (time.Time, error) {
+	r := d.r
+	d.flights--
+	d.reserved -= f.limit
+	if len(f.outcomes) == 0 {
+		d.claimsIn--
+	}
+	if f.err != nil {
+		// Recording is idempotent (guarded by the claims), so the same
+		// outcomes can be sent again.
+		d.pending, d.keys = append(f.outcomes, d.pending...), append(f.keys, d.keys...)
+		d.want = true
+		return time.Time{}, f.err
+	}
+	if len(f.keys) > 0 {
 		r.mu.Lock()
-		for _, k := range d.keys {
-			delete(r.running, k)
+		for i, k := range f.keys {
+			// A later attempt of the same task may already be running (a
+			// retry claimed by another flight that landed first).
+			if rt := r.running[k]; rt != nil && rt.attempt == f.outcomes[i].Attempt {
+				delete(r.running, k)
+			}
 		}
 		r.mu.Unlock()
-		d.pending, d.keys = d.pending[:0], d.keys[:0]
-		for _, f := range res.Finished {
-			r.finished(f.ID)
-		}
-		claimed = res.Claimed
-	} else if limit > 0 {
-		res, err := r.store.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: r.id, Limit: limit, Workflows: r.reg.Names()})
-		if err != nil {
-			return time.Time{}, fmt.Errorf("claim tasks: %w", err)
-		}
-		claimed = res
 	}
-	if claimed == nil {
+	if f.claimed == nil {
 		return time.Time{}, nil
 	}
-	for _, ct := range claimed.Tasks {
+	for _, ct := range f.claimed.Tasks {
 		d.start(ct)
 	}
 	// A full batch may have left more behind; a short one means nothing
 	// else is claimable until the next wake-up.
-	d.want = limit > 0 && len(claimed.Tasks) == limit
-	return claimed.NextRetryAt, nil
+	if f.limit > 0 && len(f.claimed.Tasks) == f.limit {
+		d.want = true
+	}
+	return f.claimed.NextRetryAt, nil
 }
 
 func (d *dispatcher) start(ct *store.ClaimedTask) {
@@ -181,6 +256,11 @@ func (d *dispatcher) start(ct *store.ClaimedTask) {
 		defer r.tasks.Done()
 		out := r.attempt(ctx, ct)
 		cancel(nil)
+		r.mu.Lock()
+		if rt := r.running[key]; rt != nil && rt.attempt == ct.Attempt {
+			rt.finished = true
+		}
+		r.mu.Unlock()
 		r.results <- &attemptResult{key: key, outcome: out}
 	}()
 }

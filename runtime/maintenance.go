@@ -37,10 +37,23 @@ func (r *Runner) heartbeatLoop() {
 			continue
 		}
 		for _, l := range res.Lost {
-			r.log.Warn("lost the claim of a running task; cancelling it", "execution", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
-			key := taskKey{exec: l.ExecutionID, task: l.TaskID}
-			r.cancelRunning(func(k taskKey) bool { return k == key }, errClaimLost)
+			r.claimLost(l)
 		}
+	}
+}
+
+// claimLost cancels the attempt whose claim a heartbeat found gone, if it
+// is still that attempt and still running. An attempt that already returned
+// is left alone: its outcome was just recorded (the claim ended with it) or
+// will be reported lost when it is.
+func (r *Runner) claimLost(l store.TaskRef) {
+	r.mu.Lock()
+	rt, ok := r.running[taskKey{exec: l.ExecutionID, task: l.TaskID}]
+	cancel := ok && rt.attempt == l.Attempt && !rt.finished
+	r.mu.Unlock()
+	if cancel {
+		r.log.Warn("lost the claim of a running task; cancelling it", "execution", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
+		rt.cancel(errClaimLost)
 	}
 }
 

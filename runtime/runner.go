@@ -70,8 +70,9 @@ type Runner struct {
 type taskKey struct{ exec, task string }
 
 type runningTask struct {
-	attempt int
-	cancel  context.CancelCauseFunc
+	attempt  int
+	cancel   context.CancelCauseFunc
+	finished bool // the attempt returned; its outcome is being recorded
 }
 
 type expiry struct {

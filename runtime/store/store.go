@@ -160,6 +160,14 @@ type Notifier interface {
 	Listen(ctx context.Context) (<-chan Notification, error)
 }
 
+// ParallelWriter is implemented by backends whose write transactions run
+// in parallel (PostgreSQL). A runner keeps up to WriteParallelism of its
+// store calls in flight on them, so one transaction records and claims
+// while another commits; on other backends it keeps one.
+type ParallelWriter interface {
+	WriteParallelism() int
+}
+
 // NotificationKind says what a Notification is about.
 type NotificationKind int
 
