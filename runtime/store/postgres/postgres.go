@@ -13,8 +13,17 @@
 //     migrated on first use. Migrations run under an advisory lock, so
 //     many processes starting at once migrate once.
 //
-// Times come from the database server's clock (now()), so runners on hosts
-// with skewed clocks agree on heartbeats, retry times and deadlines.
+// Times come from the database server's clock, so runners on hosts with
+// skewed clocks agree on heartbeats, retry times and deadlines.
+//
+// # Lock order
+//
+// Every write transaction locks task rows before execution rows, task rows
+// in id order and execution rows in id order, and waits for no lock it can
+// do without: claims, heartbeats and stale-claim sweeps skip locked rows.
+// So two transactions never wait for each other in a circle. A statement
+// that updates many rows from an array first selects them ORDER BY id FOR
+// UPDATE, because the order of an UPDATE ... FROM join is the planner's.
 package postgres
 
 import (
@@ -51,8 +60,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store    = (*Store)(nil)
-	_ store.Notifier = (*Store)(nil)
+	_ store.Store          = (*Store)(nil)
+	_ store.Notifier       = (*Store)(nil)
+	_ store.ParallelWriter = (*Store)(nil)
 )
 
 // Options configure a Store.
@@ -128,6 +138,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	}
 	return s, nil
 }
+
+// WriteParallelism implements store.ParallelWriter: a runner may keep two
+// write transactions in flight, so one records and claims while the other
+// commits.
+func (s *Store) WriteParallelism() int { return 2 }
 
 // Schema returns the store's schema.
 func (s *Store) Schema() string { return s.schema }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +22,7 @@ type txn struct {
 	backend.Ledger
 	s       *Store
 	ctx     context.Context
-	tx      pgx.Tx
+	tx      *txConn
 	runner  string
 	decide  store.DecideFunc
 	execs   map[string]*execInfo
@@ -39,38 +40,66 @@ type execInfo struct {
 // transaction the server aborts to break a deadlock (or a serialization
 // failure) is run again from the start, up to three times: fn must not
 // keep state across calls except what it sets afresh.
-func (s *Store) run(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) error {
+//
+// The same goes for a transaction that failed on a broken connection
+// before its COMMIT was sent, when nothing can have been stored: a server
+// restart or a terminated backend leaves idle connections in the pool that
+// fail on first use, and each one should cost a retry on a fresh connection,
+// not an error to the runner.
+func (s *Store) run(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) (*backend.Ledger, error) {
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = s.runOnce(ctx, runner, decide, fn); !isRetryable(err) {
-			return err
+	var l *backend.Ledger
+	for attempt := 0; attempt < 4; attempt++ {
+		var retry bool
+		if l, retry, err = s.runOnce(ctx, runner, decide, fn); err == nil || !retry || ctx.Err() != nil {
+			return l, err
 		}
 	}
-	return err
+	return nil, err
 }
 
-// isRetryable reports a deadlock or serialization failure.
+// isRetryable reports a deadlock or serialization failure, after which the
+// server rolled the transaction back.
 func isRetryable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
-func (s *Store) runOnce(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+// isConnectionLost reports an error that broke the connection: it was
+// closed, or the server ended the session (class 57P, such as an
+// administrator's pg_terminate_backend, or class 08).
+func isConnectionLost(err error, c *txConn) bool {
+	if c.c.Conn().IsClosed() || pgconn.SafeToRetry(err) {
+		return true
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08"))
+}
+
+// runOnce runs fn in one transaction. On failure it reports whether the
+// whole operation may be run again: nothing was stored and another try can
+// succeed.
+func (s *Store) runOnce(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) (_ *backend.Ledger, retry bool, _ error) {
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("connect: %w", err)
+	}
+	tx := &txConn{c: c}
+	defer tx.Release(ctx)
 	t := &txn{s: s, ctx: ctx, tx: tx, runner: runner, decide: decide,
 		execs: map[string]*execInfo{}, notify: map[string]bool{}}
+	failed := func(err error) (*backend.Ledger, bool, error) {
+		return nil, isRetryable(err) || (!tx.committing && isConnectionLost(err, tx)), err
+	}
 	if err := fn(t); err != nil {
-		return err
+		return failed(err)
 	}
-	if err := t.finalize(); err != nil {
-		return err
+	committed, err := t.finalize()
+	if err != nil {
+		return failed(err)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	if err := tx.Commit(ctx, committed); err != nil {
+		return failed(fmt.Errorf("commit: %w", err))
 	}
 	for _, id := range t.learned {
 		s.execInfos.Put(id, t.execs[id].ExecInfo)
@@ -78,37 +107,92 @@ func (s *Store) runOnce(ctx context.Context, runner string, decide store.DecideF
 	for _, c := range t.newCtxs {
 		s.contexts.Put(c.ID, c.Data)
 	}
-	return nil
+	return &t.Ledger, false, nil
 }
 
-// finalize decides dependents, finishes executions, appends events and
-// queues notifications; it runs before the commit of every operation.
-func (t *txn) finalize() error {
+// finalize decides dependents, then appends the events, applies the
+// execution counters (ending executions with their event and notification),
+// sends the other notifications and commits, in one round trip. It runs at
+// the end of every operation and reports whether it sent the COMMIT.
+func (t *txn) finalize() (committed bool, err error) {
 	if err := t.drain(); err != nil {
-		return err
-	}
-	if err := t.finishExecutions(); err != nil {
-		return err
-	}
-	if err := t.flushEvents(); err != nil {
-		return err
+		return false, err
 	}
 	if t.Readied > 0 {
 		t.notify["r"] = true
 	}
-	if len(t.notify) == 0 {
-		return nil
+	touched := t.TakeDeltas()
+	b := &pgx.Batch{}
+	if len(t.Events) > 0 {
+		t.queueEvents(b)
 	}
-	payloads := make([]string, 0, len(t.notify))
-	for p := range t.notify {
-		payloads = append(payloads, p)
+	if len(touched.IDs) > 0 {
+		t.queueCounters(b, touched)
 	}
-	sort.Strings(payloads)
-	if _, err := t.tx.Exec(t.ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, t.s.channel, payloads); err != nil {
-		return fmt.Errorf("notify: %w", err)
+	notified := len(t.notify) > 0
+	if notified {
+		payloads := make([]string, 0, len(t.notify))
+		for p := range t.notify {
+			payloads = append(payloads, p)
+		}
+		sort.Strings(payloads)
+		b.Queue(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, t.s.channel, payloads)
+		t.notify = map[string]bool{}
 	}
-	t.notify = map[string]bool{}
-	return nil
+	if b.Len() == 0 {
+		return false, nil
+	}
+	b.Queue("commit")
+	t.tx.committing = true
+	br, err := t.tx.SendBatch(t.ctx, b)
+	if err != nil {
+		return false, err
+	}
+	defer br.Close()
+	if len(t.Events) > 0 {
+		if _, err := br.Exec(); err != nil {
+			return false, fmt.Errorf("append events: %w", err)
+		}
+		t.Events = t.Events[:0]
+	}
+	if len(touched.IDs) > 0 {
+		var ended []store.FinishedExecution
+		for range touched.IDs {
+			rows, err := br.Query()
+			if err != nil {
+				return false, fmt.Errorf("update executions: %w", err)
+			}
+			for rows.Next() {
+				var f store.FinishedExecution
+				if err := rows.Scan(&f.ID, &f.State); err != nil {
+					rows.Close()
+					return false, fmt.Errorf("update executions: %w", err)
+				}
+				ended = append(ended, f)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return false, fmt.Errorf("update executions: %w", err)
+			}
+		}
+		t.Ended(touched, ended, false) // their events are written by the statements
+	}
+	if notified {
+		if _, err := br.Exec(); err != nil {
+			return false, fmt.Errorf("notify: %w", err)
+		}
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		return false, fmt.Errorf("commit: %w", err)
+	}
+	if tag.String() != "COMMIT" {
+		return false, fmt.Errorf("commit: the transaction was rolled back (%s)", tag)
+	}
+	if err := br.Close(); err != nil {
+		return false, fmt.Errorf("commit: %w", err)
+	}
+	return true, nil
 }
 
 func (t *txn) exec(query string, args ...any) (int64, error) {
@@ -237,7 +321,7 @@ func (t *txn) loadContexts(ids []int64) (map[int64]*store.ContextRef, error) {
 // left with none are decided together. Skipped tasks form the next wave.
 func (t *txn) drain() error {
 	for {
-		keys, counts := t.NextWave() // sorted: rows are locked in this order
+		keys, counts := t.NextWave()
 		if len(keys) == 0 {
 			return nil
 		}
@@ -245,9 +329,12 @@ func (t *txn) drain() error {
 		for i, k := range keys {
 			execs[i], tasks[i], ns[i] = k.Exec, k.Task, int32(counts[i])
 		}
-		rows, err := t.query(`UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - d.n
-			FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, n)
-			WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'not_started'
+		// Rows are locked in id order (see the package documentation, Lock order).
+		rows, err := t.query(`WITH lk AS MATERIALIZED (
+				SELECT t.id, d.n FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, n)
+				JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
+				WHERE t.state = 'not_started' ORDER BY t.id FOR UPDATE OF t)
+			UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - lk.n FROM lk WHERE t.id = lk.id
 			RETURNING t.id, t.execution_id, t.task_id, t.deps, t.rule_tasks, t.dependents, t.pending_deps`, execs, tasks, ns)
 		if err != nil {
 			return fmt.Errorf("update dependents: %w", err)
@@ -423,77 +510,50 @@ func (t *txn) decideInput(row *backend.TaskRow, deps map[backend.DepKey]store.De
 	return backend.NewDecideInput(row, info.WorkflowName, info.WorkflowVersion, input, deps)
 }
 
-// finishExecutions applies the counters of every execution touched, starts
-// those whose first task was claimed, and ends those with nothing left to
-// run, in one statement. SET expressions see the row as it was; an
-// execution ended here is recognised by its completion time, now(), which
-// is this transaction's own.
-func (t *txn) finishExecutions() error {
-	touched := t.TakeDeltas() // sorted: rows are locked in this order
-	n := len(touched.IDs)
-	if n == 0 {
-		return nil
+// queueCounters queues, for every execution touched, the statement that
+// applies its counters, starts it if its first task was claimed, and ends
+// it if nothing is left to run, writing its event and notifying its
+// waiters. One statement per execution, in id order: each locks one row by
+// its primary key, so executions are locked in a fixed order, which a
+// single statement over many rows cannot promise. In the final batch they
+// cost no round trip. SET expressions see the row as it was; an execution
+// ended here is recognised by its completion time, now(), which is this
+// transaction's own.
+func (t *txn) queueCounters(b *pgx.Batch, touched backend.Touched) {
+	query := t.s.q(`WITH upd AS (
+			UPDATE cloacina_executions AS e SET
+				tasks_remaining = e.tasks_remaining - $2,
+				tasks_failed = e.tasks_failed + $3,
+				error = CASE WHEN e.error = '' THEN $4 ELSE e.error END,
+				state = CASE WHEN e.tasks_remaining - $2 <= 0 AND e.state IN ('pending', 'running', 'paused')
+					THEN CASE WHEN e.tasks_failed + $3 > 0 THEN 'failed' ELSE 'completed' END
+					WHEN $5 AND e.state = 'pending' THEN 'running'
+					ELSE e.state END,
+				started_at = CASE WHEN $5 AND e.started_at IS NULL THEN now() ELSE e.started_at END,
+				completed_at = CASE WHEN e.tasks_remaining - $2 <= 0 AND e.state IN ('pending', 'running', 'paused')
+					THEN now() ELSE e.completed_at END
+			WHERE e.id = $1
+			RETURNING e.id, e.state, e.completed_at IS NOT NULL AND e.completed_at = now() AS ended),
+		done AS (SELECT id, state FROM upd WHERE ended AND state IN ('completed', 'failed')),
+		ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
+			SELECT id, '', 'execution_' || state, 0, '', $6, now() FROM done)
+		SELECT done.id, done.state FROM done LEFT JOIN LATERAL (SELECT pg_notify($7, 'f:' || done.id)) AS n ON true`)
+	for i, id := range touched.IDs {
+		d := touched.Deltas[i]
+		b.Queue(query, id, int32(d.Terminal), int32(d.Failed), d.FirstError, d.Start, t.runner, t.s.channel)
 	}
-	terms, fails, msgs, starts := make([]int32, n), make([]int32, n), make([]string, n), make([]bool, n)
-	for i, d := range touched.Deltas {
-		terms[i], fails[i], msgs[i], starts[i] = int32(d.Terminal), int32(d.Failed), d.FirstError, d.Start
-	}
-	rows, err := t.query(`UPDATE cloacina_executions AS e SET
-			tasks_remaining = e.tasks_remaining - d.n,
-			tasks_failed = e.tasks_failed + d.f,
-			error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
-			state = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-				THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
-				WHEN d.s AND e.state = 'pending' THEN 'running'
-				ELSE e.state END,
-			started_at = CASE WHEN d.s AND e.started_at IS NULL THEN now() ELSE e.started_at END,
-			completed_at = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-				THEN now() ELSE e.completed_at END
-		FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::bool[]) AS d(id, n, f, m, s)
-		WHERE e.id = d.id
-		RETURNING e.id, e.state, e.completed_at IS NOT NULL AND e.completed_at = now()`, touched.IDs, terms, fails, msgs, starts)
-	if err != nil {
-		return fmt.Errorf("update executions: %w", err)
-	}
-	var ended []store.FinishedExecution
-	for rows.Next() {
-		var f store.FinishedExecution
-		var endedNow bool
-		if err := rows.Scan(&f.ID, &f.State, &endedNow); err != nil {
-			rows.Close()
-			return fmt.Errorf("update executions: %w", err)
-		}
-		if endedNow && (f.State == store.ExecutionCompleted || f.State == store.ExecutionFailed) {
-			ended = append(ended, f)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("update executions: %w", err)
-	}
-	for _, f := range ended {
-		t.notify["f:"+f.ID] = true
-	}
-	t.Ended(touched, ended)
-	return nil
 }
 
-func (t *txn) flushEvents() error {
+// queueEvents queues the insert of the events recorded so far.
+func (t *txn) queueEvents(b *pgx.Batch) {
 	n := len(t.Events)
-	if n == 0 {
-		return nil
-	}
 	execs, tasks, kinds, msgs, attempts := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int32, n)
 	for i, e := range t.Events {
 		execs[i], tasks[i], kinds[i], msgs[i], attempts[i] = e.ExecID, e.TaskID, e.Kind, e.Message, int32(e.Attempt)
 	}
-	if _, err := t.exec(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
+	b.Queue(t.s.q(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
 		SELECT e, k, kd, a, m, $6, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
-		WITH ORDINALITY AS u(e, k, kd, a, m, n) ORDER BY n`, execs, tasks, kinds, attempts, msgs, t.runner); err != nil {
-		return fmt.Errorf("append events: %w", err)
-	}
-	t.Events = t.Events[:0]
-	return nil
+		WITH ORDINALITY AS u(e, k, kd, a, m, n) ORDER BY n`), execs, tasks, kinds, attempts, msgs, t.runner)
 }
 
 // claim marks up to limit Ready tasks as Running for the runner, skipping
@@ -512,11 +572,15 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 				SELECT id FROM cloacina_tasks
 				WHERE state = 'ready' AND NOT held AND retry_at <= now() AND (NOT $2 OR workflow_name = ANY($3))
 				ORDER BY retry_at, id LIMIT $4
-				FOR UPDATE SKIP LOCKED)
-			UPDATE cloacina_tasks AS t SET state = 'running', claimed_by = $1, attempt = t.attempt + 1,
-				heartbeat_at = now(), started_at = COALESCE(t.started_at, now())
-			FROM c WHERE t.id = c.id
-			RETURNING t.id, t.execution_id, t.task_id, t.attempt, t.max_attempts, t.input_ctx`,
+				FOR UPDATE SKIP LOCKED),
+			u AS (
+				UPDATE cloacina_tasks AS t SET state = 'running', claimed_by = $1, attempt = t.attempt + 1,
+					heartbeat_at = clock_timestamp(), started_at = COALESCE(t.started_at, now())
+				FROM c WHERE t.id = c.id
+				RETURNING t.id, t.execution_id, t.task_id, t.attempt, t.max_attempts, t.input_ctx),
+			nx AS (SELECT min(retry_at) AS next FROM cloacina_tasks WHERE state = 'ready' AND NOT held AND retry_at > now())
+			SELECT u.id, u.execution_id, u.task_id, u.attempt, u.max_attempts, u.input_ctx, nx.next
+			FROM nx LEFT JOIN u ON true`,
 			t.runner, filtered, filter, limit)
 		if err != nil {
 			return nil, fmt.Errorf("claim tasks: %w", err)
@@ -528,12 +592,22 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 		}
 		var got []claimed
 		for rows.Next() {
-			c := claimed{c: &store.ClaimedTask{}}
-			if err := rows.Scan(&c.id, &c.c.ExecutionID, &c.c.TaskID, &c.c.Attempt, &c.c.MaxAttempts, &c.ctx); err != nil {
+			var id, ctxID *int64
+			var exec, task *string
+			var attempt, maxAttempts *int
+			var next *time.Time
+			if err := rows.Scan(&id, &exec, &task, &attempt, &maxAttempts, &ctxID, &next); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("claim tasks: %w", err)
 			}
-			got = append(got, c)
+			if next != nil {
+				res.NextRetryAt = *next
+			}
+			if id == nil { // nothing claimed: the row carries only the next retry time
+				continue
+			}
+			got = append(got, claimed{id: *id, ctx: *ctxID, c: &store.ClaimedTask{
+				ExecutionID: *exec, TaskID: *task, Attempt: *attempt, MaxAttempts: *maxAttempts}})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -571,13 +645,6 @@ func (t *txn) claim(limit int, workflows []string) (*store.ClaimTasksResult, err
 				res.Tasks = append(res.Tasks, c.c)
 			}
 		}
-	}
-	var next *time.Time
-	if err := t.queryRow(`SELECT min(retry_at) FROM cloacina_tasks WHERE state = 'ready' AND NOT held AND retry_at > now()`).Scan(&next); err != nil {
-		return nil, fmt.Errorf("next retry time: %w", err)
-	}
-	if next != nil {
-		res.NextRetryAt = *next
 	}
 	return res, nil
 }

@@ -26,7 +26,7 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 		tenant = "public"
 	}
 	var created *store.Execution
-	err = s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
+	_, err = s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
 		inputID, err := t.insertContext(p.ID, input)
 		if err != nil {
 			return err
@@ -120,7 +120,7 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 // ClaimTasks implements store.Store.
 func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) (*store.ClaimTasksResult, error) {
 	var res *store.ClaimTasksResult
-	err := s.run(ctx, p.RunnerID, nil, func(t *txn) (err error) {
+	_, err := s.run(ctx, p.RunnerID, nil, func(t *txn) (err error) {
 		res, err = t.claim(p.Limit, p.Workflows)
 		return err
 	})
@@ -136,7 +136,7 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 		return nil, errors.New("complete tasks: Decide is nil")
 	}
 	var res *store.CompleteTasksResult
-	err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
+	ledger, err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
 		res = &store.CompleteTasksResult{}
 		lost, err := t.complete(p.Outcomes)
 		if err != nil {
@@ -144,8 +144,8 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 		}
 		res.Lost = lost
 		// Decide dependents before claiming, so tasks made ready by these
-		// outcomes can be claimed at once; counters and starts follow in
-		// one statement.
+		// outcomes can be claimed at once; the counters and the starts the
+		// claims cause follow, in one statement, when the operation ends.
 		if err := t.drain(); err != nil {
 			return err
 		}
@@ -154,15 +154,12 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 				return err
 			}
 		}
-		if err := t.finishExecutions(); err != nil {
-			return err
-		}
-		res.Finished, res.Readied = t.Finished, t.Readied
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	res.Finished, res.Readied = ledger.Finished, ledger.Readied
 	return res, nil
 }
 
@@ -220,9 +217,15 @@ func (t *txn) complete(outcomes []store.Outcome) ([]store.TaskRef, error) {
 		case store.OutcomeFailed:
 			set = `state = 'failed', output_ctx = t.input_ctx, completed_at = now(), error = d.m`
 		}
-		rows, err := t.query(`UPDATE cloacina_tasks AS t SET `+set+`, claimed_by = NULL, heartbeat_at = NULL
-			FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::bigint[]) AS d(e, k, a, o, m, delay)
-			WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'running' AND t.claimed_by = $7 AND t.attempt = d.a
+		// Rows are locked in id order (see the package documentation, Lock order).
+		rows, err := t.query(`WITH d AS MATERIALIZED (
+				SELECT t.id, u.o, u.m, u.delay
+				FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::bigint[]) AS u(e, k, a, o, m, delay)
+				JOIN cloacina_tasks t ON t.execution_id = u.e AND t.task_id = u.k
+				WHERE t.state = 'running' AND t.claimed_by = $7 AND t.attempt = u.a
+				ORDER BY t.id FOR UPDATE OF t)
+			UPDATE cloacina_tasks AS t SET `+set+`, claimed_by = NULL, heartbeat_at = NULL
+			FROM d WHERE t.id = d.id
 			RETURNING t.id, t.execution_id, t.task_id, t.dependents`, execs, tasks, attempts, outs, msgs, delays, t.runner)
 		if err != nil {
 			return nil, fmt.Errorf("record outcomes: %w", err)
@@ -301,16 +304,29 @@ func (s *Store) Heartbeat(ctx context.Context, p *store.HeartbeatParams) (*store
 	if len(p.Tasks) == 0 {
 		return res, nil
 	}
-	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+	_, err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
 		n := len(p.Tasks)
 		execs, tasks, attempts := make([]string, n), make([]string, n), make([]int32, n)
 		for i, r := range p.Tasks {
 			execs[i], tasks[i], attempts[i] = r.ExecutionID, r.TaskID, int32(r.Attempt)
 		}
-		rows, err := t.query(`UPDATE cloacina_tasks AS t SET heartbeat_at = now()
-			FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, a)
-			WHERE t.execution_id = d.e AND t.task_id = d.k AND t.attempt = d.a AND t.claimed_by = $4 AND t.state = 'running'
-			RETURNING t.execution_id, t.task_id`, execs, tasks, attempts, p.RunnerID)
+		// The claims still held are read without locks; the heartbeat is
+		// written only to rows nobody else has locked. A row another
+		// transaction holds is being completed by this runner or taken
+		// back by a sweeper: waiting for it would only block both (the
+		// lock order of a heartbeat, which follows no batch, is arbitrary),
+		// and whether it is still held is known from the read. The time is
+		// the clock's, not the transaction's start, so it is never stale
+		// on arrival.
+		rows, err := t.query(`WITH held AS (
+				SELECT t.id, t.execution_id, t.task_id
+				FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, a)
+				JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
+				WHERE t.attempt = d.a AND t.claimed_by = $4 AND t.state = 'running'),
+			lk AS (SELECT t.id FROM cloacina_tasks t JOIN held ON held.id = t.id
+				WHERE t.claimed_by = $4 AND t.state = 'running' ORDER BY t.id FOR UPDATE OF t SKIP LOCKED),
+			upd AS (UPDATE cloacina_tasks AS t SET heartbeat_at = clock_timestamp() FROM lk WHERE t.id = lk.id)
+			SELECT execution_id, task_id FROM held`, execs, tasks, attempts, p.RunnerID)
 		if err != nil {
 			return fmt.Errorf("heartbeat: %w", err)
 		}
@@ -347,7 +363,7 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 		return nil, errors.New("recover stale tasks: Decide is nil")
 	}
 	var res *store.RecoverStaleResult
-	err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
+	ledger, err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
 		res = &store.RecoverStaleResult{}
 		rows, err := t.query(`WITH stale AS (
 				SELECT id, claimed_by AS owner, recoveries AS before FROM cloacina_tasks
@@ -405,15 +421,12 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 			t.notify["r"] = true
 			res.Requeued = append(res.Requeued, ref)
 		}
-		if err := t.finalize(); err != nil {
-			return err
-		}
-		res.Finished = t.Finished
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	res.Finished = ledger.Finished
 	return res, nil
 }
 
@@ -427,7 +440,7 @@ func (s *Store) FinishExecution(ctx context.Context, p *store.FinishExecutionPar
 		return false, fmt.Errorf("finish execution: state must be cancelled or failed, not %q", p.State)
 	}
 	changed := false
-	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+	_, err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
 		changed = false
 		// Task rows are locked before the execution row, as every other
 		// write does (outcomes, then counters): a different order could
@@ -501,7 +514,7 @@ var errEndedMeanwhile = errors.New("execution ended meanwhile")
 // SetPaused implements store.Store.
 func (s *Store) SetPaused(ctx context.Context, p *store.SetPausedParams) (bool, error) {
 	changed := false
-	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+	_, err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
 		changed = false
 		// Task rows first, then the execution row; see FinishExecution.
 		from := store.ExecutionPaused

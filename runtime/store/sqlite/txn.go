@@ -398,7 +398,7 @@ func (t *txn) finishExecutions() error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("update executions: %w", err)
 	}
-	t.Ended(touched, ended)
+	t.Ended(touched, ended, true)
 	return nil
 }
 

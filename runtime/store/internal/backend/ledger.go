@@ -142,16 +142,19 @@ func (l *Ledger) TakeDeltas() Touched {
 	return t
 }
 
-// Ended records executions the counters update finished: an event each, in
-// the order they were touched, and the Finished list.
-func (l *Ledger) Ended(t Touched, ended []store.FinishedExecution) {
+// Ended records executions the counters update finished, in the order they
+// were touched: in the Finished list and, unless the backend wrote them
+// already, as an event each.
+func (l *Ledger) Ended(t Touched, ended []store.FinishedExecution, events bool) {
 	sort.Slice(ended, func(i, j int) bool { return t.pos[ended[i].ID] < t.pos[ended[j].ID] })
-	for _, f := range ended {
-		kind := store.EventExecutionCompleted
-		if f.State == store.ExecutionFailed {
-			kind = store.EventExecutionFailed
+	if events {
+		for _, f := range ended {
+			kind := store.EventExecutionCompleted
+			if f.State == store.ExecutionFailed {
+				kind = store.EventExecutionFailed
+			}
+			l.Event(f.ID, "", kind, 0, "")
 		}
-		l.Event(f.ID, "", kind, 0, "")
 	}
 	l.Finished = append(l.Finished, ended...)
 }
