@@ -11,6 +11,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		os.Exit(crashChild())
 	}
+	if os.Getenv(pgWorkerEnv) != "" {
+		os.Exit(pgWorkerMain())
+	}
 	// Every runner a test starts is shut down by the test, and Shutdown
 	// waits for every goroutine the runner started: none may be left.
 	goleak.VerifyTestMain(m)
