@@ -339,25 +339,11 @@ func (t *txn) drain() error {
 		if err != nil {
 			return fmt.Errorf("update dependents: %w", err)
 		}
-		var unblocked []*backend.TaskRow
-		for rows.Next() {
-			row := &backend.TaskRow{}
-			var deps, ruleTasks, dependents string
-			var pending int
-			if err := rows.Scan(&row.ID, &row.ExecID, &row.TaskID, &deps, &ruleTasks, &dependents, &pending); err != nil {
-				rows.Close()
-				return fmt.Errorf("update dependents: %w", err)
-			}
-			if pending == 0 {
-				row.Deps, row.RuleTasks, row.Dependents = backend.SplitList(deps), backend.SplitList(ruleTasks), backend.SplitList(dependents)
-				unblocked = append(unblocked, row)
-			}
-		}
+		unblocked, err := backend.ScanUnblocked(rows)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return fmt.Errorf("update dependents: %w", err)
 		}
-		sort.Slice(unblocked, func(i, j int) bool { return unblocked[i].ID < unblocked[j].ID })
 		if err := t.decideAll(unblocked); err != nil {
 			return err
 		}

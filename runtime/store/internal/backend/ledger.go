@@ -264,3 +264,36 @@ func LatestVersion(ms []Migration) int {
 	}
 	return ms[len(ms)-1].Version
 }
+
+// Rows is what both database libraries' result sets offer (*sql.Rows and
+// pgx.Rows); the caller closes it.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanUnblocked reads the rows returned by lowering the pending-dependency
+// counts of a wave (id, execution_id, task_id, deps, rule_tasks,
+// dependents, pending_deps) and returns the tasks left with none, in id
+// order: the ones to decide now.
+func ScanUnblocked(rows Rows) ([]*TaskRow, error) {
+	var unblocked []*TaskRow
+	for rows.Next() {
+		row := &TaskRow{}
+		var deps, ruleTasks, dependents string
+		var pending int
+		if err := rows.Scan(&row.ID, &row.ExecID, &row.TaskID, &deps, &ruleTasks, &dependents, &pending); err != nil {
+			return nil, err
+		}
+		if pending == 0 {
+			row.Deps, row.RuleTasks, row.Dependents = SplitList(deps), SplitList(ruleTasks), SplitList(dependents)
+			unblocked = append(unblocked, row)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(unblocked, func(i, j int) bool { return unblocked[i].ID < unblocked[j].ID })
+	return unblocked, nil
+}
