@@ -13,18 +13,11 @@ import (
 
 // CreateExecution implements store.Store.
 func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionParams) (*store.Execution, error) {
-	dependents, err := backend.ValidateCreate(p)
+	c, err := backend.PrepareCreate(p)
 	if err != nil {
 		return nil, err
 	}
-	input := p.Input
-	if input == nil {
-		input = []byte("{}")
-	}
-	tenant := p.Tenant
-	if tenant == "" {
-		tenant = "public"
-	}
+	dependents, input, tenant := c.Dependents, c.Input, c.Tenant
 	var created *store.Execution
 	err = s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
 		inputID, err := t.insertContext(p.ID, input)

@@ -12,9 +12,38 @@ import (
 	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
-// ValidateCreate checks the parameters of CreateExecution and returns, for
+// Create is what a backend stores for CreateExecution, derived from its
+// parameters once they are checked.
+type Create struct {
+	// Dependents maps each task id to the ids of the tasks that depend on
+	// it, in task order.
+	Dependents map[string][]string
+	// Input is the input context, "{}" when none was given.
+	Input []byte
+	// Tenant is the tenant, "public" when none was given.
+	Tenant string
+}
+
+// PrepareCreate checks the parameters of CreateExecution and derives what
+// a backend stores.
+func PrepareCreate(p *store.CreateExecutionParams) (*Create, error) {
+	dependents, err := validateCreate(p)
+	if err != nil {
+		return nil, err
+	}
+	c := &Create{Dependents: dependents, Input: p.Input, Tenant: p.Tenant}
+	if c.Input == nil {
+		c.Input = []byte("{}")
+	}
+	if c.Tenant == "" {
+		c.Tenant = "public"
+	}
+	return c, nil
+}
+
+// validateCreate checks the parameters of CreateExecution and returns, for
 // each task id, the ids of the tasks that depend on it, in task order.
-func ValidateCreate(p *store.CreateExecutionParams) (map[string][]string, error) {
+func validateCreate(p *store.CreateExecutionParams) (map[string][]string, error) {
 	switch {
 	case p.ID == "":
 		return nil, errors.New("create execution: ID is empty")

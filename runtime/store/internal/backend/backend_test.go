@@ -34,12 +34,12 @@ func TestValidateCreate(t *testing.T) {
 	p := &store.CreateExecutionParams{ID: "e", WorkflowName: "w", Decide: decide, Tasks: []store.TaskSpec{
 		{TaskID: "a"}, {TaskID: "b", Deps: []string{"a"}}, {TaskID: "c", Deps: []string{"a", "b"}},
 	}}
-	deps, err := ValidateCreate(p)
-	if err != nil || !reflect.DeepEqual(deps, map[string][]string{"a": {"b", "c"}, "b": {"c"}}) {
-		t.Fatalf("dependents = %v, %v", deps, err)
+	c, err := PrepareCreate(p)
+	if err != nil || !reflect.DeepEqual(c.Dependents, map[string][]string{"a": {"b", "c"}, "b": {"c"}}) || string(c.Input) != "{}" || c.Tenant != "public" {
+		t.Fatalf("prepared = %+v, %v", c, err)
 	}
 	p.Tasks = append(p.Tasks, store.TaskSpec{TaskID: "x,y"})
-	if _, err := ValidateCreate(p); err == nil || !strings.Contains(err.Error(), `invalid task id "x,y"`) {
+	if _, err := PrepareCreate(p); err == nil || !strings.Contains(err.Error(), `invalid task id "x,y"`) {
 		t.Fatalf("comma in id: %v", err)
 	}
 	if got := SplitList(JoinList([]string{"a", "b"})); !reflect.DeepEqual(got, []string{"a", "b"}) || SplitList("") != nil {
