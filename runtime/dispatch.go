@@ -73,6 +73,7 @@ func (d *dispatcher) run() {
 	backoff := newTimer()
 	stop, done := r.stop, r.bgCtx.Done()
 	blocked := false // waiting out a backoff after a store error
+	stoppedClosed := false
 	for {
 		for !blocked && d.launch() {
 		}
@@ -117,9 +118,14 @@ func (d *dispatcher) run() {
 		case <-stop:
 			stop = nil
 			d.claiming = false
-			close(r.stopped)
 		case <-done:
 			done = nil
+		}
+		// Shutdown waits for the running attempts once no more can start:
+		// claiming has stopped and no claim is still in flight.
+		if stop == nil && !stoppedClosed && d.reserved == 0 {
+			close(r.stopped)
+			stoppedClosed = true
 		}
 		// Take every other finished attempt already waiting, so they share
 		// one transaction.
