@@ -28,7 +28,6 @@ type txn struct {
 	execs   map[string]*execInfo
 	notify  map[string]bool // payloads to NOTIFY on commit
 	learned []string        // executions whose facts to cache once committed
-	newCtxs []store.ContextRef
 }
 
 type execInfo struct {
@@ -104,7 +103,7 @@ func (s *Store) runOnce(ctx context.Context, runner string, decide store.DecideF
 	for _, id := range t.learned {
 		s.execInfos.Put(id, t.execs[id].ExecInfo)
 	}
-	for _, c := range t.newCtxs {
+	for _, c := range t.Contexts {
 		s.contexts.Put(c.ID, c.Data)
 	}
 	return &t.Ledger, false, nil
@@ -263,7 +262,7 @@ func (t *txn) insertContexts(execIDs []string, datas [][]byte) ([]int64, error) 
 			d = []byte("{}")
 		}
 		texts[i] = string(d)
-		t.newCtxs = append(t.newCtxs, store.ContextRef{ID: ids[i], Data: d})
+		t.RememberContext(ids[i], d)
 	}
 	if _, err := t.exec(`INSERT INTO cloacina_contexts (id, execution_id, data)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::json[])`, ids, execIDs, texts); err != nil {
@@ -311,7 +310,7 @@ func (t *txn) loadContexts(ids []int64) (map[int64]*store.ContextRef, error) {
 		}
 		ref.Data = []byte(data)
 		out[ref.ID] = ref
-		t.newCtxs = append(t.newCtxs, *ref)
+		t.RememberContext(ref.ID, ref.Data)
 	}
 	return out, rows.Err()
 }

@@ -269,26 +269,10 @@ func (t *txn) complete(outcomes []store.Outcome) ([]store.TaskRef, error) {
 			if _, err := t.exec(`DELETE FROM cloacina_contexts WHERE id = ANY($1)`, discard); err != nil {
 				return nil, fmt.Errorf("discard outputs of lost claims: %w", err)
 			}
-			t.forget(discard)
+			t.ForgetContexts(discard...)
 		}
 	}
 	return lost, nil
-}
-
-// forget drops contexts stored earlier in this transaction from those to
-// cache after the commit (they are being deleted).
-func (t *txn) forget(ids []int64) {
-	drop := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		drop[id] = true
-	}
-	kept := t.newCtxs[:0]
-	for _, c := range t.newCtxs {
-		if !drop[c.ID] {
-			kept = append(kept, c)
-		}
-	}
-	t.newCtxs = kept
 }
 
 // Heartbeat implements store.Store.

@@ -21,14 +21,12 @@ type txn struct {
 	s          *Store
 	unprepared []string // statements to prepare store-wide after the transaction
 	learned    []string // executions whose facts to cache once committed
-	// newContexts are contexts to cache once committed.
-	newContexts []store.ContextRef
-	ctx         context.Context
-	tx          *sql.Tx
-	now         int64
-	runner      string
-	decide      store.DecideFunc
-	execs       map[string]*execInfo
+	ctx        context.Context
+	tx         *sql.Tx
+	now        int64
+	runner     string
+	decide     store.DecideFunc
+	execs      map[string]*execInfo
 }
 
 type execInfo struct {
@@ -136,19 +134,8 @@ func (t *txn) insertContext(execID string, data []byte) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t.newContexts = append(t.newContexts, store.ContextRef{ID: id, Data: data})
+	t.RememberContext(id, data)
 	return id, nil
-}
-
-// forgetContext drops a context stored earlier in this transaction from
-// those to cache after the commit (it is being deleted).
-func (t *txn) forgetContext(id int64) {
-	for i, c := range t.newContexts {
-		if c.ID == id {
-			t.newContexts = append(t.newContexts[:i], t.newContexts[i+1:]...)
-			return
-		}
-	}
 }
 
 func (t *txn) loadContext(id int64) ([]byte, error) {
@@ -159,7 +146,7 @@ func (t *txn) loadContext(id int64) ([]byte, error) {
 	if err := t.queryRow(`SELECT data FROM cloacina_contexts WHERE id = ?`, id).Scan(&data); err != nil {
 		return nil, fmt.Errorf("load context %d: %w", id, err)
 	}
-	t.newContexts = append(t.newContexts, store.ContextRef{ID: id, Data: data})
+	t.RememberContext(id, data)
 	return data, nil
 }
 
@@ -528,7 +515,7 @@ func (t *txn) loadContexts(ids []int64) (map[int64]*store.ContextRef, error) {
 			return nil, fmt.Errorf("load contexts: %w", err)
 		}
 		out[ref.ID] = ref
-		t.newContexts = append(t.newContexts, *ref)
+		t.RememberContext(ref.ID, ref.Data)
 	}
 	return out, rows.Err()
 }

@@ -19,7 +19,7 @@ func (s *Store) CreateExecution(ctx context.Context, p *store.CreateExecutionPar
 	}
 	dependents, input, tenant := c.Dependents, c.Input, c.Tenant
 	var created *store.Execution
-	err = s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
+	_, err = s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
 		inputID, err := t.insertContext(p.ID, input)
 		if err != nil {
 			return err
@@ -105,7 +105,7 @@ func nullInt(v any) sql.NullInt64 {
 // ClaimTasks implements store.Store.
 func (s *Store) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) (*store.ClaimTasksResult, error) {
 	var res *store.ClaimTasksResult
-	err := s.run(ctx, p.RunnerID, nil, func(t *txn) (err error) {
+	_, err := s.run(ctx, p.RunnerID, nil, func(t *txn) (err error) {
 		res, err = t.claim(p.Limit, p.Workflows)
 		return err
 	})
@@ -121,7 +121,7 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 		return nil, errors.New("complete tasks: Decide is nil")
 	}
 	var res *store.CompleteTasksResult
-	err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
+	ledger, err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
 		res = &store.CompleteTasksResult{}
 		var succeeded []*store.Outcome
 		for i := range p.Outcomes {
@@ -144,9 +144,8 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 		}
 		res.Lost = append(res.Lost, lost...)
 		// Decide dependents before claiming, so tasks made ready by these
-		// outcomes can be claimed at once. Claims do not depend on the
-		// execution counters, so those are applied after, with the
-		// execution starts the claims cause, in one statement.
+		// outcomes can be claimed at once; the counters and the starts the
+		// claims cause follow, in one statement, when the operation ends.
 		if err := t.drain(); err != nil {
 			return err
 		}
@@ -155,15 +154,12 @@ func (s *Store) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams)
 				return err
 			}
 		}
-		if err := t.finishExecutions(); err != nil {
-			return err
-		}
-		res.Finished, res.Readied = t.Finished, t.Readied
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	res.Finished, res.Readied = ledger.Finished, ledger.Readied
 	return res, nil
 }
 
@@ -219,7 +215,7 @@ func (t *txn) completeSucceeded(outcomes []*store.Outcome) ([]store.TaskRef, err
 				if _, err := t.exec(`DELETE FROM cloacina_contexts WHERE id = ?`, id); err != nil {
 					return nil, fmt.Errorf("discard output of a lost claim: %w", err)
 				}
-				t.forgetContext(id)
+				t.ForgetContexts(id)
 			}
 			continue
 		}
@@ -268,7 +264,7 @@ func (t *txn) complete(o *store.Outcome) (lost bool, err error) {
 			if _, err := t.exec(`DELETE FROM cloacina_contexts WHERE id = ?`, ctxID); err != nil {
 				return false, fmt.Errorf("discard output of a lost claim: %w", err)
 			}
-			t.forgetContext(ctxID)
+			t.ForgetContexts(ctxID)
 		}
 		return true, nil
 	} else if err != nil {
@@ -292,7 +288,7 @@ func (t *txn) complete(o *store.Outcome) (lost bool, err error) {
 // Heartbeat implements store.Store.
 func (s *Store) Heartbeat(ctx context.Context, p *store.HeartbeatParams) (*store.HeartbeatResult, error) {
 	var res *store.HeartbeatResult
-	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+	_, err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
 		res = &store.HeartbeatResult{}
 		for _, ref := range p.Tasks {
 			r, err := t.exec(`UPDATE cloacina_tasks SET heartbeat_at = ?
@@ -319,7 +315,7 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 		return nil, errors.New("recover stale tasks: Decide is nil")
 	}
 	var res *store.RecoverStaleResult
-	err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
+	ledger, err := s.run(ctx, p.RunnerID, p.Decide, func(t *txn) error {
 		cutoff := t.now - p.StaleAfter.Microseconds()
 		rows, err := t.query(`SELECT id, execution_id, task_id, attempt, recoveries, claimed_by, dependents
 			FROM cloacina_tasks WHERE state = 'running' AND heartbeat_at < ? ORDER BY id`, cutoff)
@@ -370,15 +366,12 @@ func (s *Store) RecoverStale(ctx context.Context, p *store.RecoverStaleParams) (
 				fmt.Sprintf("runner %s stopped heartbeating; recovery %d of %d", st.owner, st.recoveries+1, p.MaxRecoveries))
 			res.Requeued = append(res.Requeued, ref)
 		}
-		if err := t.finalize(); err != nil {
-			return err
-		}
-		res.Finished = t.Finished
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	res.Finished = ledger.Finished
 	return res, nil
 }
 
@@ -392,7 +385,7 @@ func (s *Store) FinishExecution(ctx context.Context, p *store.FinishExecutionPar
 		return false, fmt.Errorf("finish execution: state must be cancelled or failed, not %q", p.State)
 	}
 	changed := false
-	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+	_, err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
 		r, err := t.exec(`UPDATE cloacina_executions SET state = ?, error = ?, completed_at = ?, tasks_remaining = 0
 			WHERE id = ? AND state IN ('pending', 'running', 'paused')`, p.State, p.Reason, t.now, p.ExecutionID)
 		if err != nil {
@@ -439,7 +432,7 @@ func (t *txn) mustExist(execID string) error {
 // SetPaused implements store.Store.
 func (s *Store) SetPaused(ctx context.Context, p *store.SetPausedParams) (bool, error) {
 	changed := false
-	err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
+	_, err := s.run(ctx, p.RunnerID, nil, func(t *txn) error {
 		var r sql.Result
 		var err error
 		if p.Paused {

@@ -20,7 +20,8 @@ type writeOp struct {
 	runner string
 	decide store.DecideFunc
 	fn     func(t *txn) error
-	done   chan error // buffered(1): the writer never blocks on it
+	done   chan error      // buffered(1): the writer never blocks on it
+	ledger *backend.Ledger // the operation's bookkeeping, set before done
 }
 
 // run executes fn in a write transaction and returns once it is committed
@@ -29,19 +30,24 @@ type writeOp struct {
 // undoes only itself, and all share one commit, the costly part of a write
 // on SQLite. That is group commit; it is what lets many executions be
 // created while a runner records outcomes, without a commit for each.
-func (s *Store) run(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) error {
+//
+// It returns the operation's bookkeeping: what it readied and finished.
+func (s *Store) run(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) (*backend.Ledger, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	op := &writeOp{ctx: ctx, runner: runner, decide: decide, fn: fn, done: make(chan error, 1)}
 	select {
 	case s.ops <- op: // unbuffered: the writer has taken it and will answer
 	case <-s.quit:
-		return store.ErrClosed
+		return nil, store.ErrClosed
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
-	return <-op.done
+	if err := <-op.done; err != nil {
+		return nil, err
+	}
+	return op.ledger, nil
 }
 
 // writeLoop is the writer goroutine. It is owned by the Store and exits when
@@ -200,9 +206,10 @@ func (s *Store) runBatch(batch []*writeOp) {
 				s.execInfos.Put(id, backend.ExecInfo{WorkflowName: e.name, WorkflowVersion: e.version,
 					InputCtx: e.inputCtx, Deadline: e.deadline, Started: e.started})
 			}
-			for _, c := range t.newContexts {
+			for _, c := range t.Contexts {
 				s.contexts.Put(c.ID, c.Data)
 			}
+			op.ledger = &t.Ledger
 		}
 		op.done <- errs[i]
 	}

@@ -54,10 +54,34 @@ type Ledger struct {
 	Events   []Event
 	Readied  int
 	Finished []store.FinishedExecution
+	// Contexts are contexts stored or read by the operation, for the
+	// backend to cache once it commits (contexts never change once
+	// committed, so a cached one is always right).
+	Contexts []store.ContextRef
 
 	deltas map[string]*ExecDelta
 	order  []string // executions in the order they were first touched
 	queue  []*TaskRow
+}
+
+// RememberContext records a context to cache after the commit.
+func (l *Ledger) RememberContext(id int64, data []byte) {
+	l.Contexts = append(l.Contexts, store.ContextRef{ID: id, Data: data})
+}
+
+// ForgetContexts drops contexts the operation deletes from those to cache.
+func (l *Ledger) ForgetContexts(ids ...int64) {
+	drop := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		drop[id] = true
+	}
+	kept := l.Contexts[:0]
+	for _, c := range l.Contexts {
+		if !drop[c.ID] {
+			kept = append(kept, c)
+		}
+	}
+	l.Contexts = kept
 }
 
 // Event records an event.
