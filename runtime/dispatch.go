@@ -184,7 +184,7 @@ func (d *dispatcher) fly(f *flight) {
 	if len(f.outcomes) > 0 {
 		res, err := r.store.CompleteTasks(ctx, &store.CompleteTasksParams{
 			RunnerID: r.id, Outcomes: f.outcomes, Decide: r.decide,
-			ClaimLimit: f.limit, ClaimWorkflows: r.reg.Names(),
+			ClaimLimit: f.limit, ClaimWorkflows: r.reg.sortedNames(),
 		})
 		if err != nil {
 			f.err = fmt.Errorf("record %d outcomes: %w", len(f.outcomes), err)
@@ -199,7 +199,7 @@ func (d *dispatcher) fly(f *flight) {
 			f.claimed = res.Claimed
 		}
 	} else {
-		f.claimed, f.err = r.store.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: r.id, Limit: f.limit, Workflows: r.reg.Names()})
+		f.claimed, f.err = r.store.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: r.id, Limit: f.limit, Workflows: r.reg.sortedNames()})
 		if f.err != nil {
 			f.err = fmt.Errorf("claim tasks: %w", f.err)
 		}

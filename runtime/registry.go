@@ -15,6 +15,7 @@ import (
 type Registry struct {
 	mu        sync.RWMutex
 	workflows map[string]*Workflow
+	names     []string // sorted; replaced, never changed in place, on Register
 }
 
 // NewRegistry returns an empty registry.
@@ -44,6 +45,9 @@ func (r *Registry) Register(w *Workflow) error {
 		return fmt.Errorf("%w: %q has version %s, cannot register version %s", ErrWorkflowExists, w.name, old.version, w.version)
 	}
 	r.workflows[w.name] = w
+	names := append(append([]string(nil), r.names...), w.name)
+	sort.Strings(names)
+	r.names = names
 	return nil
 }
 
@@ -68,14 +72,18 @@ func (r *Registry) Lookup(name string) (*Workflow, error) {
 
 // Names returns the registered names in sorted order.
 func (r *Registry) Names() []string {
+	return append([]string(nil), r.sortedNames()...)
+}
+
+// sortedNames returns the registered names without copying them, for the
+// runner's claims; the slice must not be modified.
+func (r *Registry) sortedNames() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	names := make([]string, 0, len(r.workflows))
-	for n := range r.workflows {
-		names = append(names, n)
+	if r.names == nil {
+		return []string{} // no workflow: claim nothing (nil would mean any)
 	}
-	sort.Strings(names)
-	return names
+	return r.names
 }
 
 // Workflows returns the registered workflows sorted by name.
