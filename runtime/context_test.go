@@ -202,7 +202,10 @@ func TestMerge(t *testing.T) {
 				cs = append(cs, mustContext(t, js))
 			}
 			before := cs[0].String()
-			got := MergeContexts(cs...)
+			got, err := MergeContexts(cs...)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got.String() != c.want {
 				t.Fatalf("merge = %s, want %s", got, c.want)
 			}
@@ -212,8 +215,12 @@ func TestMerge(t *testing.T) {
 		})
 	}
 	var zero Context
-	zero.Merge(mustContext(t, `{"a":1}`))
-	zero.Merge(nil)
+	if err := zero.Merge(mustContext(t, `{"a":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zero.Merge(nil); err != nil {
+		t.Fatal(err)
+	}
 	if zero.String() != `{"a":1}` {
 		t.Fatalf("merge into zero value = %s", zero.String())
 	}

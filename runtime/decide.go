@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"bytes"
 	"fmt"
+	"maps"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
 )
@@ -9,8 +11,9 @@ import (
 // decide is the runner's store.DecideFunc: it merges a task's input from its
 // dependencies' outputs (in deps order) and applies its trigger rule. It
 // parses contexts only when it must: a single dependency's output, or
-// several identical ones, is passed on by reference, and the default rule
-// needs no context at all.
+// several identical ones, is passed on as it is, and the default rule needs
+// no context at all. Values stored out of line are read through the
+// store's transaction, and only when a merge or a rule needs them.
 func (r *Runner) decide(in *store.DecideInput) (*store.Decision, error) {
 	wf, err := r.reg.Lookup(in.WorkflowName)
 	if err != nil {
@@ -24,10 +27,14 @@ func (r *Runner) decide(in *store.DecideInput) (*store.Decision, error) {
 		return nil, fmt.Errorf("workflow %s version %s registered here has no task %q", wf.Name(), wf.Version(), in.TaskID)
 	}
 	dec := &store.Decision{}
-	var direct []*store.ContextRef
+	var direct []*store.Doc
 	states := make(map[string]TaskStatus, len(in.Deps))
 	for _, d := range in.Deps {
-		states[d.TaskID] = fromStoreTaskState(d.State)
+		st, err := fromStoreTaskState(d.State)
+		if err != nil {
+			return nil, err
+		}
+		states[d.TaskID] = st
 		if d.Direct {
 			if d.Output == nil {
 				return nil, fmt.Errorf("dependency %q of %q has no output context", d.TaskID, in.TaskID)
@@ -41,31 +48,26 @@ func (r *Runner) decide(in *store.DecideInput) (*store.Decision, error) {
 		if in.ExecutionInput == nil {
 			return nil, fmt.Errorf("task %q has no dependencies and no execution input", in.TaskID)
 		}
-		dec.ReuseContextID = in.ExecutionInput.ID
+		dec.Input = *in.ExecutionInput
 	case allSame(direct):
-		dec.ReuseContextID = direct[0].ID
+		dec.Input = *direct[0]
 	default:
 		merged = NewContext()
-		for _, ref := range direct {
-			c := NewContext()
-			if err := c.UnmarshalJSON(ref.Data); err != nil {
+		for _, d := range direct {
+			c, err := contextFromDoc(*d, in.LoadValues)
+			if err != nil {
 				return nil, fmt.Errorf("decode a dependency output of %q: %w", in.TaskID, err)
 			}
-			merged.Merge(c)
+			if err := merged.Merge(c); err != nil {
+				return nil, fmt.Errorf("merge the input of %q: %w", in.TaskID, err)
+			}
 		}
-		if dec.Input, err = merged.MarshalJSON(); err != nil {
-			return nil, err
-		}
+		dec.Input, dec.Values = merged.doc()
 	}
 	ti := TriggerInput{States: states}
 	if task.Trigger != nil && needsContext(task.Trigger) {
 		if merged == nil {
-			data := in.ExecutionInput
-			if len(direct) > 0 {
-				data = direct[0]
-			}
-			merged = NewContext()
-			if err := merged.UnmarshalJSON(data.Data); err != nil {
+			if merged, err = contextFromDoc(dec.Input, in.LoadValues); err != nil {
 				return nil, fmt.Errorf("decode the input of %q: %w", in.TaskID, err)
 			}
 		}
@@ -75,9 +77,10 @@ func (r *Runner) decide(in *store.DecideInput) (*store.Decision, error) {
 	return dec, nil
 }
 
-func allSame(refs []*store.ContextRef) bool {
-	for _, r := range refs[1:] {
-		if r.ID != refs[0].ID {
+// allSame reports whether every doc equals the first.
+func allSame(docs []*store.Doc) bool {
+	for _, d := range docs[1:] {
+		if !bytes.Equal(d.Data, docs[0].Data) || !maps.Equal(d.Refs, docs[0].Refs) {
 			return false
 		}
 	}

@@ -14,10 +14,13 @@ import (
 // so a hung connection cannot stall the runner forever.
 const storeCallTimeout = 30 * time.Second
 
-// attemptResult is a finished attempt on its way to the dispatcher.
+// attemptResult is a finished attempt on its way to the dispatcher. ended
+// is set when the attempt was cancelled because its execution ended
+// (cancelled or timed out): its outcome is expected to be discarded.
 type attemptResult struct {
 	key     taskKey
 	outcome store.Outcome
+	ended   bool
 }
 
 // dispatcher is the goroutine that talks to the store on the hot path: it
@@ -40,6 +43,7 @@ type dispatcher struct {
 	claimsIn   int // claim-only store calls in flight
 	pending    []store.Outcome
 	keys       []taskKey // running-map entries to drop once pending is recorded
+	ended      []bool    // per pending outcome: its execution ended (see attemptResult)
 	claiming   bool
 	want       bool // something may be claimable
 	failures   int  // consecutive store errors, for backoff
@@ -51,6 +55,7 @@ type dispatcher struct {
 type flight struct {
 	outcomes []store.Outcome
 	keys     []taskKey
+	ended    []bool
 	limit    int
 	claimed  *store.ClaimTasksResult
 	err      error
@@ -108,12 +113,12 @@ func (d *dispatcher) run() {
 			d.want = true
 		case <-backoff.C:
 			blocked = false
-			if done == nil { // shutting down with the store failing: give up after a few tries
-				if d.failures >= 5 {
-					r.log.Error("could not record outcomes before shutdown; their claims will be recovered by another runner",
-						"outcomes", len(d.pending))
-					d.pending, d.keys = nil, nil
-				}
+			// Shutting down with the store failing: give up after a few
+			// tries, or at once when Shutdown's context has ended.
+			if done == nil && len(d.pending) > 0 && (d.failures >= 5 || r.flushCtx.Err() != nil) {
+				r.log.Error("could not record outcomes before shutdown; their claims will be recovered by another runner",
+					"outcomes", len(d.pending))
+				d.pending, d.keys, d.ended = nil, nil, nil
 			}
 		case <-stop:
 			stop = nil
@@ -144,6 +149,7 @@ func (d *dispatcher) take(res *attemptResult) {
 	d.inflight--
 	d.pending = append(d.pending, res.outcome)
 	d.keys = append(d.keys, res.key)
+	d.ended = append(d.ended, res.ended)
 }
 
 // launch starts a store call if one is due and a flight is free: recording
@@ -161,8 +167,8 @@ func (d *dispatcher) launch() bool {
 	f := &flight{}
 	switch {
 	case len(d.pending) > 0:
-		f.outcomes, f.keys = d.pending, d.keys
-		d.pending, d.keys = nil, nil
+		f.outcomes, f.keys, f.ended = d.pending, d.keys, d.ended
+		d.pending, d.keys, d.ended = nil, nil, nil
 	case d.want && limit > 0 && d.claimsIn == 0:
 		d.claimsIn++
 		d.want = false
@@ -176,30 +182,29 @@ func (d *dispatcher) launch() bool {
 	return true
 }
 
-// fly makes the store call of f and hands it back to the dispatcher.
+// fly makes the store call of f and hands it back to the dispatcher. The
+// call is bounded by storeCallTimeout, and by Shutdown's context once
+// Shutdown has begun (see Runner.flushCtx).
 func (d *dispatcher) fly(f *flight) {
 	r := d.r
-	ctx, cancel := context.WithTimeout(context.Background(), storeCallTimeout)
+	ctx, cancel := context.WithTimeout(r.flushCtx, storeCallTimeout)
 	defer cancel()
 	if len(f.outcomes) > 0 {
 		res, err := r.store.CompleteTasks(ctx, &store.CompleteTasksParams{
 			RunnerID: r.id, Outcomes: f.outcomes, Decide: r.decide,
-			ClaimLimit: f.limit, ClaimWorkflows: r.reg.sortedNames(),
+			ClaimLimit: f.limit, ClaimWorkflows: r.reg.claimable(r.tenant),
 		})
 		if err != nil {
 			f.err = fmt.Errorf("record %d outcomes: %w", len(f.outcomes), err)
 		} else {
-			for _, l := range res.Lost {
-				r.log.Warn("task outcome discarded: the claim was lost (recovered by another runner, or the execution ended)",
-					"execution", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
-			}
+			r.logLost(res.Lost, f)
 			for _, fin := range res.Finished {
 				r.finished(fin.ID)
 			}
 			f.claimed = res.Claimed
 		}
 	} else {
-		f.claimed, f.err = r.store.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: r.id, Limit: f.limit, Workflows: r.reg.sortedNames()})
+		f.claimed, f.err = r.store.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: r.id, Limit: f.limit, Workflows: r.reg.claimable(r.tenant)})
 		if f.err != nil {
 			f.err = fmt.Errorf("claim tasks: %w", f.err)
 		}
@@ -220,7 +225,7 @@ func (d *dispatcher) land(f *flight) (time.Time, error) {
 	if f.err != nil {
 		// Recording is idempotent (guarded by the claims), so the same
 		// outcomes can be sent again.
-		d.pending, d.keys = append(f.outcomes, d.pending...), append(f.keys, d.keys...)
+		d.pending, d.keys, d.ended = append(f.outcomes, d.pending...), append(f.keys, d.keys...), append(f.ended, d.ended...)
 		d.want = true
 		return time.Time{}, f.err
 	}
@@ -261,14 +266,41 @@ func (d *dispatcher) start(ct *store.ClaimedTask) {
 	go func() { // owned by r.tasks; Shutdown waits for it
 		defer r.tasks.Done()
 		out := r.attempt(ctx, ct)
+		cause := context.Cause(ctx)
+		ended := errors.Is(cause, ErrExecutionCancelled) || errors.Is(cause, ErrWorkflowTimeout)
 		cancel(nil)
 		r.mu.Lock()
 		if rt := r.running[key]; rt != nil && rt.attempt == ct.Attempt {
 			rt.finished = true
 		}
 		r.mu.Unlock()
-		r.results <- &attemptResult{key: key, outcome: out}
+		r.results <- &attemptResult{key: key, outcome: out, ended: ended}
 	}()
+}
+
+// logLost logs the outcomes of f whose claims were lost. An attempt its
+// runner cancelled because the execution ended is expected to be lost and
+// is logged at Debug; any other was recovered by another runner, which the
+// user should hear of.
+func (r *Runner) logLost(lost []store.TaskRef, f *flight) {
+	if len(lost) == 0 {
+		return
+	}
+	ended := make(map[taskKey]bool, len(f.keys))
+	for i, k := range f.keys {
+		if f.ended[i] {
+			ended[k] = true
+		}
+	}
+	for _, l := range lost {
+		if ended[taskKey{exec: l.ExecutionID, task: l.TaskID}] {
+			r.log.Debug("outcome of an attempt of an ended execution discarded",
+				"execution_id", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
+			continue
+		}
+		r.log.Warn("task outcome discarded: the claim was lost (the task was recovered by another runner, or its execution ended)",
+			"execution_id", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
+	}
 }
 
 func storeBackoff(failures int) time.Duration {
@@ -287,7 +319,8 @@ func newTimer() *time.Timer {
 func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outcome {
 	out := store.Outcome{ExecutionID: ct.ExecutionID, TaskID: ct.TaskID, Attempt: ct.Attempt}
 	fail := func(err error) store.Outcome {
-		out.Kind, out.Error = store.OutcomeFailed, err.Error()
+		out.Kind = store.OutcomeFailed
+		out.Error, out.ErrorDetail = recordError(err)
 		return out
 	}
 	wf, err := r.reg.Lookup(ct.WorkflowName)
@@ -298,10 +331,6 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 	if !ok {
 		return fail(fmt.Errorf("workflow %s version %s registered here has no task %q", wf.Name(), wf.Version(), ct.TaskID))
 	}
-	c := NewContext()
-	if err := c.UnmarshalJSON(ct.Input.Data); err != nil {
-		return fail(fmt.Errorf("decode input context: %w", err))
-	}
 	timeout := task.Timeout
 	if timeout == 0 {
 		timeout = r.cfg.DefaultTaskTimeout
@@ -309,7 +338,7 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 	actx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(actx, timeout)
+		actx, cancel = context.WithTimeoutCause(actx, timeout, &TimeoutError{After: timeout})
 		defer cancel()
 	}
 	if !ct.Deadline.IsZero() {
@@ -317,16 +346,24 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 		actx, cancel = context.WithDeadlineCause(actx, ct.Deadline, ErrWorkflowTimeout)
 		defer cancel()
 	}
+	c, err := contextFromDoc(ct.Input, func(hashes []string) (map[string][]byte, error) {
+		return r.store.LoadValues(actx, ct.ExecutionID, hashes)
+	})
+	if err != nil {
+		return fail(fmt.Errorf("decode input context: %w", err))
+	}
 	actx = withMeta(actx, TaskMeta{ExecutionID: ct.ExecutionID, WorkflowName: ct.WorkflowName, TaskID: ct.TaskID, Attempt: ct.Attempt})
 	start := time.Now()
 	err = callTask(task.Func, actx, c)
 	elapsed := time.Since(start)
 	if err == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 		// The attempt overran its deadline; a late success does not count.
-		err = fmt.Errorf("task returned after its deadline: %w", context.Cause(actx))
+		err = fmt.Errorf("returned after its deadline: %w", context.Cause(actx))
 	}
-	if err != nil && errors.Is(context.Cause(actx), context.DeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("%w (timeout %s)", err, timeout)
+	if cause := context.Cause(actx); err != nil && cause != nil && !errors.Is(err, cause) {
+		// Say what ended the attempt (its timeout, the workflow's, a
+		// cancellation) and keep it in the chain.
+		err = fmt.Errorf("%w: %w", cause, err)
 	}
 
 	policy := task.RetryPolicyOrDefault()
@@ -338,24 +375,23 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 	}
 	if err == nil {
 		r.callback(task.OnSuccess, "on_success", ctx, info)
-		if c.changed {
-			if out.Output, err = c.MarshalJSON(); err != nil {
-				return fail(fmt.Errorf("encode output context: %w", err))
-			}
-		} else {
-			out.OutputUnchanged = true
-		}
 		out.Kind = store.OutcomeSucceeded
+		if c.changed {
+			d, vals := c.doc()
+			out.Output, out.Values = &d, vals
+		}
 		return out
 	}
 	r.callback(task.OnFailure, "on_failure", ctx, info)
 	switch {
 	case interrupted:
-		out.Kind, out.Error = store.OutcomeRetry, "interrupted by the shutdown of runner "+r.id+": "+err.Error()
+		out.Kind = store.OutcomeRetry
+		out.Error, out.ErrorDetail = recordError(fmt.Errorf("interrupted by the shutdown of runner %s: %w", r.id, err))
 	case willRetry:
-		out.Kind, out.Error, out.RetryDelay = store.OutcomeRetry, err.Error(), policy.Delay(ct.Attempt)
+		out.Kind, out.RetryDelay = store.OutcomeRetry, policy.Delay(ct.Attempt)
+		out.Error, out.ErrorDetail = recordError(err)
 	default:
-		out.Kind, out.Error = store.OutcomeFailed, err.Error()
+		return fail(err)
 	}
 	return out
 }

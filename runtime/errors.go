@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 )
 
 // Sentinel errors. Compare with errors.Is; the errors returned by this
@@ -39,9 +41,10 @@ func (e *ContextError) Error() string {
 // Unwrap returns the underlying error.
 func (e *ContextError) Unwrap() error { return e.Err }
 
-// TaskError reports the failure of one attempt of a task. Err is the error
-// the task returned, a *PanicError when it panicked, or
-// context.DeadlineExceeded when it ran past its timeout.
+// TaskError reports the failure of one attempt of a task. In a result, Err
+// is a *RecordedError: what the store kept of the error the task returned
+// (see RecordedError for what errors.Is and errors.As find in it: a
+// *PanicError for a panic, a *TimeoutError for a timeout, and so on).
 type TaskError struct {
 	ExecutionID string
 	TaskID      string
@@ -199,24 +202,68 @@ func Permanent(err error) error {
 	return &permanentError{err}
 }
 
-// IsTransient reports whether err was marked with Transient, is a timeout
-// (context.DeadlineExceeded, or an error with a Timeout() bool method that
-// returns true, such as a net.Error), anywhere in its chain.
+// IsTransient reports whether err is worth retrying under the transient
+// retry condition. Anywhere in its chain it is:
+//
+//   - marked with Transient;
+//   - a timeout: context.DeadlineExceeded (an attempt's timeout), or an
+//     error with a Timeout() bool method that returns true, such as a
+//     net.Error that timed out;
+//   - a connection refused, reset or aborted, a broken pipe, or a host or
+//     network that is unreachable (the syscall errors ECONNREFUSED,
+//     ECONNRESET, ECONNABORTED, EPIPE, EHOSTUNREACH, ENETUNREACH), as the
+//     net package reports them;
+//   - a DNS lookup that failed temporarily or timed out (*net.DNSError
+//     with IsTemporary or IsTimeout);
+//   - a *RecordedError whose original was transient.
+//
+// Errors are recognised by type, never by their message. An error marked
+// with Permanent is not transient, whatever else it is.
 func IsTransient(err error) bool {
+	if err == nil || IsPermanent(err) {
+		return false
+	}
 	var t *transientError
 	if errors.As(err, &t) {
+		return true
+	}
+	var re *RecordedError
+	if errors.As(err, &re) && re.Transient {
 		return true
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	var to interface{ Timeout() bool }
-	return errors.As(err, &to) && to.Timeout()
+	if errors.As(err, &to) && to.Timeout() {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) && (dns.IsTemporary || dns.IsTimeout) {
+		return true
+	}
+	for _, errno := range transientErrnos {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// transientErrnos are the system errors of a connection that may work on
+// another try.
+var transientErrnos = []error{
+	syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED,
+	syscall.EPIPE, syscall.EHOSTUNREACH, syscall.ENETUNREACH,
 }
 
 // IsPermanent reports whether err was marked with Permanent anywhere in its
-// chain.
+// chain (or is a *RecordedError whose original was).
 func IsPermanent(err error) bool {
 	var p *permanentError
-	return errors.As(err, &p)
+	if errors.As(err, &p) {
+		return true
+	}
+	var re *RecordedError
+	return errors.As(err, &re) && re.Permanent
 }

@@ -83,7 +83,11 @@ func ExampleContext_Merge() {
 	_ = right.Set("ids", []int{2, 3})
 	_ = right.Set("cfg", map[string]any{"retries": 2})
 
-	fmt.Println(runtime.MergeContexts(left, right))
+	merged, err := runtime.MergeContexts(left, right)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(merged)
 	// Output: {"cfg":{"db":"a","retries":2},"ids":[1,2,3]}
 }
 

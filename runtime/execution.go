@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
 // Execution is a handle on one execution of a workflow.
 type Execution struct {
-	r    *Runner
-	id   string
-	done chan struct{}
+	r        *Runner
+	id       string
+	workflow string
+	done     chan struct{}
 }
 
 // ID returns the execution id.
@@ -21,12 +23,13 @@ func (e *Execution) ID() string { return e.id }
 // Wait blocks until the execution ends or ctx is done, and returns its
 // result. A Failed or Cancelled execution returns its result together with
 // the result's Err. Wait is woken by the completion itself, never by
-// polling.
+// polling. If ctx ends first, Wait returns the result as it stands (not
+// terminal) with ctx's error; the execution goes on.
 func (e *Execution) Wait(ctx context.Context) (*PipelineResult, error) {
 	select {
 	case <-e.done:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return e.unfinished(ctx)
 	}
 	res, err := e.r.result(ctx, e.id)
 	if err != nil {
@@ -41,13 +44,26 @@ func (e *Execution) Wait(ctx context.Context) (*PipelineResult, error) {
 	return res, nil
 }
 
+// unfinished is Wait's answer when ctx ended first: the result as it
+// stands, read with a short deadline of its own (ctx is over), or at least
+// the execution's identity.
+func (e *Execution) unfinished(ctx context.Context) (*PipelineResult, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	res, err := e.r.result(rctx, e.id)
+	if err != nil {
+		res = &PipelineResult{ExecutionID: e.id, WorkflowName: e.workflow, Status: PipelineStatusRunning}
+	}
+	return res, fmt.Errorf("stopped waiting for execution %s (%s), which goes on: %w", e.id, res.Status, ctx.Err())
+}
+
 // Status returns the execution's current state.
 func (e *Execution) Status(ctx context.Context) (PipelineStatus, error) {
 	ex, err := e.r.store.GetExecution(ctx, e.id)
 	if err != nil {
 		return 0, wrapNotFound(err)
 	}
-	return fromStoreExecState(ex.State), nil
+	return fromStoreExecState(ex.State)
 }
 
 // Result returns the execution's result as it stands, without waiting.
@@ -71,9 +87,19 @@ func (r *Runner) result(ctx context.Context, id string) (*PipelineResult, error)
 	if err != nil {
 		return nil, r.closedErr(err)
 	}
+	return r.assemble(ex, tasks)
+}
+
+// assemble builds a result from an execution and its tasks as stored.
+func (r *Runner) assemble(ex *store.Execution, tasks []*store.Task) (*PipelineResult, error) {
+	id := ex.ID
+	status, err := fromStoreExecState(ex.State)
+	if err != nil {
+		return nil, fmt.Errorf("execution %s: %w", id, err)
+	}
 	res := &PipelineResult{
 		ExecutionID: ex.ID, WorkflowName: ex.WorkflowName, WorkflowVersion: ex.WorkflowVersion,
-		Status: fromStoreExecState(ex.State), StartedAt: ex.StartedAt, CompletedAt: ex.CompletedAt,
+		Status: status, StartedAt: ex.StartedAt, CompletedAt: ex.CompletedAt,
 	}
 	if res.StartedAt.IsZero() {
 		res.StartedAt = ex.CreatedAt
@@ -87,31 +113,39 @@ func (r *Runner) result(ctx context.Context, id string) (*PipelineResult, error)
 			hasDependents[d] = true
 		}
 	}
+	load := r.valueLoader(id)
 	var leaves []*Context
 	for _, t := range tasks {
+		st, err := fromStoreTaskState(t.State)
+		if err != nil {
+			return nil, fmt.Errorf("execution %s: task %s: %w", id, t.TaskID, err)
+		}
 		tr := TaskResult{
-			TaskID: t.TaskID, Status: fromStoreTaskState(t.State), Attempts: t.Attempt,
+			TaskID: t.TaskID, Status: st, Attempts: t.Attempt,
 			StartedAt: t.StartedAt, CompletedAt: t.CompletedAt, SkipReason: t.SkipReason,
 		}
 		if !t.StartedAt.IsZero() && !t.CompletedAt.IsZero() {
 			tr.Duration = t.CompletedAt.Sub(t.StartedAt)
 		}
-		if t.State == store.TaskFailed {
-			tr.Err = &TaskError{ExecutionID: id, TaskID: t.TaskID, Attempt: t.Attempt, Err: errors.New(t.Error)}
-			if res.Err == nil {
+		if t.Error != "" && (t.State == store.TaskFailed || t.State == store.TaskCancelled) {
+			tr.Err = &TaskError{ExecutionID: id, TaskID: t.TaskID, Attempt: t.Attempt, Err: restoreError(t.Error, t.ErrorDetail)}
+			if res.Err == nil && t.State == store.TaskFailed {
 				res.Err = tr.Err
 			}
 		}
 		res.Tasks = append(res.Tasks, tr)
 		if !hasDependents[t.TaskID] && t.Output != nil {
-			c := NewContext()
-			if err := c.UnmarshalJSON(t.Output); err != nil {
+			c, err := contextFromDoc(*t.Output, load)
+			if err != nil {
 				return nil, fmt.Errorf("execution %s: task %s output: %w", id, t.TaskID, err)
 			}
 			leaves = append(leaves, c)
 		}
 	}
-	res.Context = MergeContexts(leaves...)
+	if res.Context, err = MergeContexts(leaves...); err != nil {
+		return nil, fmt.Errorf("execution %s: final context: %w", id, err)
+	}
+	res.Context.changed = false
 	switch ex.State {
 	case store.ExecutionCancelled:
 		res.Err = fmt.Errorf("execution %s: %w", id, ErrExecutionCancelled)
@@ -126,60 +160,26 @@ func (r *Runner) result(ctx context.Context, id string) (*PipelineResult, error)
 	return res, nil
 }
 
+// valueLoader loads an execution's out-of-line values for contexts read
+// outside a task, each load bounded by storeCallTimeout.
+func (r *Runner) valueLoader(executionID string) func(hashes []string) (map[string][]byte, error) {
+	return func(hashes []string) (map[string][]byte, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), storeCallTimeout)
+		defer cancel()
+		vals, err := r.store.LoadValues(ctx, executionID, hashes)
+		if err != nil {
+			return nil, r.closedErr(err)
+		}
+		return vals, nil
+	}
+}
+
 func (r *Runner) closedErr(err error) error {
 	r.mu.Lock()
 	closed := r.closed
 	r.mu.Unlock()
-	if closed {
+	if closed && !errors.Is(err, ErrRunnerClosed) {
 		return fmt.Errorf("%w: %w", ErrRunnerClosed, err)
 	}
 	return err
-}
-
-func fromStoreExecState(s store.ExecutionState) PipelineStatus {
-	switch s {
-	case store.ExecutionRunning:
-		return PipelineStatusRunning
-	case store.ExecutionCompleted:
-		return PipelineStatusCompleted
-	case store.ExecutionFailed:
-		return PipelineStatusFailed
-	case store.ExecutionCancelled:
-		return PipelineStatusCancelled
-	case store.ExecutionPaused:
-		return PipelineStatusPaused
-	}
-	return PipelineStatusPending
-}
-
-func toStoreExecState(s PipelineStatus) store.ExecutionState {
-	switch s {
-	case PipelineStatusRunning:
-		return store.ExecutionRunning
-	case PipelineStatusCompleted:
-		return store.ExecutionCompleted
-	case PipelineStatusFailed:
-		return store.ExecutionFailed
-	case PipelineStatusCancelled:
-		return store.ExecutionCancelled
-	case PipelineStatusPaused:
-		return store.ExecutionPaused
-	}
-	return store.ExecutionPending
-}
-
-func fromStoreTaskState(s store.TaskState) TaskStatus {
-	switch s {
-	case store.TaskReady:
-		return TaskStatusReady
-	case store.TaskRunning:
-		return TaskStatusRunning
-	case store.TaskCompleted:
-		return TaskStatusCompleted
-	case store.TaskFailed:
-		return TaskStatusFailed
-	case store.TaskSkipped:
-		return TaskStatusSkipped
-	}
-	return TaskStatusNotStarted
 }

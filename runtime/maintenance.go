@@ -3,6 +3,7 @@ package runtime
 import (
 	"container/heap"
 	"context"
+	"sync"
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
@@ -69,10 +70,14 @@ func (r *Runner) maintenanceLoop() {
 	defer poll.Stop()
 	deadline := newTimer()
 	defer deadline.Stop()
-	var due deadlineHeap
 	r.recoverStale() // a runner starting after a crash picks up at once what is already stale
 	r.expireDue()
 	for {
+		if next, ok := r.deadlines.next(); ok {
+			deadline.Reset(max(time.Until(next), 0))
+		} else {
+			deadline.Stop()
+		}
 		select {
 		case <-r.bgCtx.Done():
 			return
@@ -82,17 +87,11 @@ func (r *Runner) maintenanceLoop() {
 		case <-poll.C:
 			r.signal()
 			r.checkWaiters()
-		case e := <-r.expire:
-			heap.Push(&due, e)
+		case <-r.deadlines.changed:
 		case <-deadline.C:
-			now := time.Now()
-			for due.Len() > 0 && !due[0].deadline.After(now) {
-				e := heap.Pop(&due).(expiry)
-				r.expireOne(e.id)
+			for _, id := range r.deadlines.due(time.Now()) {
+				r.expireOne(id)
 			}
-		}
-		if due.Len() > 0 {
-			deadline.Reset(max(time.Until(due[0].deadline), 0))
 		}
 	}
 }
@@ -158,15 +157,25 @@ func (r *Runner) expireOne(id string) {
 }
 
 // checkWaiters wakes waiters whose execution ended without this process
-// hearing of it.
+// hearing of it, reading their states in batches.
 func (r *Runner) checkWaiters() {
-	for _, id := range r.waitingOn() {
+	ids := r.waitingOn()
+	for len(ids) > 0 {
+		n := min(len(ids), 1000)
 		ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
-		e, err := r.store.GetExecution(ctx, id)
+		es, err := r.store.ListExecutions(ctx, &store.ListExecutionsParams{IDs: ids[:n], Limit: n,
+			States: []store.ExecutionState{store.ExecutionCompleted, store.ExecutionFailed, store.ExecutionCancelled}})
 		cancel()
-		if err == nil && e.State.Terminal() {
-			r.finished(id)
+		if err != nil {
+			if r.bgCtx.Err() == nil {
+				r.log.Error("looking for executions that ended elsewhere failed", "error", err)
+			}
+			return
 		}
+		for _, e := range es {
+			r.finished(e.ID)
+		}
+		ids = ids[n:]
 	}
 }
 
@@ -205,13 +214,94 @@ func (r *Runner) checkExecution(id string) {
 	r.finished(id)
 }
 
+// deadlines tracks the executions with a deadline that this runner
+// started, until they end: an execution is forgotten when it finishes, so
+// an ended one costs nothing when its deadline comes. Safe for concurrent
+// use; the maintenance loop sleeps until the earliest.
+type deadlines struct {
+	mu      sync.Mutex
+	heap    deadlineHeap
+	byID    map[string]*expiry
+	changed chan struct{} // buffered(1): the earliest deadline may have changed
+}
+
+type expiry struct {
+	id       string
+	deadline time.Time
+	index    int
+}
+
+func newDeadlines() *deadlines {
+	return &deadlines{byID: map[string]*expiry{}, changed: make(chan struct{}, 1)}
+}
+
+func (d *deadlines) add(id string, at time.Time) {
+	d.mu.Lock()
+	if _, ok := d.byID[id]; !ok {
+		e := &expiry{id: id, deadline: at}
+		heap.Push(&d.heap, e)
+		d.byID[id] = e
+	}
+	d.mu.Unlock()
+	select {
+	case d.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (d *deadlines) remove(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e, ok := d.byID[id]; ok {
+		heap.Remove(&d.heap, e.index)
+		delete(d.byID, id)
+	}
+}
+
+// next returns the earliest deadline.
+func (d *deadlines) next() (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.heap) == 0 {
+		return time.Time{}, false
+	}
+	return d.heap[0].deadline, true
+}
+
+// due removes and returns the executions whose deadline is not after now.
+func (d *deadlines) due(now time.Time) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ids []string
+	for len(d.heap) > 0 && !d.heap[0].deadline.After(now) {
+		e := heap.Pop(&d.heap).(*expiry)
+		delete(d.byID, e.id)
+		ids = append(ids, e.id)
+	}
+	return ids
+}
+
+// len returns how many executions are tracked.
+func (d *deadlines) len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.heap)
+}
+
 // deadlineHeap orders executions by deadline, earliest first.
-type deadlineHeap []expiry
+type deadlineHeap []*expiry
 
 func (h deadlineHeap) Len() int           { return len(h) }
 func (h deadlineHeap) Less(i, j int) bool { return h[i].deadline.Before(h[j].deadline) }
-func (h deadlineHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *deadlineHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h deadlineHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *deadlineHeap) Push(x any) {
+	e := x.(*expiry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
 func (h *deadlineHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]

@@ -99,14 +99,14 @@ func pgCreateExecution(ctx context.Context, st store.Store, wf *runtime.Workflow
 		}
 		specs = append(specs, store.TaskSpec{TaskID: task.ID, Deps: task.Dependencies, MaxAttempts: task.RetryPolicyOrDefault().MaxAttempts})
 	}
-	_, err := st.CreateExecution(ctx, &store.CreateExecutionParams{
-		ID: id, WorkflowName: wf.Name(), WorkflowVersion: wf.Version(), Tenant: wf.Tenant(),
-		Input: []byte("{}"), Tasks: specs, RunnerID: "test-producer",
+	_, err := st.CreateExecutions(ctx, &store.CreateExecutionsParams{
+		Executions: []*store.NewExecution{{ID: id, WorkflowName: wf.Name(), WorkflowVersion: wf.Version(), Tasks: specs}},
+		RunnerID:   "test-producer",
 		Decide: func(in *store.DecideInput) (*store.Decision, error) {
 			if in.ExecutionInput == nil {
 				return nil, fmt.Errorf("pgCreateExecution: %s is not a root", in.TaskID)
 			}
-			return &store.Decision{Run: true, ReuseContextID: in.ExecutionInput.ID}, nil
+			return &store.Decision{Run: true, Input: *in.ExecutionInput}, nil
 		},
 	})
 	return id, err

@@ -27,8 +27,13 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("Lookup = %v, %v", got, err)
 	}
 	_, err = r.Lookup("elt")
-	if !errors.Is(err, ErrWorkflowNotFound) || err.Error() != `workflow not found: "elt"; did you mean "etl"?` {
+	if !errors.Is(err, ErrWorkflowNotFound) || err.Error() != `workflow not found: "elt" (registered: etl); did you mean "etl"?` {
 		t.Fatalf("Lookup unknown = %v", err)
+	}
+	_, err = NewRegistry().Lookup("etl")
+	if !errors.Is(err, ErrWorkflowNotFound) || !strings.Contains(err.Error(), "no workflow is registered at all") ||
+		!strings.Contains(err.Error(), "cloacina_gen.go") || !strings.Contains(err.Error(), "go generate") {
+		t.Fatalf("Lookup in an empty registry = %v, want a hint about generated code", err)
 	}
 	_ = r.Register(NewWorkflow("billing").Add(task("x")).MustBuild())
 	if got := r.Names(); !reflect.DeepEqual(got, []string{"billing", "etl"}) {

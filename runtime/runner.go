@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,15 +51,21 @@ type Runner struct {
 
 	wake    chan struct{}       // buffered(1): something may be claimable
 	results chan *attemptResult // buffered(Concurrency): finished attempts
-	expire  chan expiry         // new executions with a deadline
 	stop    chan struct{}       // closed by Shutdown: stop claiming
 	stopped chan struct{}       // closed by the dispatcher: it will start no more attempts
 	bgCtx   context.Context     // cancelled when background loops must exit
 	bgStop  context.CancelFunc  //
 	taskCtx context.Context     // parent of every attempt
 	killAll context.CancelCauseFunc
-	bg      sync.WaitGroup // dispatcher, heartbeat, sweeper, listener
-	tasks   sync.WaitGroup // running attempts
+	// flushCtx bounds the dispatcher's store calls; Shutdown cancels it when
+	// its own context ends, so recording the last outcomes cannot outlast
+	// it.
+	flushCtx    context.Context
+	cancelFlush context.CancelFunc
+	bg          sync.WaitGroup // dispatcher, heartbeat, sweeper, listener
+	tasks       sync.WaitGroup // running attempts
+	tenant      string         // the tenant this runner serves: Config.Schema, or "public"
+	deadlines   *deadlines     // executions with a deadline, until they end
 
 	mu       sync.Mutex
 	closed   bool
@@ -75,11 +82,6 @@ type runningTask struct {
 	finished bool // the attempt returned; its outcome is being recorded
 }
 
-type expiry struct {
-	id       string
-	deadline time.Time
-}
-
 // NewRunner opens the configured store (applying migrations), starts the
 // runner's background work and returns it. cfg may be nil for the defaults.
 // ctx bounds only the start-up.
@@ -90,9 +92,9 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	}
 	r := &Runner{
 		cfg: c, reg: c.Registry, log: c.Logger.With("runner", c.RunnerID), id: c.RunnerID,
+		tenant: cmp.Or(c.Schema, store.DefaultTenant), deadlines: newDeadlines(),
 		wake:     make(chan struct{}, 1),
 		results:  make(chan *attemptResult, c.Concurrency),
-		expire:   make(chan expiry, 64),
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		running:  map[taskKey]*runningTask{},
@@ -110,6 +112,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	}
 	r.bgCtx, r.bgStop = context.WithCancel(context.Background())
 	r.taskCtx, r.killAll = context.WithCancelCause(context.Background())
+	r.flushCtx, r.cancelFlush = context.WithCancel(context.Background())
 	d := newDispatcher(r)
 	r.bg.Add(3)
 	go d.run()
@@ -120,6 +123,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 		if err != nil {
 			r.bgStop()
 			r.killAll(errShutdown)
+			r.cancelFlush()
 			r.bg.Wait()
 			if r.ownsStore {
 				r.store.Close()
@@ -162,9 +166,10 @@ func (r *Runner) signal() {
 
 // Execute runs the named workflow with input (nil for an empty context) and
 // blocks until the execution ends or ctx is done. It returns the result
-// and, when the execution did not complete, an error (the result's Err). If
-// ctx ends first the execution keeps running in the background; use
-// ExecuteAsync and Execution.Cancel to stop it.
+// and, when the execution did not complete, an error (the result's Err).
+// If ctx ends first the execution keeps running in the background: Execute
+// then returns the result as it stands (its ExecutionID finds the
+// execution again, see Runner.Execution) with ctx's error.
 func (r *Runner) Execute(ctx context.Context, workflow string, input *Context) (*PipelineResult, error) {
 	exec, err := r.ExecuteAsync(ctx, workflow, input)
 	if err != nil {
@@ -174,43 +179,96 @@ func (r *Runner) Execute(ctx context.Context, workflow string, input *Context) (
 }
 
 // ExecuteAsync starts the named workflow with input (nil for an empty
-// context) and returns at once with a handle on the execution.
+// context) and returns at once with a handle on the execution, once the
+// execution is stored.
 func (r *Runner) ExecuteAsync(ctx context.Context, workflow string, input *Context) (*Execution, error) {
-	wf, err := r.reg.Lookup(workflow)
+	execs, err := r.ExecuteMany(ctx, []Submission{{Workflow: workflow, Input: input}})
 	if err != nil {
 		return nil, err
 	}
+	return execs[0], nil
+}
+
+// Submission is one execution for ExecuteMany to start.
+type Submission struct {
+	// Workflow names a registered workflow.
+	Workflow string
+	// Input is the execution's input (nil for an empty context).
+	Input *Context
+}
+
+// ExecuteMany starts many executions in one transaction, as one commit,
+// and returns their handles in order. Either all are stored or none is.
+func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Execution, error) {
+	if len(subs) == 0 {
+		return nil, nil
+	}
+	news := make([]*store.NewExecution, len(subs))
+	for i, sub := range subs {
+		ne, err := r.newExecution(sub)
+		if err != nil {
+			return nil, err
+		}
+		news[i] = ne
+	}
+	dones := make([]chan struct{}, len(news))
+	for i, ne := range news {
+		done, err := r.addWaiter(ne.ID)
+		if err != nil {
+			for _, prev := range news[:i] {
+				r.removeWaiter(prev.ID)
+			}
+			return nil, err
+		}
+		dones[i] = done
+	}
+	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Executions: news, Decide: r.decide})
+	if err != nil {
+		for _, ne := range news {
+			r.removeWaiter(ne.ID)
+		}
+		if len(subs) == 1 {
+			return nil, fmt.Errorf("execute %s: %w", subs[0].Workflow, err)
+		}
+		return nil, fmt.Errorf("execute %d workflows: %w", len(subs), err)
+	}
+	for _, e := range res.Executions {
+		if !e.Deadline.IsZero() {
+			r.deadlines.add(e.ID, e.Deadline)
+		}
+	}
+	for _, f := range res.Finished {
+		r.finished(f.ID) // every task was skipped at creation
+	}
+	r.signal()
+	out := make([]*Execution, len(news))
+	for i, ne := range news {
+		out[i] = &Execution{r: r, id: ne.ID, workflow: ne.WorkflowName, done: dones[i]}
+	}
+	return out, nil
+}
+
+// newExecution prepares a submission for the store.
+func (r *Runner) newExecution(sub Submission) (*store.NewExecution, error) {
+	wf, err := r.reg.Lookup(sub.Workflow)
+	if err != nil {
+		return nil, err
+	}
+	if t := wf.Tenant(); t != "" && t != r.tenant {
+		return nil, fmt.Errorf("execute %s: the workflow belongs to tenant %q, and this runner serves tenant %q (Config.Schema)", sub.Workflow, t, r.tenant)
+	}
+	input := sub.Input
 	if input == nil {
 		input = NewContext()
 	}
-	data, err := input.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("execute %s: encode input: %w", workflow, err)
+	if err := input.loadRefs(input.Keys()); err != nil {
+		return nil, fmt.Errorf("execute %s: input: %w", sub.Workflow, err)
 	}
-	id := newExecutionID()
-	done, err := r.addWaiter(id)
-	if err != nil {
-		return nil, err
-	}
-	p := &store.CreateExecutionParams{
-		ID: id, WorkflowName: wf.Name(), WorkflowVersion: wf.Version(), Tenant: wf.Tenant(),
-		Input: data, Timeout: r.cfg.WorkflowTimeout, RunnerID: r.id, Decide: r.decide,
-		Tasks: taskSpecs(wf),
-	}
-	e, err := r.store.CreateExecution(ctx, p)
-	if err != nil {
-		r.removeWaiter(id)
-		return nil, fmt.Errorf("execute %s: %w", workflow, err)
-	}
-	if !e.Deadline.IsZero() {
-		select {
-		case r.expire <- expiry{id: id, deadline: e.Deadline}:
-		default:
-			// The periodic deadline sweep still covers this execution.
-		}
-	}
-	r.signal()
-	return &Execution{r: r, id: id, done: done}, nil
+	doc, vals := input.Clone().detached().doc()
+	return &store.NewExecution{
+		ID: newExecutionID(), WorkflowName: wf.Name(), WorkflowVersion: wf.Version(), Tenant: r.tenant,
+		Input: doc, Values: vals, Timeout: r.cfg.WorkflowTimeout, Tasks: taskSpecs(wf),
+	}, nil
 }
 
 // taskSpecs lists a workflow's tasks for the store, in topological order.
@@ -254,7 +312,8 @@ func (r *Runner) removeWaiter(id string) {
 	r.mu.Unlock()
 }
 
-// finished wakes everyone waiting for the execution.
+// finished wakes everyone waiting for the execution, and forgets its
+// deadline.
 func (r *Runner) finished(id string) {
 	r.mu.Lock()
 	ch, ok := r.waiters[id]
@@ -263,6 +322,7 @@ func (r *Runner) finished(id string) {
 	if ok {
 		close(ch)
 	}
+	r.deadlines.remove(id)
 }
 
 // waitingOn returns the ids of executions someone waits for.
@@ -286,7 +346,7 @@ func (r *Runner) Execution(ctx context.Context, id string) (*Execution, error) {
 	if e.State.Terminal() {
 		done := make(chan struct{})
 		close(done)
-		return &Execution{r: r, id: id, done: done}, nil
+		return &Execution{r: r, id: id, workflow: e.WorkflowName, done: done}, nil
 	}
 	done, err := r.addWaiter(id)
 	if err != nil {
@@ -296,15 +356,27 @@ func (r *Runner) Execution(ctx context.Context, id string) (*Execution, error) {
 	if e, err := r.store.GetExecution(ctx, id); err == nil && e.State.Terminal() {
 		r.finished(id)
 	}
-	return &Execution{r: r, id: id, done: done}, nil
+	return &Execution{r: r, id: id, workflow: e.WorkflowName, done: done}, nil
 }
 
+// wrapNotFound turns the store's ErrNotFound into ErrExecutionNotFound,
+// saying once which execution was not found.
 func wrapNotFound(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: %w", ErrExecutionNotFound, err)
+		return &notFoundError{err: err}
 	}
 	return err
 }
+
+// notFoundError is ErrExecutionNotFound with the store's error, whose
+// message names the execution.
+type notFoundError struct{ err error }
+
+func (e *notFoundError) Error() string {
+	return strings.Replace(e.err.Error(), ": "+store.ErrNotFound.Error(), " not found", 1)
+}
+
+func (e *notFoundError) Unwrap() []error { return []error{ErrExecutionNotFound, e.err} }
 
 // Pause stops new tasks of an execution from being claimed; running tasks
 // finish. It reports whether the execution was paused by this call.
@@ -382,7 +454,11 @@ func (r *Runner) ListExecutions(ctx context.Context, opts *ListOptions) ([]Execu
 	if opts != nil {
 		p.WorkflowName, p.Limit = opts.Workflow, opts.Limit
 		for _, s := range opts.Status {
-			p.States = append(p.States, toStoreExecState(s))
+			st, err := toStoreExecState(s)
+			if err != nil {
+				return nil, fmt.Errorf("list executions: %w", err)
+			}
+			p.States = append(p.States, st)
 		}
 	}
 	es, err := r.store.ListExecutions(ctx, p)
@@ -391,8 +467,12 @@ func (r *Runner) ListExecutions(ctx context.Context, opts *ListOptions) ([]Execu
 	}
 	out := make([]ExecutionSummary, len(es))
 	for i, e := range es {
+		status, err := fromStoreExecState(e.State)
+		if err != nil {
+			return nil, fmt.Errorf("execution %s: %w", e.ID, err)
+		}
 		out[i] = ExecutionSummary{
-			ID: e.ID, WorkflowName: e.WorkflowName, WorkflowVersion: e.WorkflowVersion, Status: fromStoreExecState(e.State),
+			ID: e.ID, WorkflowName: e.WorkflowName, WorkflowVersion: e.WorkflowVersion, Status: status,
 			CreatedAt: e.CreatedAt, StartedAt: e.StartedAt, CompletedAt: e.CompletedAt, Error: e.Error,
 		}
 	}
@@ -433,9 +513,11 @@ func (r *Runner) Events(ctx context.Context, executionID string) ([]Event, error
 // finish until ctx ends, then cancels the rest (their attempts are recorded
 // as interrupted and retried later, by this or another runner), records
 // every outcome, closes the store if the runner opened it, and returns once
-// every goroutine the runner started has exited. It returns ctx's error if
-// tasks had to be cancelled. Calling Shutdown again returns
-// ErrRunnerClosed.
+// every goroutine the runner started has exited. Recording the outcomes is
+// bounded by ctx too: once ctx has ended, Shutdown gives the store about a
+// second (one transaction) before it gives up, leaving unrecorded claims
+// for another runner to recover. It returns ctx's error if tasks had to be
+// cancelled. Calling Shutdown again returns ErrRunnerClosed.
 func (r *Runner) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -452,6 +534,25 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		r.tasks.Wait()
 		close(tasksDone)
 	}()
+	// From now on recording the last outcomes is bounded by ctx too, with a
+	// short grace after it ends: enough for one transaction to record the
+	// interrupted attempts, so another runner need not wait for their
+	// claims to go stale.
+	var graceMu sync.Mutex
+	var grace *time.Timer
+	stopFlushBound := context.AfterFunc(ctx, func() {
+		graceMu.Lock()
+		grace = time.AfterFunc(flushGrace, r.cancelFlush)
+		graceMu.Unlock()
+	})
+	defer func() {
+		stopFlushBound()
+		graceMu.Lock()
+		if grace != nil {
+			grace.Stop()
+		}
+		graceMu.Unlock()
+	}()
 	var err error
 	select {
 	case <-tasksDone:
@@ -463,6 +564,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	r.bgStop() // the dispatcher records the outcomes it holds before exiting
 	r.bg.Wait()
 	r.killAll(errShutdown)
+	r.cancelFlush()
 	// Wake anyone still waiting: their Wait reads the stored state.
 	r.mu.Lock()
 	for id, ch := range r.waiters {
@@ -475,6 +577,10 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	}
 	return err
 }
+
+// flushGrace is how long Shutdown goes on recording outcomes after its
+// context ended.
+const flushGrace = time.Second
 
 // newExecutionID returns a time-ordered UUID (version 7): executions created
 // together get neighbouring ids, so the store's indexes on execution id grow

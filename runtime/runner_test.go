@@ -283,8 +283,9 @@ func TestLateSuccessAfterTimeoutIsATimeout(t *testing.T) {
 	}).MustBuild()
 	r := newRunner(t, nil, wf)
 	res, err := r.Execute(context.Background(), "ignores-ctx", nil)
-	// Results are read back from the store, so the error keeps its message, not its type.
-	if res == nil || res.Status != runtime.PipelineStatusFailed || !strings.Contains(err.Error(), "returned after its deadline: context deadline exceeded") {
+	var te *runtime.TimeoutError
+	if res == nil || res.Status != runtime.PipelineStatusFailed || !strings.Contains(err.Error(), "returned after its deadline: task timed out after 20ms") ||
+		!errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &te) || te.After != 20*time.Millisecond || !runtime.IsTransient(err) {
 		t.Fatalf("result %v err %v", res, err)
 	}
 }
@@ -349,10 +350,13 @@ func testCancelAndPause(t *testing.T) {
 	if !errors.Is(err, runtime.ErrExecutionCancelled) || res.Status != runtime.PipelineStatusCancelled {
 		t.Fatalf("Wait after cancel = %v, %v", res, err)
 	}
-	for _, id := range []string{"wait", "after"} {
-		if tr := taskStatus(t, res, id); tr.Status != runtime.TaskStatusSkipped || tr.SkipReason != "execution cancelled" {
-			t.Fatalf("%s = %+v", id, tr)
-		}
+	// The running task is Cancelled, keeping its attempt; the one that never
+	// started is Skipped.
+	if tr := taskStatus(t, res, "wait"); tr.Status != runtime.TaskStatusCancelled || tr.Attempts != 1 || tr.SkipReason != "execution cancelled" || tr.StartedAt.IsZero() {
+		t.Fatalf("wait = %+v", tr)
+	}
+	if tr := taskStatus(t, res, "after"); tr.Status != runtime.TaskStatusSkipped || tr.SkipReason != "execution cancelled" {
+		t.Fatalf("after = %+v", tr)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for sawCause.Load() == nil && time.Now().Before(deadline) {

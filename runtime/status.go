@@ -3,12 +3,15 @@ package runtime
 import (
 	"fmt"
 	"time"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
 // TaskStatus is the state of one task within one execution.
 //
 //	NotStarted -> Ready -> Running -> Completed | Failed | Skipped
 //	Running -> Ready (a retry, with a later retry time and attempt + 1)
+//	Running | Ready after an attempt -> Cancelled (the execution ended)
 type TaskStatus int
 
 // Task states.
@@ -23,11 +26,37 @@ const (
 	TaskStatusCompleted
 	// TaskStatusFailed: failed its last allowed attempt, or was abandoned.
 	TaskStatusFailed
-	// TaskStatusSkipped: its trigger rule did not hold; it never ran.
+	// TaskStatusSkipped: it never ran: its trigger rule did not hold, or its
+	// execution ended before it started.
 	TaskStatusSkipped
+	// TaskStatusCancelled: it had started (it was running, or waiting for a
+	// retry) when its execution was cancelled or timed out. Its attempts
+	// and times are kept.
+	TaskStatusCancelled
 )
 
-var taskStatusNames = [...]string{"NotStarted", "Ready", "Running", "Completed", "Failed", "Skipped"}
+var taskStatusNames = [...]string{"NotStarted", "Ready", "Running", "Completed", "Failed", "Skipped", "Cancelled"}
+
+// taskStates maps each TaskStatus to its stored state: the one place the
+// two meet (a test checks that every stored state has its status).
+var taskStates = [...]store.TaskState{
+	TaskStatusNotStarted: store.TaskNotStarted,
+	TaskStatusReady:      store.TaskReady,
+	TaskStatusRunning:    store.TaskRunning,
+	TaskStatusCompleted:  store.TaskCompleted,
+	TaskStatusFailed:     store.TaskFailed,
+	TaskStatusSkipped:    store.TaskSkipped,
+	TaskStatusCancelled:  store.TaskCancelled,
+}
+
+func fromStoreTaskState(s store.TaskState) (TaskStatus, error) {
+	for i, st := range taskStates {
+		if st == s {
+			return TaskStatus(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown stored task state %q", s)
+}
 
 // String returns the state's name, such as "Completed".
 func (s TaskStatus) String() string {
@@ -37,9 +66,10 @@ func (s TaskStatus) String() string {
 	return fmt.Sprintf("TaskStatus(%d)", int(s))
 }
 
-// Terminal reports whether the state is final: Completed, Failed or Skipped.
+// Terminal reports whether the state is final: Completed, Failed, Skipped
+// or Cancelled.
 func (s TaskStatus) Terminal() bool {
-	return s == TaskStatusCompleted || s == TaskStatusFailed || s == TaskStatusSkipped
+	return s == TaskStatusCompleted || s == TaskStatusFailed || s == TaskStatusSkipped || s == TaskStatusCancelled
 }
 
 // MarshalText encodes the state as its name.
@@ -77,6 +107,33 @@ const (
 )
 
 var pipelineStatusNames = [...]string{"Pending", "Running", "Completed", "Failed", "Cancelled", "Paused"}
+
+// executionStates maps each PipelineStatus to its stored state (see
+// taskStates).
+var executionStates = [...]store.ExecutionState{
+	PipelineStatusPending:   store.ExecutionPending,
+	PipelineStatusRunning:   store.ExecutionRunning,
+	PipelineStatusCompleted: store.ExecutionCompleted,
+	PipelineStatusFailed:    store.ExecutionFailed,
+	PipelineStatusCancelled: store.ExecutionCancelled,
+	PipelineStatusPaused:    store.ExecutionPaused,
+}
+
+func fromStoreExecState(s store.ExecutionState) (PipelineStatus, error) {
+	for i, st := range executionStates {
+		if st == s {
+			return PipelineStatus(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown stored execution state %q", s)
+}
+
+func toStoreExecState(s PipelineStatus) (store.ExecutionState, error) {
+	if s < 0 || int(s) >= len(executionStates) {
+		return "", fmt.Errorf("unknown execution status %d", int(s))
+	}
+	return executionStates[s], nil
+}
 
 // String returns the state's name, such as "Completed".
 func (s PipelineStatus) String() string {
@@ -141,7 +198,8 @@ type TaskResult struct {
 	StartedAt   time.Time
 	CompletedAt time.Time
 	Duration    time.Duration
-	// Err is the last attempt's *TaskError when Status is Failed.
+	// Err is the last attempt's *TaskError when Status is Failed (or the
+	// last failed attempt's when a Cancelled task had failed before).
 	Err error
 	// SkipReason says why a Skipped task did not run.
 	SkipReason string

@@ -10,8 +10,9 @@
 // decided where the completion is recorded, so nothing needs to poll.
 //
 // Backends: runtime/store/sqlite (embedded default) and
-// runtime/store/postgres. Both pass the conformance suite in
-// runtime/store/storetest.
+// runtime/store/postgres. Both are thin dialects of one engine
+// (runtime/store/internal/engine), which holds the algorithm, and both pass
+// the conformance suite in runtime/store/storetest.
 //
 // # Guarantees a backend gives
 //
@@ -22,6 +23,25 @@
 //   - Completing a task, deciding its dependents, finishing its execution
 //     and appending the events happen in one transaction.
 //   - Each terminal transition of a task is recorded exactly once.
+//
+// # Time
+//
+// Every write takes a Now. The zero value means the store's own clock: the
+// database server's on PostgreSQL (so runners on hosts with skewed clocks
+// agree), the process's on SQLite. A caller with a clock of its own, such as
+// a test on a fake clock, passes its time, and every stored time and every
+// horizon (retry times, stale heartbeats, deadlines) is then computed from
+// it.
+//
+// # Contexts
+//
+// A context is stored as a Doc: a JSON object of the values kept inline,
+// and references to values kept out of line. A value larger than
+// InlineLimit is stored once per execution as a Value, addressed by the
+// SHA-256 of its JSON, and every context that holds it unchanged refers to
+// it by that hash. So a large input flows through any number of tasks but
+// is written once, and a task that does not read it never loads it
+// (LoadValues fetches values on demand).
 package store
 
 import (
@@ -40,12 +60,14 @@ var (
 	ErrSchemaTooNew = errors.New("database schema is newer than this version of cloacina supports")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store is closed")
+	// ErrDuplicateID: an execution with the given id exists already.
+	ErrDuplicateID = errors.New("an execution with this id exists already")
 )
 
 // TaskState is a task's state as stored.
 type TaskState string
 
-// Task states. They mirror runtime.TaskStatus.
+// Task states. The runtime's TaskStatus has one for each.
 const (
 	TaskNotStarted TaskState = "not_started"
 	TaskReady      TaskState = "ready"
@@ -53,17 +75,23 @@ const (
 	TaskCompleted  TaskState = "completed"
 	TaskFailed     TaskState = "failed"
 	TaskSkipped    TaskState = "skipped"
+	// TaskCancelled: the task had started (it was running, or waiting to
+	// retry) when its execution was cancelled or timed out.
+	TaskCancelled TaskState = "cancelled"
 )
+
+// TaskStates lists every task state.
+var TaskStates = []TaskState{TaskNotStarted, TaskReady, TaskRunning, TaskCompleted, TaskFailed, TaskSkipped, TaskCancelled}
 
 // Terminal reports whether the state is final.
 func (s TaskState) Terminal() bool {
-	return s == TaskCompleted || s == TaskFailed || s == TaskSkipped
+	return s == TaskCompleted || s == TaskFailed || s == TaskSkipped || s == TaskCancelled
 }
 
 // ExecutionState is an execution's state as stored.
 type ExecutionState string
 
-// Execution states. They mirror runtime.PipelineStatus.
+// Execution states. The runtime's PipelineStatus has one for each.
 const (
 	ExecutionPending   ExecutionState = "pending"
 	ExecutionRunning   ExecutionState = "running"
@@ -72,6 +100,9 @@ const (
 	ExecutionCancelled ExecutionState = "cancelled"
 	ExecutionPaused    ExecutionState = "paused"
 )
+
+// ExecutionStates lists every execution state.
+var ExecutionStates = []ExecutionState{ExecutionPending, ExecutionRunning, ExecutionCompleted, ExecutionFailed, ExecutionCancelled, ExecutionPaused}
 
 // Terminal reports whether the state is final.
 func (s ExecutionState) Terminal() bool {
@@ -91,22 +122,32 @@ const (
 	EventTaskCompleted      = "task_completed"
 	EventTaskRetrying       = "task_retrying"
 	EventTaskFailed         = "task_failed"
+	EventTaskCancelled      = "task_cancelled"
 	EventTaskRecovered      = "task_recovered"
 	EventTaskAbandoned      = "task_abandoned"
 )
 
+// DefaultTenant is the tenant of a runner that names none: PostgreSQL's
+// default schema, and the one tenant of a SQLite file.
+const DefaultTenant = "public"
+
+// InlineLimit is the size in bytes of the largest JSON value a Doc keeps
+// inline; larger values are stored out of line, once per execution.
+const InlineLimit = 1024
+
 // Store is the storage seam. Implementations are safe for concurrent use.
 type Store interface {
-	// CreateExecution stores a new execution with its tasks and input
-	// context, decides its root tasks with p.Decide, and returns the stored
-	// execution.
-	CreateExecution(ctx context.Context, p *CreateExecutionParams) (*Execution, error)
+	// CreateExecutions stores new executions with their tasks and input
+	// contexts in one transaction, decides their root tasks with p.Decide,
+	// and returns the stored executions in order. Either all are stored or
+	// none: an id that exists fails the call with ErrDuplicateID.
+	CreateExecutions(ctx context.Context, p *CreateExecutionsParams) (*CreateExecutionsResult, error)
 
 	// ClaimTasks marks up to p.Limit Ready tasks whose retry time has come
-	// as Running for p.RunnerID, oldest first, skipping executions that are
-	// not Pending or Running and workflows not in p.Workflows. It returns
-	// them with their input context, and the time the next Ready task
-	// becomes claimable (zero when none waits).
+	// as Running for p.RunnerID, oldest first, skipping paused executions
+	// and workflows not in p.Workflows. It returns them with their input
+	// context, and the time the next Ready task becomes claimable (zero
+	// when none waits).
 	ClaimTasks(ctx context.Context, p *ClaimTasksParams) (*ClaimTasksResult, error)
 
 	// CompleteTasks records the outcomes of claimed tasks, decides the
@@ -127,8 +168,9 @@ type Store interface {
 	RecoverStale(ctx context.Context, p *RecoverStaleParams) (*RecoverStaleResult, error)
 
 	// FinishExecution ends a non-terminal execution as Cancelled or Failed:
-	// its non-terminal tasks become Skipped with p.Reason and running
-	// claims are dropped. It reports whether the execution changed.
+	// its tasks that had started become Cancelled, the others Skipped, with
+	// p.Reason, and running claims are dropped. It reports whether the
+	// execution changed.
 	FinishExecution(ctx context.Context, p *FinishExecutionParams) (bool, error)
 
 	// SetPaused pauses a Pending or Running execution, or resumes a Paused
@@ -142,11 +184,15 @@ type Store interface {
 	ListExecutions(ctx context.Context, p *ListExecutionsParams) ([]*Execution, error)
 
 	// ListTasks returns the tasks of an execution in position order, with
-	// their output contexts (input for tasks that did not complete).
+	// their input and output contexts.
 	ListTasks(ctx context.Context, executionID string) ([]*Task, error)
 
 	// ListEvents returns an execution's event log in order.
 	ListEvents(ctx context.Context, executionID string) ([]*Event, error)
+
+	// LoadValues returns the out-of-line values of an execution with the
+	// given hashes. A hash it does not hold is missing from the map.
+	LoadValues(ctx context.Context, executionID string, hashes []string) (map[string][]byte, error)
 
 	// Close releases the store's resources.
 	Close() error
@@ -191,6 +237,26 @@ type Notification struct {
 	ExecutionID string
 }
 
+// Doc is a stored context.
+type Doc struct {
+	// Data is a JSON object holding the values kept inline.
+	Data []byte
+	// Refs maps the keys whose values are stored out of line to the hex
+	// SHA-256 of each value's JSON (see Value); nil when there are none.
+	// A key is in Data or in Refs, never in both.
+	Refs map[string]string
+}
+
+// EmptyDoc is the empty context.
+var EmptyDoc = Doc{Data: []byte("{}")}
+
+// Value is a JSON value stored out of line, addressed by the hex SHA-256
+// of Data.
+type Value struct {
+	Hash string
+	Data []byte
+}
+
 // Execution is a stored execution.
 type Execution struct {
 	ID              string
@@ -198,8 +264,8 @@ type Execution struct {
 	WorkflowVersion string
 	Tenant          string
 	State           ExecutionState
-	// Input is the execution's input context (JSON object).
-	Input []byte
+	// Input is the execution's input context.
+	Input Doc
 	// Error says why a Failed or Cancelled execution ended.
 	Error       string
 	TasksTotal  int
@@ -209,6 +275,11 @@ type Execution struct {
 	CompletedAt time.Time // zero until terminal
 	// Deadline is when the execution times out; zero for none.
 	Deadline time.Time
+	// IdempotencyKey, Origin, OriginName and Meta are as given at creation.
+	IdempotencyKey string
+	Origin         string
+	OriginName     string
+	Meta           []byte
 }
 
 // Task is a stored task of an execution.
@@ -223,14 +294,19 @@ type Task struct {
 	Recoveries  int
 	RetryAt     time.Time
 	ClaimedBy   string
+	// Error is the last failed attempt's message, ErrorDetail what the
+	// runner recorded about it (opaque to the store).
 	Error       string
+	ErrorDetail []byte
 	SkipReason  string
 	StartedAt   time.Time
 	CompletedAt time.Time
-	// Output is the task's output context: what it wrote for a Completed
-	// task, its input for one that failed or was skipped. Nil while the
-	// task is not terminal.
-	Output []byte
+	// Input is the context the task was given; nil until it was decided.
+	Input *Doc
+	// Output is the task's output context: its input plus its writes for
+	// a Completed task, its input for one that did not complete. Nil while
+	// the task is not terminal.
+	Output *Doc
 }
 
 // Event is one entry of an execution's event log.
@@ -256,19 +332,47 @@ type TaskSpec struct {
 	MaxAttempts int
 }
 
-// CreateExecutionParams are the arguments of CreateExecution.
-type CreateExecutionParams struct {
+// NewExecution is one execution to create.
+type NewExecution struct {
 	ID              string
 	WorkflowName    string
 	WorkflowVersion string
 	Tenant          string
-	Input           []byte // JSON object
+	// Input is the input context (EmptyDoc when zero); Values holds the
+	// out-of-line values it refers to.
+	Input  Doc
+	Values []Value
 	// Tasks in topological order; Position is the index in this slice.
 	Tasks []TaskSpec
 	// Timeout, when positive, sets the execution's deadline.
-	Timeout  time.Duration
-	RunnerID string
-	Decide   DecideFunc
+	Timeout time.Duration
+	// IdempotencyKey, when set, is stored with the execution.
+	IdempotencyKey string
+	// Origin says what started the execution ("" for a direct call), and
+	// OriginName which schedule, trigger or execution did.
+	Origin     string
+	OriginName string
+	// Meta is a JSON object stored with the execution for its runners
+	// (such as a trace context); nil for none.
+	Meta []byte
+}
+
+// CreateExecutionsParams are the arguments of CreateExecutions.
+type CreateExecutionsParams struct {
+	RunnerID   string
+	Now        time.Time
+	Executions []*NewExecution
+	Decide     DecideFunc
+}
+
+// CreateExecutionsResult is the answer of CreateExecutions.
+type CreateExecutionsResult struct {
+	// Executions are the stored executions, in the order given.
+	Executions []*Execution
+	// Finished are executions that ended at creation (every task skipped).
+	Finished []FinishedExecution
+	// Readied counts tasks that became Ready.
+	Readied int
 }
 
 // DecideFunc decides, once all of a task's dependencies are terminal,
@@ -283,10 +387,13 @@ type DecideInput struct {
 	WorkflowVersion string
 	TaskID          string
 	// ExecutionInput is set for tasks without dependencies.
-	ExecutionInput *ContextRef
+	ExecutionInput *Doc
 	// Deps are the task's dependencies in declared order, then the
 	// RuleTasks, all terminal.
 	Deps []DepResult
+	// LoadValues reads out-of-line values of the execution inside the
+	// transaction, for a decision that must look into one.
+	LoadValues func(hashes []string) (map[string][]byte, error)
 }
 
 // DepResult is a terminal upstream task as seen by a DecideFunc.
@@ -296,14 +403,7 @@ type DepResult struct {
 	// Direct is false for RuleTasks that are not dependencies: their
 	// output is not part of the input merge.
 	Direct bool
-	Output *ContextRef
-}
-
-// ContextRef is a stored context: its id within the store and its JSON.
-// Equal ids mean equal contents.
-type ContextRef struct {
-	ID   int64
-	Data []byte
+	Output *Doc
 }
 
 // Decision is a DecideFunc's answer.
@@ -312,16 +412,16 @@ type Decision struct {
 	Run bool
 	// Reason says why a task is skipped.
 	Reason string
-	// Input is the task's input context. Set ReuseContextID instead when
-	// the input is an existing context unchanged (one dependency, or
-	// none), so the store does not copy it.
-	Input          []byte
-	ReuseContextID int64
+	// Input is the task's input context, and Values the out-of-line
+	// values it refers to that the execution does not hold yet.
+	Input  Doc
+	Values []Value
 }
 
 // ClaimTasksParams are the arguments of ClaimTasks.
 type ClaimTasksParams struct {
 	RunnerID string
+	Now      time.Time
 	Limit    int
 	// Workflows restricts claims to these workflow names; nil means any.
 	Workflows []string
@@ -335,8 +435,12 @@ type ClaimedTask struct {
 	TaskID          string
 	Attempt         int // this attempt, 1-based
 	MaxAttempts     int
-	Input           *ContextRef
+	Input           Doc
 	Deadline        time.Time // the execution's deadline, zero for none
+	// ReadyAt is when the task became claimable, for queue latency.
+	ReadyAt time.Time
+	// Meta is the execution's Meta.
+	Meta []byte
 }
 
 // ClaimTasksResult is the answer of ClaimTasks.
@@ -366,17 +470,22 @@ type Outcome struct {
 	TaskID      string
 	Attempt     int
 	Kind        OutcomeKind
-	// Output is the context the task wrote (Succeeded). Leave it nil and
-	// set OutputUnchanged when the task did not change its input.
-	Output          []byte
-	OutputUnchanged bool
-	Error           string        // Retry, Failed
-	RetryDelay      time.Duration // Retry
+	// Output is the context the task wrote (Succeeded); nil means the
+	// task did not change its input. Values are the out-of-line values
+	// Output refers to that are new.
+	Output *Doc
+	Values []Value
+	// Error is the failure's message and ErrorDetail what the caller wants
+	// stored about it (Retry, Failed).
+	Error       string
+	ErrorDetail []byte
+	RetryDelay  time.Duration // Retry
 }
 
 // CompleteTasksParams are the arguments of CompleteTasks.
 type CompleteTasksParams struct {
 	RunnerID string
+	Now      time.Time
 	Outcomes []Outcome
 	Decide   DecideFunc
 	// ClaimLimit > 0 claims up to that many tasks after recording the
@@ -415,6 +524,7 @@ type CompleteTasksResult struct {
 // HeartbeatParams are the arguments of Heartbeat.
 type HeartbeatParams struct {
 	RunnerID string
+	Now      time.Time
 	Tasks    []TaskRef
 }
 
@@ -429,6 +539,7 @@ type HeartbeatResult struct {
 type RecoverStaleParams struct {
 	// RunnerID is recorded in the events as the recovering runner.
 	RunnerID string
+	Now      time.Time
 	// StaleAfter is how old a heartbeat must be for its claim to count as
 	// abandoned by a dead runner.
 	StaleAfter time.Duration
@@ -452,6 +563,7 @@ type FinishExecutionParams struct {
 	State    ExecutionState
 	Reason   string
 	RunnerID string
+	Now      time.Time
 }
 
 // SetPausedParams are the arguments of SetPaused.
@@ -459,10 +571,13 @@ type SetPausedParams struct {
 	ExecutionID string
 	Paused      bool
 	RunnerID    string
+	Now         time.Time
 }
 
 // ListExecutionsParams are the arguments of ListExecutions.
 type ListExecutionsParams struct {
+	// IDs, when set, keeps only these executions.
+	IDs []string
 	// WorkflowName, when set, keeps only that workflow's executions.
 	WorkflowName string
 	// States, when set, keeps only executions in these states.

@@ -29,19 +29,15 @@ func BenchmarkClaimWithHistory(b *testing.B) {
 			}
 			if history > 0 {
 				// One finished execution holding the history, written in bulk.
-				var ctxID int64
-				if err := pool.QueryRow(ctx, q(`INSERT INTO cloacina_contexts (execution_id, data) VALUES ('history', '{}') RETURNING id`)).Scan(&ctxID); err != nil {
-					b.Fatal(err)
-				}
 				if _, err := pool.Exec(ctx, q(`INSERT INTO cloacina_executions (id, workflow_name, workflow_version, tenant, state,
-					input_ctx, tasks_total, tasks_remaining, created_at, completed_at)
-					VALUES ('history', 'w', 'v', 'public', 'completed', $2, $1, 0, now(), now())`), history, ctxID); err != nil {
+					input, tasks_total, tasks_remaining, created_at, completed_at)
+					VALUES ('history', 'w', 'v', 'public', 'completed', '{}', $1, 0, now(), now())`), history); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := pool.Exec(ctx, q(`INSERT INTO cloacina_tasks (execution_id, workflow_name, task_id, position, state,
-					pending_deps, attempt, max_attempts, input_ctx, output_ctx, started_at, completed_at)
-					SELECT 'history', 'w', 't' || g, g, 'completed', 0, 1, 1, $2, $2, now(), now()
-					FROM generate_series(1, $1) AS g`), history, ctxID); err != nil {
+				if _, err := pool.Exec(ctx, q(`INSERT INTO cloacina_tasks (execution_id, workflow_name, workflow_version, task_id,
+					position, state, pending_deps, attempt, max_attempts, input, output, started_at, completed_at)
+					SELECT 'history', 'w', 'v', 't' || g, g, 'completed', 0, 1, 1, '{}', '{}', now(), now()
+					FROM generate_series(1, $1) AS g`), history); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := pool.Exec(ctx, q(`ANALYZE cloacina_tasks`)); err != nil {
@@ -50,13 +46,13 @@ func BenchmarkClaimWithHistory(b *testing.B) {
 			}
 			const limit = 10
 			decide := func(in *store.DecideInput) (*store.Decision, error) {
-				return &store.Decision{Run: true, ReuseContextID: in.ExecutionInput.ID}, nil
+				return &store.Decision{Run: true, Input: *in.ExecutionInput}, nil
 			}
-			p := &store.CreateExecutionParams{ID: "ready", WorkflowName: "w", WorkflowVersion: "v", Decide: decide, RunnerID: "r"}
+			p := &store.NewExecution{ID: "ready", WorkflowName: "w", WorkflowVersion: "v"}
 			for i := 0; i < b.N*limit; i++ {
 				p.Tasks = append(p.Tasks, store.TaskSpec{TaskID: fmt.Sprintf("r%d", i), MaxAttempts: 1})
 			}
-			if _, err := s.CreateExecution(ctx, p); err != nil {
+			if _, err := s.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: "r", Executions: []*store.NewExecution{p}, Decide: decide}); err != nil {
 				b.Fatal(err)
 			}
 			rows, err := pool.Query(ctx, q(`EXPLAIN (ANALYZE, COSTS OFF) SELECT id FROM cloacina_tasks

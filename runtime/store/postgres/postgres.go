@@ -6,6 +6,9 @@
 //     runners never wait for each other and never take the same task.
 //   - Completing tasks, deciding their dependents and finishing executions
 //     happen in one transaction, with set-based statements over arrays.
+//     The algorithm is the engine's (runtime/store/internal/engine); this
+//     package provides its statements, pipelined so that statements whose
+//     results are not needed at once share a round trip with the next.
 //   - Commits that make tasks claimable, finish an execution or change one
 //     send NOTIFY; Listen turns those into wake-ups for runners in other
 //     processes, on a dedicated connection that reconnects with backoff.
@@ -21,9 +24,10 @@
 // Every write transaction locks task rows before execution rows, task rows
 // in id order and execution rows in id order, and waits for no lock it can
 // do without: claims, heartbeats and stale-claim sweeps skip locked rows.
-// So two transactions never wait for each other in a circle. A statement
-// that updates many rows from an array first selects them ORDER BY id FOR
-// UPDATE, because the order of an UPDATE ... FROM join is the planner's.
+// A statement that updates many rows from an array first selects them
+// ORDER BY id FOR UPDATE, because the order of an UPDATE ... FROM join is
+// the planner's. A transaction the server aborts for a deadlock anyway (a
+// cancellation crossing a completion in one execution) is run again.
 package postgres
 
 import (
@@ -40,23 +44,23 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
-	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
 )
 
 //go:embed migrations/*.up.sql
 var migrationFS embed.FS
 
-// Store is the PostgreSQL backend. It implements store.Store and
-// store.Notifier.
+// Store is the PostgreSQL engine. It implements store.Store (the
+// engine's writes and this package's reads) and store.Notifier.
 type Store struct {
-	pool      *pgxpool.Pool
-	ownsPool  bool
-	schema    string   // validated name
-	qschema   string   // quoted for SQL
-	channel   string   // NOTIFY channel of this schema
-	queries   sync.Map // query text -> schema-qualified text
-	execInfos *backend.Cache[string, backend.ExecInfo]
-	contexts  *backend.Cache[int64, []byte]
+	*engine.Engine
+
+	pool     *pgxpool.Pool
+	ownsPool bool
+	schema   string   // validated name
+	qschema  string   // quoted for SQL
+	channel  string   // NOTIFY channel of this schema
+	queries  sync.Map // query text -> schema-qualified text
 }
 
 var (
@@ -130,9 +134,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	}
 	s := &Store{
 		pool: pool, schema: schema, qschema: pgx.Identifier{schema}.Sanitize(),
-		channel:   "cloacina_" + strings.ToLower(schema),
-		execInfos: backend.NewExecInfoCache(), contexts: backend.NewContextCache(),
+		channel: "cloacina_" + strings.ToLower(schema),
 	}
+	s.Engine = engine.New(writer{s})
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -169,8 +173,8 @@ func (s *Store) q(query string) string {
 	return out
 }
 
-func migrations() ([]backend.Migration, error) {
-	return backend.LoadMigrations(migrationFS, "migrations/*.up.sql")
+func migrations() ([]engine.Migration, error) {
+	return engine.LoadMigrations(migrationFS, "migrations/*.up.sql")
 }
 
 // LatestSchemaVersion is the newest migration this version of the package
@@ -180,7 +184,7 @@ func LatestSchemaVersion() int {
 	if err != nil {
 		return 0
 	}
-	return backend.LatestVersion(ms)
+	return engine.LatestVersion(ms)
 }
 
 // migrate creates the schema and applies missing migrations in one
@@ -217,7 +221,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(max(version), 0) FROM cloacina_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("read schema version of %s: %w", s.schema, err)
 	}
-	latest := backend.LatestVersion(ms)
+	latest := engine.LatestVersion(ms)
 	if current > latest {
 		return fmt.Errorf("postgres schema %s is at version %d, this version of cloacina knows up to %d: %w",
 			s.schema, current, latest, store.ErrSchemaTooNew)

@@ -9,21 +9,31 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
-	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
 )
 
-const executionColumns = `e.id, e.workflow_name, e.workflow_version, e.tenant, e.state, c.data::text, e.error,
-	e.tasks_total, e.tasks_failed, e.created_at, e.started_at, e.completed_at, e.deadline_at`
+const executionColumns = `id, workflow_name, workflow_version, tenant, state, input::text, input_refs::text, error,
+	tasks_total, tasks_failed, created_at, started_at, completed_at, deadline_at,
+	COALESCE(idempotency_key, ''), origin, origin_name, meta::text`
 
 func scanExecution(row pgx.Row) (*store.Execution, error) {
 	e := &store.Execution{}
 	var input string
+	var refs, meta *string
 	var started, completed, deadline *time.Time
-	if err := row.Scan(&e.ID, &e.WorkflowName, &e.WorkflowVersion, &e.Tenant, &e.State, &input, &e.Error,
-		&e.TasksTotal, &e.TasksFailed, &e.CreatedAt, &started, &completed, &deadline); err != nil {
+	if err := row.Scan(&e.ID, &e.WorkflowName, &e.WorkflowVersion, &e.Tenant, &e.State, &input, &refs, &e.Error,
+		&e.TasksTotal, &e.TasksFailed, &e.CreatedAt, &started, &completed, &deadline,
+		&e.IdempotencyKey, &e.Origin, &e.OriginName, &meta); err != nil {
 		return nil, err
 	}
-	e.Input = []byte(input)
+	doc, err := engine.ScanDoc(&input, refs)
+	if err != nil {
+		return nil, err
+	}
+	e.Input = *doc
+	if meta != nil {
+		e.Meta = []byte(*meta)
+	}
 	e.StartedAt, e.CompletedAt, e.Deadline = orZero(started), orZero(completed), orZero(deadline)
 	return e, nil
 }
@@ -37,8 +47,7 @@ func orZero(t *time.Time) time.Time {
 
 // GetExecution implements store.Store.
 func (s *Store) GetExecution(ctx context.Context, id string) (*store.Execution, error) {
-	e, err := scanExecution(s.pool.QueryRow(ctx, s.q(`SELECT `+executionColumns+`
-		FROM cloacina_executions e JOIN cloacina_contexts c ON c.id = e.input_ctx WHERE e.id = $1`), id))
+	e, err := scanExecution(s.pool.QueryRow(ctx, s.q(`SELECT `+executionColumns+` FROM cloacina_executions WHERE id = $1`), id))
 	if isNoRows(err) {
 		return nil, fmt.Errorf("execution %s: %w", id, store.ErrNotFound)
 	}
@@ -56,20 +65,23 @@ func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParam
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	if p.IDs != nil {
+		where = append(where, "id = ANY("+arg(p.IDs)+")")
+	}
 	if p.WorkflowName != "" {
-		where = append(where, "e.workflow_name = "+arg(p.WorkflowName))
+		where = append(where, "workflow_name = "+arg(p.WorkflowName))
 	}
 	if len(p.States) > 0 {
 		states := make([]string, len(p.States))
 		for i, st := range p.States {
 			states[i] = string(st)
 		}
-		where = append(where, "e.state = ANY("+arg(states)+")")
+		where = append(where, "state = ANY("+arg(states)+")")
 	}
 	if !p.DeadlineBefore.IsZero() {
-		where = append(where, "e.deadline_at IS NOT NULL AND e.deadline_at < "+arg(p.DeadlineBefore))
+		where = append(where, "deadline_at IS NOT NULL AND deadline_at < "+arg(p.DeadlineBefore))
 	}
-	query := `SELECT ` + executionColumns + ` FROM cloacina_executions e JOIN cloacina_contexts c ON c.id = e.input_ctx`
+	query := `SELECT ` + executionColumns + ` FROM cloacina_executions`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -77,7 +89,7 @@ func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParam
 	if limit <= 0 {
 		limit = 100
 	}
-	query += " ORDER BY e.created_at DESC, e.id DESC LIMIT " + arg(limit)
+	query += " ORDER BY created_at DESC, id DESC LIMIT " + arg(limit)
 	rows, err := s.pool.Query(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
@@ -96,10 +108,10 @@ func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParam
 
 // ListTasks implements store.Store.
 func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Task, error) {
-	rows, err := s.pool.Query(ctx, s.q(`SELECT t.task_id, t.position, t.state, t.deps, t.attempt, t.max_attempts,
-		t.recoveries, t.retry_at, t.claimed_by, t.error, t.skip_reason, t.started_at, t.completed_at, c.data::text
-		FROM cloacina_tasks t LEFT JOIN cloacina_contexts c ON c.id = t.output_ctx
-		WHERE t.execution_id = $1 ORDER BY t.position`), executionID)
+	rows, err := s.pool.Query(ctx, s.q(`SELECT task_id, position, state, deps, attempt, max_attempts,
+		recoveries, retry_at, claimed_by, error, error_detail, skip_reason, started_at, completed_at,
+		input::text, input_refs::text, output::text, output_refs::text
+		FROM cloacina_tasks WHERE execution_id = $1 ORDER BY position`), executionID)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks of %s: %w", executionID, err)
 	}
@@ -107,19 +119,26 @@ func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Tas
 	var out []*store.Task
 	for rows.Next() {
 		t := &store.Task{ExecutionID: executionID}
-		var deps string
+		var deps, detail string
 		var retryAt, started, completed *time.Time
-		var claimedBy, output *string
+		var claimedBy, input, inputRefs, output, outputRefs *string
 		if err := rows.Scan(&t.TaskID, &t.Position, &t.State, &deps, &t.Attempt, &t.MaxAttempts, &t.Recoveries,
-			&retryAt, &claimedBy, &t.Error, &t.SkipReason, &started, &completed, &output); err != nil {
+			&retryAt, &claimedBy, &t.Error, &detail, &t.SkipReason, &started, &completed,
+			&input, &inputRefs, &output, &outputRefs); err != nil {
 			return nil, fmt.Errorf("list tasks of %s: %w", executionID, err)
 		}
-		t.Deps = backend.SplitList(deps)
+		t.Deps = engine.SplitList(deps)
 		if claimedBy != nil {
 			t.ClaimedBy = *claimedBy
 		}
-		if output != nil {
-			t.Output = []byte(*output)
+		if detail != "" {
+			t.ErrorDetail = []byte(detail)
+		}
+		if t.Input, err = engine.ScanDoc(input, inputRefs); err != nil {
+			return nil, err
+		}
+		if t.Output, err = engine.ScanDoc(output, outputRefs); err != nil {
+			return nil, err
 		}
 		t.RetryAt, t.StartedAt, t.CompletedAt = orZero(retryAt), orZero(started), orZero(completed)
 		out = append(out, t)
@@ -150,6 +169,29 @@ func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Ev
 			return nil, fmt.Errorf("list events of %s: %w", executionID, err)
 		}
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LoadValues implements store.Store.
+func (s *Store) LoadValues(ctx context.Context, executionID string, hashes []string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(hashes))
+	if len(hashes) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT hash, data FROM cloacina_values WHERE execution_id = $1 AND hash = ANY($2)`),
+		executionID, hashes)
+	if err != nil {
+		return nil, fmt.Errorf("load values of %s: %w", executionID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h string
+		var data []byte
+		if err := rows.Scan(&h, &data); err != nil {
+			return nil, fmt.Errorf("load values of %s: %w", executionID, err)
+		}
+		out[h] = data
 	}
 	return out, rows.Err()
 }

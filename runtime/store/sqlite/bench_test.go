@@ -12,14 +12,19 @@ import (
 
 func benchDecide(in *store.DecideInput) (*store.Decision, error) {
 	if in.ExecutionInput != nil {
-		return &store.Decision{Run: true, ReuseContextID: in.ExecutionInput.ID}, nil
+		return &store.Decision{Run: true, Input: *in.ExecutionInput}, nil
 	}
-	return &store.Decision{Run: true, ReuseContextID: in.Deps[0].Output.ID}, nil
+	return &store.Decision{Run: true, Input: *in.Deps[0].Output}, nil
 }
 
-func parallelSpec(id string) *store.CreateExecutionParams {
-	return &store.CreateExecutionParams{
-		ID: id, WorkflowName: "parallel", WorkflowVersion: "v", Input: []byte(`{}`), Decide: benchDecide, RunnerID: "r",
+func create(ctx context.Context, s store.Store, e *store.NewExecution) error {
+	_, err := s.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: "r", Executions: []*store.NewExecution{e}, Decide: benchDecide})
+	return err
+}
+
+func parallelSpec(id string) *store.NewExecution {
+	return &store.NewExecution{
+		ID: id, WorkflowName: "parallel", WorkflowVersion: "v",
 		Tasks: []store.TaskSpec{
 			{TaskID: "a", MaxAttempts: 1},
 			{TaskID: "b", Deps: []string{"a"}, MaxAttempts: 1},
@@ -39,7 +44,7 @@ func BenchmarkCreateExecution(b *testing.B) {
 	defer s.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := s.CreateExecution(context.Background(), parallelSpec(fmt.Sprint(i))); err != nil {
+		if err := create(context.Background(), s, parallelSpec(fmt.Sprint(i))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -56,7 +61,7 @@ func BenchmarkCompleteAndClaim(b *testing.B) {
 	}
 	defer s.Close()
 	newChain := func(id string) {
-		p := &store.CreateExecutionParams{ID: id, WorkflowName: "chain", WorkflowVersion: "v", Decide: benchDecide, RunnerID: "r"}
+		p := &store.NewExecution{ID: id, WorkflowName: "chain", WorkflowVersion: "v"}
 		for j := 0; j < 1000; j++ {
 			spec := store.TaskSpec{TaskID: fmt.Sprintf("t%d", j), MaxAttempts: 1}
 			if j > 0 {
@@ -64,7 +69,7 @@ func BenchmarkCompleteAndClaim(b *testing.B) {
 			}
 			p.Tasks = append(p.Tasks, spec)
 		}
-		if _, err := s.CreateExecution(ctx, p); err != nil {
+		if err := create(ctx, s, p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -78,7 +83,7 @@ func BenchmarkCompleteAndClaim(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		res, err := s.CompleteTasks(ctx, &store.CompleteTasksParams{RunnerID: "r", Decide: benchDecide, ClaimLimit: 1,
-			Outcomes: []store.Outcome{{ExecutionID: cur.ExecutionID, TaskID: cur.TaskID, Attempt: cur.Attempt, Kind: store.OutcomeSucceeded, OutputUnchanged: true}}})
+			Outcomes: []store.Outcome{{ExecutionID: cur.ExecutionID, TaskID: cur.TaskID, Attempt: cur.Attempt, Kind: store.OutcomeSucceeded}}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -8,19 +8,31 @@ import (
 	"strings"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
-	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
 )
 
-const executionColumns = `e.id, e.workflow_name, e.workflow_version, e.tenant, e.state, c.data, e.error,
-	e.tasks_total, e.tasks_failed, e.created_at, e.started_at, e.completed_at, e.deadline_at`
+const executionColumns = `id, workflow_name, workflow_version, tenant, state, input, input_refs, error,
+	tasks_total, tasks_failed, created_at, started_at, completed_at, deadline_at,
+	COALESCE(idempotency_key, ''), origin, origin_name, meta`
 
 func scanExecution(sc interface{ Scan(...any) error }) (*store.Execution, error) {
 	e := &store.Execution{}
+	var input string
+	var refs, meta *string
 	var created int64
 	var started, completed, deadline sql.NullInt64
-	if err := sc.Scan(&e.ID, &e.WorkflowName, &e.WorkflowVersion, &e.Tenant, &e.State, &e.Input, &e.Error,
-		&e.TasksTotal, &e.TasksFailed, &created, &started, &completed, &deadline); err != nil {
+	if err := sc.Scan(&e.ID, &e.WorkflowName, &e.WorkflowVersion, &e.Tenant, &e.State, &input, &refs, &e.Error,
+		&e.TasksTotal, &e.TasksFailed, &created, &started, &completed, &deadline,
+		&e.IdempotencyKey, &e.Origin, &e.OriginName, &meta); err != nil {
 		return nil, err
+	}
+	doc, err := engine.ScanDoc(&input, refs)
+	if err != nil {
+		return nil, err
+	}
+	e.Input = *doc
+	if meta != nil {
+		e.Meta = []byte(*meta)
 	}
 	e.CreatedAt = fromMicros(sql.NullInt64{Int64: created, Valid: true})
 	e.StartedAt, e.CompletedAt, e.Deadline = fromMicros(started), fromMicros(completed), fromMicros(deadline)
@@ -29,8 +41,7 @@ func scanExecution(sc interface{ Scan(...any) error }) (*store.Execution, error)
 
 // GetExecution implements store.Store.
 func (s *Store) GetExecution(ctx context.Context, id string) (*store.Execution, error) {
-	e, err := scanExecution(s.read.QueryRowContext(ctx, `SELECT `+executionColumns+`
-		FROM cloacina_executions e JOIN cloacina_contexts c ON c.id = e.input_ctx WHERE e.id = ?`, id))
+	e, err := scanExecution(s.read.QueryRowContext(ctx, `SELECT `+executionColumns+` FROM cloacina_executions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("execution %s: %w", id, store.ErrNotFound)
 	}
@@ -44,22 +55,23 @@ func (s *Store) GetExecution(ctx context.Context, id string) (*store.Execution, 
 func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParams) ([]*store.Execution, error) {
 	var where []string
 	var args []any
+	if p.IDs != nil {
+		where = append(where, "id IN (SELECT value FROM json_each(?))")
+		args = append(args, jsonArg(p.IDs))
+	}
 	if p.WorkflowName != "" {
-		where = append(where, "e.workflow_name = ?")
+		where = append(where, "workflow_name = ?")
 		args = append(args, p.WorkflowName)
 	}
 	if len(p.States) > 0 {
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(p.States)), ",")
-		where = append(where, "e.state IN ("+marks+")")
-		for _, st := range p.States {
-			args = append(args, string(st))
-		}
+		where = append(where, "state IN (SELECT value FROM json_each(?))")
+		args = append(args, jsonArg(p.States))
 	}
 	if !p.DeadlineBefore.IsZero() {
-		where = append(where, "e.deadline_at IS NOT NULL AND e.deadline_at < ?")
+		where = append(where, "deadline_at IS NOT NULL AND deadline_at < ?")
 		args = append(args, p.DeadlineBefore.UnixMicro())
 	}
-	q := `SELECT ` + executionColumns + ` FROM cloacina_executions e JOIN cloacina_contexts c ON c.id = e.input_ctx`
+	q := `SELECT ` + executionColumns + ` FROM cloacina_executions`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -67,7 +79,7 @@ func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParam
 	if limit <= 0 {
 		limit = 100
 	}
-	q += " ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
+	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
 	args = append(args, limit)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -87,10 +99,10 @@ func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParam
 
 // ListTasks implements store.Store.
 func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Task, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT t.task_id, t.position, t.state, t.deps, t.attempt, t.max_attempts,
-		t.recoveries, t.retry_at, t.claimed_by, t.error, t.skip_reason, t.started_at, t.completed_at, c.data
-		FROM cloacina_tasks t LEFT JOIN cloacina_contexts c ON c.id = t.output_ctx
-		WHERE t.execution_id = ? ORDER BY t.position`, executionID)
+	rows, err := s.read.QueryContext(ctx, `SELECT task_id, position, state, deps, attempt, max_attempts,
+		recoveries, retry_at, claimed_by, error, error_detail, skip_reason, started_at, completed_at,
+		input, input_refs, output, output_refs
+		FROM cloacina_tasks WHERE execution_id = ? ORDER BY position`, executionID)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks of %s: %w", executionID, err)
 	}
@@ -98,15 +110,26 @@ func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Tas
 	var out []*store.Task
 	for rows.Next() {
 		t := &store.Task{ExecutionID: executionID}
-		var deps string
+		var deps, detail string
 		var retryAt, started, completed sql.NullInt64
 		var claimedBy sql.NullString
+		var input, inputRefs, output, outputRefs *string
 		if err := rows.Scan(&t.TaskID, &t.Position, &t.State, &deps, &t.Attempt, &t.MaxAttempts, &t.Recoveries,
-			&retryAt, &claimedBy, &t.Error, &t.SkipReason, &started, &completed, &t.Output); err != nil {
+			&retryAt, &claimedBy, &t.Error, &detail, &t.SkipReason, &started, &completed,
+			&input, &inputRefs, &output, &outputRefs); err != nil {
 			return nil, fmt.Errorf("list tasks of %s: %w", executionID, err)
 		}
-		t.Deps, t.ClaimedBy = backend.SplitList(deps), claimedBy.String
+		t.Deps, t.ClaimedBy = engine.SplitList(deps), claimedBy.String
+		if detail != "" {
+			t.ErrorDetail = []byte(detail)
+		}
 		t.RetryAt, t.StartedAt, t.CompletedAt = fromMicros(retryAt), fromMicros(started), fromMicros(completed)
+		if t.Input, err = engine.ScanDoc(input, inputRefs); err != nil {
+			return nil, err
+		}
+		if t.Output, err = engine.ScanDoc(output, outputRefs); err != nil {
+			return nil, err
+		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
@@ -139,4 +162,42 @@ func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Ev
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// LoadValues implements store.Store.
+func (s *Store) LoadValues(ctx context.Context, executionID string, hashes []string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(hashes))
+	if len(hashes) == 0 {
+		return out, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT hash, data FROM cloacina_values
+		WHERE execution_id = ? AND hash IN (SELECT value FROM json_each(?))`, executionID, jsonArg(hashes))
+	if err != nil {
+		return nil, fmt.Errorf("load values of %s: %w", executionID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h string
+		var data []byte
+		if err := rows.Scan(&h, &data); err != nil {
+			return nil, fmt.Errorf("load values of %s: %w", executionID, err)
+		}
+		out[h] = data
+	}
+	return out, rows.Err()
+}
+
+// sqliteConstraintPrimaryKey is SQLITE_CONSTRAINT_PRIMARYKEY. Of the
+// tables the engine inserts into with a conflict, only executions have a
+// primary key the caller chooses (task ids are the database's, values
+// insert with ON CONFLICT DO NOTHING).
+const sqliteConstraintPrimaryKey = 1555
+
+// mapError maps SQLite's errors to the store's sentinels.
+func mapError(err error) error {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) && coded.Code() == sqliteConstraintPrimaryKey {
+		return fmt.Errorf("%w: %w", store.ErrDuplicateID, err)
+	}
+	return err
 }

@@ -7,6 +7,12 @@
 // handler keeps SQLITE_BUSY out of the hot path. A busy timeout still covers
 // other processes sharing the file. Reads use a separate pool.
 //
+// Writes are the engine's (runtime/store/internal/engine): this package
+// provides its statements and its transaction mechanics. One writer
+// goroutine owns the write connection and commits the operations queued
+// behind each other together (see writeLoop), each in a savepoint of its
+// own, so one failing undoes only itself.
+//
 // Migrations are embedded and numbered; Open applies the missing ones and
 // refuses (with store.ErrSchemaTooNew) a database migrated by a newer
 // version of the library.
@@ -29,14 +35,17 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/cloacina-go/cloacina/runtime/store"
-	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
 )
 
 //go:embed migrations/*.up.sql
 var migrationFS embed.FS
 
-// Store is the SQLite backend. It implements store.Store.
+// Store is the SQLite engine. It implements store.Store: the engine's
+// writes and this package's reads.
 type Store struct {
+	*engine.Engine
+
 	write *sql.DB // one connection: every write transaction
 	read  *sql.DB // WAL readers; the same pool as write for :memory:
 	path  string
@@ -48,14 +57,14 @@ type Store struct {
 	quit       chan struct{} // closed by Close
 	writerDone chan struct{} // closed when the writer goroutine exits
 	closeOnce  sync.Once
-	execInfos  *backend.Cache[string, backend.ExecInfo]
-	contexts   *backend.Cache[int64, []byte]
 	// retriesPending is set when this store schedules a retry and cleared
 	// when a claim finds none waiting; see claim. Only the writer goroutine
 	// changes it, in the order of the operations.
 	retriesPending atomic.Bool
 	lastTick       int64 // see tick; used by the writer goroutine only
 }
+
+var _ store.Store = (*Store)(nil)
 
 // cached returns the store-wide prepared statement for query, or nil.
 func (s *Store) cached(query string) *sql.Stmt {
@@ -126,8 +135,8 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 // OpenPath opens (creating if needed) the database file at path, or an
 // in-memory database for ":memory:", and applies the migrations.
 func OpenPath(ctx context.Context, path string) (*Store, error) {
-	s := &Store{path: path, ops: make(chan *writeOp), quit: make(chan struct{}), writerDone: make(chan struct{}),
-		execInfos: backend.NewExecInfoCache(), contexts: backend.NewContextCache()}
+	s := &Store{path: path, ops: make(chan *writeOp), quit: make(chan struct{}), writerDone: make(chan struct{})}
+	s.Engine = engine.New(writer{s})
 	if path == ":memory:" {
 		// Every connection to :memory: is a separate database, so reads and
 		// writes must share the single connection.
@@ -140,10 +149,8 @@ func OpenPath(ctx context.Context, path string) (*Store, error) {
 		db.SetConnMaxIdleTime(0)
 		s.write, s.read = db, db
 	} else {
-		if dir := filepath.Dir(path); dir != "" {
-			if _, err := os.Stat(dir); err != nil {
-				return nil, fmt.Errorf("open sqlite database %q: directory %q: %w", path, dir, err)
-			}
+		if err := checkPath(path); err != nil {
+			return nil, err
 		}
 		// busy_timeout covers other processes using the same file; within
 		// this process writers queue for the single write connection.
@@ -173,6 +180,38 @@ func OpenPath(ctx context.Context, path string) (*Store, error) {
 	s.retriesPending.Store(true) // the file may hold retries from an earlier process
 	go s.writeLoop()             // owned by s; Close waits for it
 	return s, nil
+}
+
+// checkPath explains, before SQLite would say only "unable to open
+// database file", why path cannot hold a database: its directory is
+// missing or not writable (WAL mode writes files beside the database), or
+// the path is a directory or a file that cannot be written.
+func checkPath(path string) error {
+	dir := filepath.Dir(path)
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("open sqlite database %q: "+format, append([]any{path}, args...)...)
+	}
+	info, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fail("directory %q: %w (create it first)", dir, err)
+	case !info.IsDir():
+		return fail("%q is not a directory", dir)
+	}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fail("it is a directory, not a database file; name a file inside it, such as %s", filepath.Join(path, "cloacina.db"))
+	}
+	probe, err := os.CreateTemp(dir, ".cloacina-probe-*")
+	if err != nil {
+		return fail("directory %q is not writable (SQLite keeps its journal beside the database): %w", dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fail("the file cannot be opened for writing: %w", err)
+	}
+	return f.Close()
 }
 
 // Close stops the writer goroutine, waiting for the transaction in
@@ -205,8 +244,8 @@ func (s *Store) closeDBs() error {
 // Path returns the database file path (":memory:" for an in-memory one).
 func (s *Store) Path() string { return s.path }
 
-func migrations() ([]backend.Migration, error) {
-	return backend.LoadMigrations(migrationFS, "migrations/*.up.sql")
+func migrations() ([]engine.Migration, error) {
+	return engine.LoadMigrations(migrationFS, "migrations/*.up.sql")
 }
 
 // LatestSchemaVersion is the newest migration this version of the package
@@ -216,7 +255,7 @@ func LatestSchemaVersion() int {
 	if err != nil {
 		return 0
 	}
-	return backend.LatestVersion(ms)
+	return engine.LatestVersion(ms)
 }
 
 // migrate applies the missing migrations in one write transaction, so a
@@ -241,7 +280,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM cloacina_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	latest := backend.LatestVersion(ms)
+	latest := engine.LatestVersion(ms)
 	if current > latest {
 		return fmt.Errorf("sqlite database %q is at schema version %d, this version of cloacina knows up to %d: %w",
 			s.path, current, latest, store.ErrSchemaTooNew)

@@ -72,11 +72,8 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	decide := func(in *store.DecideInput) (*store.Decision, error) {
-		return &store.Decision{Run: true, ReuseContextID: in.ExecutionInput.ID}, nil
-	}
-	if _, err := s.CreateExecution(ctx, &store.CreateExecutionParams{ID: "e1", WorkflowName: "w", WorkflowVersion: "v",
-		Input: []byte(`{"k":"v"}`), Tasks: []store.TaskSpec{{TaskID: "a", MaxAttempts: 1}}, Decide: decide}); err != nil {
+	if err := create(ctx, s, &store.NewExecution{ID: "e1", WorkflowName: "w", WorkflowVersion: "v",
+		Input: store.Doc{Data: []byte(`{"k":"v"}`)}, Tasks: []store.TaskSpec{{TaskID: "a", MaxAttempts: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -86,7 +83,7 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 	defer s.Close()
 	e, err := s.GetExecution(ctx, "e1")
-	if err != nil || string(e.Input) != `{"k":"v"}` {
+	if err != nil || string(e.Input.Data) != `{"k":"v"}` {
 		t.Fatalf("after reopen: %+v, %v", e, err)
 	}
 }

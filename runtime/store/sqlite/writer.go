@@ -7,47 +7,46 @@ import (
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
-	"github.com/cloacina-go/cloacina/runtime/store/internal/backend"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
 )
 
 // maxBatch caps how many write operations share one transaction.
 const maxBatch = 64
 
-// writeOp is one write operation (a CreateExecution, a CompleteTasks, ...)
+// writeOp is one write operation (a CreateExecutions, a CompleteTasks, ...)
 // waiting for the writer goroutine.
 type writeOp struct {
 	ctx    context.Context
+	now    time.Time
 	runner string
-	decide store.DecideFunc
-	fn     func(t *txn) error
-	done   chan error      // buffered(1): the writer never blocks on it
-	ledger *backend.Ledger // the operation's bookkeeping, set before done
+	fn     func(engine.Tx) error
+	done   chan error // buffered(1): the writer never blocks on it
 }
 
-// run executes fn in a write transaction and returns once it is committed
-// (or failed). Operations queued while another transaction runs are
-// committed together: each runs inside its own savepoint, so one failing
-// undoes only itself, and all share one commit, the costly part of a write
-// on SQLite. That is group commit; it is what lets many executions be
-// created while a runner records outcomes, without a commit for each.
-//
-// It returns the operation's bookkeeping: what it readied and finished.
-func (s *Store) run(ctx context.Context, runner string, decide store.DecideFunc, fn func(t *txn) error) (*backend.Ledger, error) {
+// writer is the store's engine.Backend.
+type writer struct{ s *Store }
+
+// Write implements engine.Backend: it hands op to the writer goroutine and
+// returns once its transaction is committed (or failed). Operations queued
+// while another transaction runs are committed together: each runs inside
+// its own savepoint, so one failing undoes only itself, and all share one
+// commit, the costly part of a write on SQLite. That is group commit; it
+// is what lets many executions be created while a runner records outcomes,
+// without a commit for each.
+func (w writer) Write(ctx context.Context, now time.Time, runner string, fn func(engine.Tx) error) error {
+	s := w.s
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	op := &writeOp{ctx: ctx, runner: runner, decide: decide, fn: fn, done: make(chan error, 1)}
+	op := &writeOp{ctx: ctx, now: now, runner: runner, fn: fn, done: make(chan error, 1)}
 	select {
 	case s.ops <- op: // unbuffered: the writer has taken it and will answer
 	case <-s.quit:
-		return nil, store.ErrClosed
+		return store.ErrClosed
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
-	if err := <-op.done; err != nil {
-		return nil, err
-	}
-	return op.ledger, nil
+	return <-op.done
 }
 
 // writeLoop is the writer goroutine. It is owned by the Store and exits when
@@ -108,16 +107,20 @@ func (s *Store) collect(batch []*writeOp) []*writeOp {
 	return batch
 }
 
-// tick returns the current time in Unix microseconds, strictly later than
-// any time it returned before, so every write operation has its own time.
-// Only the writer goroutine calls it.
-func (s *Store) tick() int64 {
-	now := time.Now().UnixMicro()
-	if now <= s.lastTick {
-		now = s.lastTick + 1
+// tick returns the time of an operation in Unix microseconds: its caller's
+// time when it gave one, otherwise the clock, strictly later than any
+// clock time tick returned before, so operations are ordered by time. Only
+// the writer goroutine calls it.
+func (s *Store) tick(now time.Time) int64 {
+	if !now.IsZero() {
+		return now.UnixMicro()
 	}
-	s.lastTick = now
-	return now
+	t := time.Now().UnixMicro()
+	if t <= s.lastTick {
+		t = s.lastTick + 1
+	}
+	s.lastTick = t
+	return t
 }
 
 func (s *Store) runBatch(batch []*writeOp) {
@@ -147,30 +150,24 @@ func (s *Store) runBatch(batch []*writeOp) {
 		}
 	}
 	var unprepared []string
-	txns := make([]*txn, len(live))
-	tx, err := s.write.BeginTx(ctx, nil)
+	dbtx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		fail(fmt.Errorf("begin write transaction: %w", err))
+		fail(fmt.Errorf("begin write transaction: %w", mapError(err)))
 	} else {
 		savepoints := len(live) > 1
 		broken := false
 		for i, op := range live {
-			t := &txn{s: s, ctx: ctx, tx: tx, now: s.tick(), runner: op.runner, decide: op.decide,
-				execs: map[string]*execInfo{}}
+			t := &tx{s: s, ctx: ctx, tx: dbtx, now: s.tick(op.now), runner: op.runner}
 			if savepoints {
 				if _, err := t.exec(`SAVEPOINT op`); err != nil {
 					errs[i], broken = fmt.Errorf("savepoint: %w", err), true
 					break
 				}
 			}
-			txns[i] = t
 			err := op.fn(t)
-			if err == nil {
-				err = t.finalize()
-			}
 			unprepared = append(unprepared, t.unprepared...)
 			if err != nil {
-				errs[i] = err
+				errs[i] = mapError(err)
 				if !savepoints {
 					break
 				}
@@ -188,29 +185,18 @@ func (s *Store) runBatch(batch []*writeOp) {
 		}
 		switch {
 		case broken:
-			_ = tx.Rollback()
+			_ = dbtx.Rollback()
 			fail(errors.New("write transaction aborted by an earlier failure in the same batch; nothing was stored"))
 		case len(live) == 1 && errs[0] != nil:
-			_ = tx.Rollback()
+			_ = dbtx.Rollback()
 		default:
-			if err := tx.Commit(); err != nil {
-				fail(fmt.Errorf("commit: %w", err))
+			if err := dbtx.Commit(); err != nil {
+				fail(fmt.Errorf("commit: %w", mapError(err)))
 			}
 		}
 	}
 	s.prepare(ctx, unprepared)
 	for i, op := range live {
-		if t := txns[i]; errs[i] == nil && t != nil {
-			for _, id := range t.learned {
-				e := t.execs[id]
-				s.execInfos.Put(id, backend.ExecInfo{WorkflowName: e.name, WorkflowVersion: e.version,
-					InputCtx: e.inputCtx, Deadline: e.deadline, Started: e.started})
-			}
-			for _, c := range t.Contexts {
-				s.contexts.Put(c.ID, c.Data)
-			}
-			op.ledger = &t.Ledger
-		}
 		op.done <- errs[i]
 	}
 }

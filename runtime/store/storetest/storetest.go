@@ -6,12 +6,16 @@
 //	}
 //
 // Each subtest asks for a fresh, empty store, so backends may run them in
-// parallel (one schema or file each).
+// parallel (one schema or file each). Every write passes the time of a
+// fake clock (the Now of each call), so the suite never waits for time to
+// pass: ageing a heartbeat or reaching a retry time is a step of the clock.
 package storetest
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,7 +34,7 @@ import (
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s store.Store)
+		fn   func(t *testing.T, s *suite)
 	}{
 		{"CreateClaimsRootsOnly", testCreateClaimsRootsOnly},
 		{"CompletionReadiesDependents", testCompletionReadiesDependents},
@@ -51,18 +55,47 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListAndGet", testListAndGet},
 		{"EventLog", testEventLog},
 		{"BadParameters", testBadParameters},
+		{"CreateMany", testCreateMany},
+		{"CancelStartedTasks", testCancelStartedTasks},
+		{"OutOfLineValues", testOutOfLineValues},
+		{"ErrorDetail", testErrorDetail},
+		{"ClaimedTaskFields", testClaimedTaskFields},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.fn(t, newStore(t))
+			tc.fn(t, &suite{Store: newStore(t), now: epoch})
 		})
 	}
 }
 
+// epoch is where every test's clock starts.
+var epoch = time.Date(2031, 3, 14, 15, 9, 26, 535000000, time.UTC)
+
+// suite is one test's store and fake clock.
+type suite struct {
+	store.Store
+	mu  sync.Mutex
+	now time.Time
+}
+
+// at returns the clock's time.
+func (s *suite) at() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now
+}
+
+// advance moves the clock forward.
+func (s *suite) advance(d time.Duration) {
+	s.mu.Lock()
+	s.now = s.now.Add(d)
+	s.mu.Unlock()
+}
+
 // decide is the suite's DecideFunc: a task runs when every direct
 // dependency Completed. Its input is the execution input for a root, the
-// dependency's output (shared) for one dependency, and otherwise an object
+// dependency's output for one dependency, and otherwise an object
 // {"deps":[outputs in order]}.
 func decide(in *store.DecideInput) (*store.Decision, error) {
 	var direct []store.DepResult
@@ -80,15 +113,16 @@ func decide(in *store.DecideInput) (*store.Decision, error) {
 	}
 	switch {
 	case len(direct) == 0:
-		dec.ReuseContextID = in.ExecutionInput.ID
+		dec.Input = *in.ExecutionInput
 	case len(direct) == 1:
-		dec.ReuseContextID = direct[0].Output.ID
+		dec.Input = *direct[0].Output
 	default:
 		var parts []json.RawMessage
 		for _, d := range direct {
 			parts = append(parts, d.Output.Data)
 		}
-		dec.Input, _ = json.Marshal(map[string]any{"deps": parts})
+		data, _ := json.Marshal(map[string]any{"deps": parts})
+		dec.Input = store.Doc{Data: data}
 	}
 	return dec, nil
 }
@@ -96,9 +130,9 @@ func decide(in *store.DecideInput) (*store.Decision, error) {
 var ctxb = context.Background()
 
 // diamond is a -> (b, c) -> d.
-func diamond(id string) *store.CreateExecutionParams {
-	return &store.CreateExecutionParams{
-		ID: id, WorkflowName: "diamond", WorkflowVersion: "v1", Input: []byte(`{"in":1}`), RunnerID: "r1", Decide: decide,
+func diamond(id string) *store.NewExecution {
+	return &store.NewExecution{
+		ID: id, WorkflowName: "diamond", WorkflowVersion: "v1", Input: doc(`{"in":1}`),
 		Tasks: []store.TaskSpec{
 			{TaskID: "a", MaxAttempts: 3},
 			{TaskID: "b", Deps: []string{"a"}, MaxAttempts: 3},
@@ -108,22 +142,37 @@ func diamond(id string) *store.CreateExecutionParams {
 	}
 }
 
-func create(t *testing.T, s store.Store, p *store.CreateExecutionParams) *store.Execution {
+func doc(data string) store.Doc { return store.Doc{Data: []byte(data)} }
+
+func (s *suite) createWith(t *testing.T, d store.DecideFunc, execs ...*store.NewExecution) *store.CreateExecutionsResult {
 	t.Helper()
-	e, err := s.CreateExecution(ctxb, p)
+	res, err := s.CreateExecutions(ctxb, &store.CreateExecutionsParams{RunnerID: "r1", Now: s.at(), Executions: execs, Decide: d})
 	if err != nil {
-		t.Fatalf("CreateExecution: %v", err)
+		t.Fatalf("CreateExecutions: %v", err)
 	}
-	return e
+	if len(res.Executions) != len(execs) {
+		t.Fatalf("CreateExecutions returned %d executions for %d", len(res.Executions), len(execs))
+	}
+	return res
 }
 
-func claim(t *testing.T, s store.Store, runner string, limit int) []*store.ClaimedTask {
+func (s *suite) create(t *testing.T, e *store.NewExecution) *store.Execution {
 	t.Helper()
-	res, err := s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: runner, Limit: limit})
+	return s.createWith(t, decide, e).Executions[0]
+}
+
+func (s *suite) claimAll(t *testing.T, runner string, limit int) *store.ClaimTasksResult {
+	t.Helper()
+	res, err := s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: runner, Now: s.at(), Limit: limit})
 	if err != nil {
 		t.Fatalf("ClaimTasks: %v", err)
 	}
-	return res.Tasks
+	return res
+}
+
+func (s *suite) claim(t *testing.T, runner string, limit int) []*store.ClaimedTask {
+	t.Helper()
+	return s.claimAll(t, runner, limit).Tasks
 }
 
 func ids(tasks []*store.ClaimedTask) []string {
@@ -136,19 +185,34 @@ func ids(tasks []*store.ClaimedTask) []string {
 }
 
 func succeed(c *store.ClaimedTask, output string) store.Outcome {
-	return store.Outcome{ExecutionID: c.ExecutionID, TaskID: c.TaskID, Attempt: c.Attempt, Kind: store.OutcomeSucceeded, Output: []byte(output)}
+	d := doc(output)
+	return store.Outcome{ExecutionID: c.ExecutionID, TaskID: c.TaskID, Attempt: c.Attempt, Kind: store.OutcomeSucceeded, Output: &d}
 }
 
-func complete(t *testing.T, s store.Store, runner string, outcomes ...store.Outcome) *store.CompleteTasksResult {
+func (s *suite) completeWith(t *testing.T, runner string, d store.DecideFunc, outcomes ...store.Outcome) *store.CompleteTasksResult {
 	t.Helper()
-	res, err := s.CompleteTasks(ctxb, &store.CompleteTasksParams{RunnerID: runner, Outcomes: outcomes, Decide: decide})
+	res, err := s.CompleteTasks(ctxb, &store.CompleteTasksParams{RunnerID: runner, Now: s.at(), Outcomes: outcomes, Decide: d})
 	if err != nil {
 		t.Fatalf("CompleteTasks: %v", err)
 	}
 	return res
 }
 
-func states(t *testing.T, s store.Store, execID string) map[string]store.TaskState {
+func (s *suite) complete(t *testing.T, runner string, outcomes ...store.Outcome) *store.CompleteTasksResult {
+	t.Helper()
+	return s.completeWith(t, runner, decide, outcomes...)
+}
+
+func (s *suite) recoverStale(t *testing.T, staleAfter time.Duration) *store.RecoverStaleResult {
+	t.Helper()
+	res, err := s.RecoverStale(ctxb, &store.RecoverStaleParams{RunnerID: "sweeper", Now: s.at(), StaleAfter: staleAfter, MaxRecoveries: 3, Decide: decide})
+	if err != nil {
+		t.Fatalf("RecoverStale: %v", err)
+	}
+	return res
+}
+
+func (s *suite) states(t *testing.T, execID string) map[string]store.TaskState {
 	t.Helper()
 	tasks, err := s.ListTasks(ctxb, execID)
 	if err != nil {
@@ -161,7 +225,7 @@ func states(t *testing.T, s store.Store, execID string) map[string]store.TaskSta
 	return out
 }
 
-func task(t *testing.T, s store.Store, execID, id string) *store.Task {
+func (s *suite) task(t *testing.T, execID, id string) *store.Task {
 	t.Helper()
 	tasks, err := s.ListTasks(ctxb, execID)
 	if err != nil {
@@ -176,7 +240,7 @@ func task(t *testing.T, s store.Store, execID, id string) *store.Task {
 	return nil
 }
 
-func execState(t *testing.T, s store.Store, id string) *store.Execution {
+func (s *suite) exec(t *testing.T, id string) *store.Execution {
 	t.Helper()
 	e, err := s.GetExecution(ctxb, id)
 	if err != nil {
@@ -185,20 +249,31 @@ func execState(t *testing.T, s store.Store, id string) *store.Execution {
 	return e
 }
 
-func wantStates(t *testing.T, s store.Store, execID string, want map[string]store.TaskState) {
+func (s *suite) wantStates(t *testing.T, execID string, want map[string]store.TaskState) {
 	t.Helper()
-	if got := states(t, s, execID); !reflect.DeepEqual(got, want) {
+	if got := s.states(t, execID); !reflect.DeepEqual(got, want) {
 		t.Fatalf("task states = %v, want %v", got, want)
 	}
 }
 
-func testCreateClaimsRootsOnly(t *testing.T, s store.Store) {
-	e := create(t, s, diamond("e1"))
-	if e.State != store.ExecutionPending || e.TasksTotal != 4 || string(e.Input) != `{"in":1}` {
+func data(d *store.Doc) string {
+	if d == nil {
+		return "<nil>"
+	}
+	return string(d.Data)
+}
+
+func testCreateClaimsRootsOnly(t *testing.T, s *suite) {
+	e := s.create(t, diamond("e1"))
+	if e.State != store.ExecutionPending || e.TasksTotal != 4 || string(e.Input.Data) != `{"in":1}` || !e.CreatedAt.Equal(epoch) {
 		t.Fatalf("created execution = %+v", e)
 	}
-	wantStates(t, s, "e1", map[string]store.TaskState{"a": store.TaskReady, "b": store.TaskNotStarted, "c": store.TaskNotStarted, "d": store.TaskNotStarted})
-	got := claim(t, s, "r1", 10)
+	if got := s.exec(t, "e1"); !got.CreatedAt.Equal(epoch) || got.Tenant != "public" {
+		t.Fatalf("stored execution = %+v (created at the clock's time, default tenant)", got)
+	}
+	s.wantStates(t, "e1", map[string]store.TaskState{"a": store.TaskReady, "b": store.TaskNotStarted, "c": store.TaskNotStarted, "d": store.TaskNotStarted})
+	s.advance(time.Second)
+	got := s.claim(t, "r1", 10)
 	if len(got) != 1 || got[0].TaskID != "a" || got[0].Attempt != 1 || got[0].MaxAttempts != 3 {
 		t.Fatalf("claimed %+v", got)
 	}
@@ -206,27 +281,30 @@ func testCreateClaimsRootsOnly(t *testing.T, s store.Store) {
 	if c.WorkflowName != "diamond" || c.WorkflowVersion != "v1" || string(c.Input.Data) != `{"in":1}` {
 		t.Fatalf("claimed task fields = %+v input %s", c, c.Input.Data)
 	}
-	if again := claim(t, s, "r2", 10); len(again) != 0 {
+	if again := s.claim(t, "r2", 10); len(again) != 0 {
 		t.Fatalf("a running task was claimed twice: %v", ids(again))
 	}
-	ex := execState(t, s, "e1")
-	if ex.State != store.ExecutionRunning || ex.StartedAt.IsZero() {
+	ex := s.exec(t, "e1")
+	if ex.State != store.ExecutionRunning || !ex.StartedAt.Equal(epoch.Add(time.Second)) {
 		t.Fatalf("execution after first claim = %s started %v", ex.State, ex.StartedAt)
 	}
-	tk := task(t, s, "e1", "a")
-	if tk.State != store.TaskRunning || tk.ClaimedBy != "r1" || tk.Attempt != 1 || tk.StartedAt.IsZero() {
+	tk := s.task(t, "e1", "a")
+	if tk.State != store.TaskRunning || tk.ClaimedBy != "r1" || tk.Attempt != 1 || !tk.StartedAt.Equal(epoch.Add(time.Second)) {
 		t.Fatalf("claimed task row = %+v", tk)
+	}
+	if data(tk.Input) != `{"in":1}` || tk.Output != nil {
+		t.Fatalf("claimed task input %s output %s", data(tk.Input), data(tk.Output))
 	}
 }
 
-func testCompletionReadiesDependents(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	a := claim(t, s, "r1", 10)[0]
-	res := complete(t, s, "r1", succeed(a, `{"a":1}`))
+func testCompletionReadiesDependents(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 10)[0]
+	res := s.complete(t, "r1", succeed(a, `{"a":1}`))
 	if res.Readied != 2 || len(res.Lost) != 0 || len(res.Finished) != 0 {
 		t.Fatalf("complete a = %+v", res)
 	}
-	bc := claim(t, s, "r1", 10)
+	bc := s.claim(t, "r1", 10)
 	if !reflect.DeepEqual(ids(bc), []string{"b", "c"}) {
 		t.Fatalf("claimed %v, want b c", ids(bc))
 	}
@@ -236,15 +314,15 @@ func testCompletionReadiesDependents(t *testing.T, s store.Store) {
 		}
 	}
 	byID := map[string]*store.ClaimedTask{bc[0].TaskID: bc[0], bc[1].TaskID: bc[1]}
-	complete(t, s, "r1", succeed(byID["c"], `{"c":3}`))
-	if got := claim(t, s, "r1", 10); len(got) != 0 {
+	s.complete(t, "r1", succeed(byID["c"], `{"c":3}`))
+	if got := s.claim(t, "r1", 10); len(got) != 0 {
 		t.Fatalf("d claimed before b finished: %v", ids(got))
 	}
-	res = complete(t, s, "r1", succeed(byID["b"], `{"b":2}`))
+	res = s.complete(t, "r1", succeed(byID["b"], `{"b":2}`))
 	if res.Readied != 1 {
 		t.Fatalf("Readied = %d, want 1 (d)", res.Readied)
 	}
-	d := claim(t, s, "r1", 10)
+	d := s.claim(t, "r1", 10)
 	if len(d) != 1 || d[0].TaskID != "d" {
 		t.Fatalf("claimed %v, want d", ids(d))
 	}
@@ -252,24 +330,25 @@ func testCompletionReadiesDependents(t *testing.T, s store.Store) {
 	if string(d[0].Input.Data) != `{"deps":[{"b":2},{"c":3}]}` {
 		t.Fatalf("d input = %s", d[0].Input.Data)
 	}
-	res = complete(t, s, "r1", succeed(d[0], `{"d":4}`))
+	s.advance(time.Minute)
+	res = s.complete(t, "r1", succeed(d[0], `{"d":4}`))
 	if len(res.Finished) != 1 || res.Finished[0] != (store.FinishedExecution{ID: "e1", State: store.ExecutionCompleted}) {
 		t.Fatalf("Finished = %+v", res.Finished)
 	}
-	ex := execState(t, s, "e1")
-	if ex.State != store.ExecutionCompleted || ex.CompletedAt.IsZero() || ex.Error != "" || ex.TasksFailed != 0 {
+	ex := s.exec(t, "e1")
+	if ex.State != store.ExecutionCompleted || !ex.CompletedAt.Equal(epoch.Add(time.Minute)) || ex.Error != "" || ex.TasksFailed != 0 {
 		t.Fatalf("execution = %+v", ex)
 	}
-	if out := task(t, s, "e1", "d").Output; string(out) != `{"d":4}` {
-		t.Fatalf("d output = %s", out)
+	if out := s.task(t, "e1", "d"); data(out.Output) != `{"d":4}` || data(out.Input) != `{"deps":[{"b":2},{"c":3}]}` {
+		t.Fatalf("d input %s output %s", data(out.Input), data(out.Output))
 	}
 }
 
-func testClaimInCompletion(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	a := claim(t, s, "r1", 10)[0]
+func testClaimInCompletion(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 10)[0]
 	res, err := s.CompleteTasks(ctxb, &store.CompleteTasksParams{
-		RunnerID: "r1", Outcomes: []store.Outcome{succeed(a, `{}`)}, Decide: decide, ClaimLimit: 1,
+		RunnerID: "r1", Now: s.at(), Outcomes: []store.Outcome{succeed(a, `{}`)}, Decide: decide, ClaimLimit: 1,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -281,107 +360,113 @@ func testClaimInCompletion(t *testing.T, s store.Store) {
 	if first.TaskID != "b" && first.TaskID != "c" {
 		t.Fatalf("claimed %s, want b or c", first.TaskID)
 	}
-	rest := claim(t, s, "r1", 10)
+	rest := s.claim(t, "r1", 10)
 	if len(rest) != 1 || rest[0].TaskID == first.TaskID {
 		t.Fatalf("then claimed %v", ids(rest))
 	}
 }
 
-func testRetry(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	a := claim(t, s, "r1", 10)[0]
-	complete(t, s, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 1, Kind: store.OutcomeRetry, Error: "boom", RetryDelay: 0})
-	if st := task(t, s, "e1", "a"); st.State != store.TaskReady || st.Error != "boom" || st.ClaimedBy != "" {
+func testRetry(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	s.claim(t, "r1", 10)
+	s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 1, Kind: store.OutcomeRetry, Error: "boom", RetryDelay: 0})
+	if st := s.task(t, "e1", "a"); st.State != store.TaskReady || st.Error != "boom" || st.ClaimedBy != "" {
 		t.Fatalf("after retry outcome: %+v", st)
 	}
-	a2 := claim(t, s, "r1", 10)
+	a2 := s.claim(t, "r1", 10)
 	if len(a2) != 1 || a2[0].Attempt != 2 {
 		t.Fatalf("re-claim = %+v", a2)
 	}
-	_ = a
-	before := time.Now()
-	complete(t, s, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 2, Kind: store.OutcomeRetry, Error: "again", RetryDelay: time.Hour})
-	res, err := s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: "r1", Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 2, Kind: store.OutcomeRetry, Error: "again", RetryDelay: time.Hour})
+	res := s.claimAll(t, "r1", 10)
 	if len(res.Tasks) != 0 {
 		t.Fatalf("claimed a task waiting for its retry delay: %v", ids(res.Tasks))
 	}
-	if res.NextRetryAt.Before(before.Add(59*time.Minute)) || res.NextRetryAt.After(time.Now().Add(61*time.Minute)) {
-		t.Fatalf("NextRetryAt = %v, want about an hour from now", res.NextRetryAt)
+	if want := s.at().Add(time.Hour); !res.NextRetryAt.Equal(want) {
+		t.Fatalf("NextRetryAt = %v, want %v (an hour after the outcome)", res.NextRetryAt, want)
 	}
-	if rt := task(t, s, "e1", "a").RetryAt; !rt.Equal(res.NextRetryAt) {
+	if rt := s.task(t, "e1", "a").RetryAt; !rt.Equal(res.NextRetryAt) {
 		t.Fatalf("task RetryAt %v != NextRetryAt %v", rt, res.NextRetryAt)
+	}
+	s.advance(time.Hour - time.Millisecond)
+	if got := s.claim(t, "r1", 10); len(got) != 0 {
+		t.Fatalf("claimed a millisecond before the retry time: %v", ids(got))
+	}
+	s.advance(time.Millisecond)
+	if got := s.claim(t, "r1", 10); len(got) != 1 || got[0].Attempt != 3 {
+		t.Fatalf("at the retry time claimed %+v, want attempt 3", got)
 	}
 }
 
-func testFailureSkipsDependents(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	a := claim(t, s, "r1", 10)[0]
-	res := complete(t, s, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: a.Attempt, Kind: store.OutcomeFailed, Error: "disk full"})
-	wantStates(t, s, "e1", map[string]store.TaskState{"a": store.TaskFailed, "b": store.TaskSkipped, "c": store.TaskSkipped, "d": store.TaskSkipped})
+func testFailureSkipsDependents(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 10)[0]
+	res := s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: a.Attempt, Kind: store.OutcomeFailed, Error: "disk full"})
+	s.wantStates(t, "e1", map[string]store.TaskState{"a": store.TaskFailed, "b": store.TaskSkipped, "c": store.TaskSkipped, "d": store.TaskSkipped})
 	if len(res.Finished) != 1 || res.Finished[0].State != store.ExecutionFailed {
 		t.Fatalf("Finished = %+v", res.Finished)
 	}
-	ex := execState(t, s, "e1")
+	ex := s.exec(t, "e1")
 	if ex.State != store.ExecutionFailed || ex.TasksFailed != 1 || !strings.Contains(ex.Error, `task "a" failed: disk full`) {
 		t.Fatalf("execution = %+v", ex)
 	}
-	b := task(t, s, "e1", "b")
-	if b.SkipReason != `dependency "a" is failed` || string(b.Output) != `{"in":1}` {
-		t.Fatalf("b = reason %q output %s (a failed task passes its input through)", b.SkipReason, b.Output)
+	b := s.task(t, "e1", "b")
+	if b.SkipReason != `dependency "a" is failed` || data(b.Output) != `{"in":1}` {
+		t.Fatalf("b = reason %q output %s (a failed task passes its input through)", b.SkipReason, data(b.Output))
 	}
-	if d := task(t, s, "e1", "d"); d.SkipReason != `dependency "b" is skipped` {
+	if d := s.task(t, "e1", "d"); d.SkipReason != `dependency "b" is skipped` {
 		t.Fatalf("d skip reason %q", d.SkipReason)
 	}
-	if fa := task(t, s, "e1", "a"); fa.Error != "disk full" || fa.CompletedAt.IsZero() {
+	if fa := s.task(t, "e1", "a"); fa.Error != "disk full" || fa.CompletedAt.IsZero() || data(fa.Output) != `{"in":1}` {
 		t.Fatalf("a = %+v", fa)
 	}
 }
 
-func testRootSkippedAtCreation(t *testing.T, s store.Store) {
-	p := diamond("e1")
-	p.Decide = func(in *store.DecideInput) (*store.Decision, error) {
+func testRootSkippedAtCreation(t *testing.T, s *suite) {
+	skipA := func(in *store.DecideInput) (*store.Decision, error) {
 		if in.TaskID == "a" {
-			return &store.Decision{Run: false, Reason: "not today", ReuseContextID: in.ExecutionInput.ID}, nil
+			return &store.Decision{Run: false, Reason: "not today", Input: *in.ExecutionInput}, nil
 		}
 		return decide(in)
 	}
-	create(t, s, p)
-	wantStates(t, s, "e1", map[string]store.TaskState{"a": store.TaskSkipped, "b": store.TaskSkipped, "c": store.TaskSkipped, "d": store.TaskSkipped})
-	if ex := execState(t, s, "e1"); ex.State != store.ExecutionCompleted {
+	res := s.createWith(t, skipA, diamond("e1"))
+	s.wantStates(t, "e1", map[string]store.TaskState{"a": store.TaskSkipped, "b": store.TaskSkipped, "c": store.TaskSkipped, "d": store.TaskSkipped})
+	if ex := s.exec(t, "e1"); ex.State != store.ExecutionCompleted {
 		t.Fatalf("an execution whose tasks were all skipped is %s, want completed", ex.State)
+	}
+	if len(res.Finished) != 1 || res.Finished[0] != (store.FinishedExecution{ID: "e1", State: store.ExecutionCompleted}) ||
+		res.Executions[0].State != store.ExecutionCompleted {
+		t.Fatalf("CreateExecutions = %+v, finished %+v; want the execution reported finished at creation", res.Executions[0], res.Finished)
 	}
 }
 
-func testLostClaims(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	a := claim(t, s, "r1", 10)[0]
-	wrongRunner := complete(t, s, "r2", succeed(a, `{"x":1}`))
-	wrongAttempt := complete(t, s, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 7, Kind: store.OutcomeSucceeded, Output: []byte(`{}`)})
-	unknown := complete(t, s, "r1", store.Outcome{ExecutionID: "nope", TaskID: "a", Attempt: 1, Kind: store.OutcomeSucceeded})
-	notRunning := complete(t, s, "r1", store.Outcome{ExecutionID: "e1", TaskID: "b", Attempt: 0, Kind: store.OutcomeFailed, Error: "x"})
+func testLostClaims(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 10)[0]
+	wrongRunner := s.complete(t, "r2", succeed(a, `{"x":1}`))
+	wrongAttempt := s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 7, Kind: store.OutcomeSucceeded})
+	unknown := s.complete(t, "r1", store.Outcome{ExecutionID: "nope", TaskID: "a", Attempt: 1, Kind: store.OutcomeSucceeded})
+	notRunning := s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "b", Attempt: 0, Kind: store.OutcomeFailed, Error: "x"})
 	for name, res := range map[string]*store.CompleteTasksResult{"wrong runner": wrongRunner, "wrong attempt": wrongAttempt, "unknown": unknown, "not running": notRunning} {
 		if len(res.Lost) != 1 || res.Readied != 0 {
 			t.Fatalf("%s: result %+v, want one lost outcome", name, res)
 		}
 	}
-	wantStates(t, s, "e1", map[string]store.TaskState{"a": store.TaskRunning, "b": store.TaskNotStarted, "c": store.TaskNotStarted, "d": store.TaskNotStarted})
-	res := complete(t, s, "r1", succeed(a, `{}`))
+	s.wantStates(t, "e1", map[string]store.TaskState{"a": store.TaskRunning, "b": store.TaskNotStarted, "c": store.TaskNotStarted, "d": store.TaskNotStarted})
+	res := s.complete(t, "r1", succeed(a, `{}`))
 	if len(res.Lost) != 0 || res.Readied != 2 {
 		t.Fatalf("the owner's completion = %+v", res)
 	}
 }
 
-func testConcurrentClaims(t *testing.T, s store.Store) {
+func testConcurrentClaims(t *testing.T, s *suite) {
 	const execs, width = 10, 20
 	for i := 0; i < execs; i++ {
-		p := &store.CreateExecutionParams{ID: fmt.Sprintf("e%d", i), WorkflowName: "wide", WorkflowVersion: "v", RunnerID: "r", Decide: decide}
+		e := &store.NewExecution{ID: fmt.Sprintf("e%d", i), WorkflowName: "wide", WorkflowVersion: "v"}
 		for j := 0; j < width; j++ {
-			p.Tasks = append(p.Tasks, store.TaskSpec{TaskID: fmt.Sprintf("t%d", j), MaxAttempts: 1})
+			e.Tasks = append(e.Tasks, store.TaskSpec{TaskID: fmt.Sprintf("t%d", j), MaxAttempts: 1})
 		}
-		create(t, s, p)
+		s.create(t, e)
 	}
 	var mu sync.Mutex
 	seen := map[string]string{}
@@ -392,7 +477,7 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 		go func(runner string) {
 			defer wg.Done()
 			for {
-				res, err := s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: runner, Limit: 7})
+				res, err := s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: runner, Now: s.at(), Limit: 7})
 				if err != nil {
 					errs <- err
 					return
@@ -422,60 +507,57 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 	}
 }
 
-func testHeartbeatAndRecovery(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	a := claim(t, s, "r1", 10)[0]
+func testHeartbeatAndRecovery(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 10)[0]
 	ref := store.TaskRef{ExecutionID: "e1", TaskID: "a", Attempt: a.Attempt}
-	hb, err := s.Heartbeat(ctxb, &store.HeartbeatParams{RunnerID: "r1", Tasks: []store.TaskRef{ref}})
+	s.advance(10 * time.Second)
+	hb, err := s.Heartbeat(ctxb, &store.HeartbeatParams{RunnerID: "r1", Now: s.at(), Tasks: []store.TaskRef{ref}})
 	if err != nil || len(hb.Lost) != 0 {
 		t.Fatalf("Heartbeat = %+v, %v", hb, err)
 	}
-	// A fresh heartbeat is not stale.
-	rec, err := s.RecoverStale(ctxb, &store.RecoverStaleParams{RunnerID: "r2", StaleAfter: time.Hour, MaxRecoveries: 3, Decide: decide})
-	if err != nil || len(rec.Requeued)+len(rec.Abandoned) != 0 {
-		t.Fatalf("RecoverStale with a fresh heartbeat = %+v, %v", rec, err)
+	// The heartbeat renewed the claim: 10s after the claim it is fresh.
+	s.advance(5 * time.Second)
+	if rec := s.recoverStale(t, 10*time.Second); len(rec.Requeued)+len(rec.Abandoned) != 0 {
+		t.Fatalf("RecoverStale 5s after a heartbeat, stale after 10s = %+v", rec)
 	}
-	time.Sleep(20 * time.Millisecond) // let the heartbeat age past StaleAfter below
-	rec, err = s.RecoverStale(ctxb, &store.RecoverStaleParams{RunnerID: "r2", StaleAfter: 10 * time.Millisecond, MaxRecoveries: 3, Decide: decide})
-	if err != nil || len(rec.Requeued) != 1 || rec.Requeued[0] != ref {
-		t.Fatalf("RecoverStale = %+v, %v", rec, err)
+	s.advance(5*time.Second + time.Millisecond)
+	rec := s.recoverStale(t, 10*time.Second)
+	if len(rec.Requeued) != 1 || rec.Requeued[0] != ref {
+		t.Fatalf("RecoverStale = %+v", rec)
 	}
-	if tk := task(t, s, "e1", "a"); tk.State != store.TaskReady || tk.Recoveries != 1 || tk.ClaimedBy != "" {
+	if tk := s.task(t, "e1", "a"); tk.State != store.TaskReady || tk.Recoveries != 1 || tk.ClaimedBy != "" {
 		t.Fatalf("recovered task = %+v", tk)
 	}
-	hb, err = s.Heartbeat(ctxb, &store.HeartbeatParams{RunnerID: "r1", Tasks: []store.TaskRef{ref}})
+	hb, err = s.Heartbeat(ctxb, &store.HeartbeatParams{RunnerID: "r1", Now: s.at(), Tasks: []store.TaskRef{ref}})
 	if err != nil || len(hb.Lost) != 1 {
 		t.Fatalf("the old owner's heartbeat = %+v, %v; want the task reported lost", hb, err)
 	}
-	again := claim(t, s, "r2", 10)
+	again := s.claim(t, "r2", 10)
 	if len(again) != 1 || again[0].Attempt != 2 {
 		t.Fatalf("re-claim after recovery = %+v (the recovered attempt counts)", again)
 	}
-	if res := complete(t, s, "r1", succeed(a, `{"stale":true}`)); len(res.Lost) != 1 {
+	if res := s.complete(t, "r1", succeed(a, `{"stale":true}`)); len(res.Lost) != 1 {
 		t.Fatalf("the old owner's late completion = %+v, want lost", res)
 	}
-	res := complete(t, s, "r2", succeed(again[0], `{"fresh":true}`))
+	res := s.complete(t, "r2", succeed(again[0], `{"fresh":true}`))
 	if len(res.Lost) != 0 || res.Readied != 2 {
 		t.Fatalf("the new owner's completion = %+v", res)
 	}
-	if out := task(t, s, "e1", "a").Output; string(out) != `{"fresh":true}` {
-		t.Fatalf("output = %s", out)
+	if out := s.task(t, "e1", "a").Output; data(out) != `{"fresh":true}` {
+		t.Fatalf("output = %s", data(out))
 	}
 }
 
-func testAbandon(t *testing.T, s store.Store) {
-	p := diamond("e1")
-	create(t, s, p)
+func testAbandon(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
 	for i := 0; i <= 3; i++ {
-		got := claim(t, s, "dead", 10)
+		got := s.claim(t, "dead", 10)
 		if len(got) != 1 || got[0].Attempt != i+1 {
 			t.Fatalf("claim %d = %+v", i, got)
 		}
-		time.Sleep(5 * time.Millisecond) // age the heartbeat past StaleAfter
-		rec, err := s.RecoverStale(ctxb, &store.RecoverStaleParams{RunnerID: "sweeper", StaleAfter: time.Millisecond, MaxRecoveries: 3, Decide: decide})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s.advance(time.Minute)
+		rec := s.recoverStale(t, 30*time.Second)
 		if i < 3 && len(rec.Requeued) != 1 {
 			t.Fatalf("sweep %d = %+v, want requeued", i, rec)
 		}
@@ -485,29 +567,29 @@ func testAbandon(t *testing.T, s store.Store) {
 			}
 		}
 	}
-	a := task(t, s, "e1", "a")
-	if a.State != store.TaskFailed || !strings.Contains(a.Error, "abandoned") || a.Recoveries != 3 {
+	a := s.task(t, "e1", "a")
+	if a.State != store.TaskFailed || !strings.Contains(a.Error, "abandoned: runner dead stopped heartbeating") || a.Recoveries != 3 {
 		t.Fatalf("abandoned task = %+v", a)
 	}
-	wantStates(t, s, "e1", map[string]store.TaskState{"a": store.TaskFailed, "b": store.TaskSkipped, "c": store.TaskSkipped, "d": store.TaskSkipped})
+	s.wantStates(t, "e1", map[string]store.TaskState{"a": store.TaskFailed, "b": store.TaskSkipped, "c": store.TaskSkipped, "d": store.TaskSkipped})
 }
 
-func testFinishExecution(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	a := claim(t, s, "r1", 10)[0]
-	changed, err := s.FinishExecution(ctxb, &store.FinishExecutionParams{ExecutionID: "e1", State: store.ExecutionCancelled, Reason: "cancelled by user", RunnerID: "r1"})
+func testFinishExecution(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 10)[0]
+	changed, err := s.FinishExecution(ctxb, &store.FinishExecutionParams{ExecutionID: "e1", State: store.ExecutionCancelled, Reason: "cancelled by user", RunnerID: "r1", Now: s.at()})
 	if err != nil || !changed {
 		t.Fatalf("FinishExecution = %v, %v", changed, err)
 	}
-	ex := execState(t, s, "e1")
+	ex := s.exec(t, "e1")
 	if ex.State != store.ExecutionCancelled || ex.Error != "cancelled by user" || ex.CompletedAt.IsZero() {
 		t.Fatalf("execution = %+v", ex)
 	}
-	wantStates(t, s, "e1", map[string]store.TaskState{"a": store.TaskSkipped, "b": store.TaskSkipped, "c": store.TaskSkipped, "d": store.TaskSkipped})
-	if res := complete(t, s, "r1", succeed(a, `{}`)); len(res.Lost) != 1 {
+	s.wantStates(t, "e1", map[string]store.TaskState{"a": store.TaskCancelled, "b": store.TaskSkipped, "c": store.TaskSkipped, "d": store.TaskSkipped})
+	if res := s.complete(t, "r1", succeed(a, `{}`)); len(res.Lost) != 1 {
 		t.Fatalf("completing a task of a cancelled execution = %+v, want lost", res)
 	}
-	changed, err = s.FinishExecution(ctxb, &store.FinishExecutionParams{ExecutionID: "e1", State: store.ExecutionFailed, Reason: "again"})
+	changed, err = s.FinishExecution(ctxb, &store.FinishExecutionParams{ExecutionID: "e1", State: store.ExecutionFailed, Reason: "again", Now: s.at()})
 	if err != nil || changed {
 		t.Fatalf("second FinishExecution = %v, %v; want no change", changed, err)
 	}
@@ -519,28 +601,79 @@ func testFinishExecution(t *testing.T, s store.Store) {
 	}
 }
 
-func testPauseResume(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	changed, err := s.SetPaused(ctxb, &store.SetPausedParams{ExecutionID: "e1", Paused: true})
+func testCancelStartedTasks(t *testing.T, s *suite) {
+	e := &store.NewExecution{ID: "e1", WorkflowName: "w", WorkflowVersion: "v", Tasks: []store.TaskSpec{
+		{TaskID: "running", MaxAttempts: 3}, {TaskID: "retrying", MaxAttempts: 3}, {TaskID: "waiting", MaxAttempts: 3},
+		{TaskID: "after", Deps: []string{"running"}, MaxAttempts: 3},
+	}}
+	s.create(t, e)
+	got := s.claim(t, "r1", 2)
+	byID := map[string]*store.ClaimedTask{}
+	for _, c := range got {
+		byID[c.TaskID] = c
+	}
+	if _, ok := byID["running"]; !ok || len(got) != 2 {
+		t.Fatalf("claimed %v", ids(got))
+	}
+	other := "retrying"
+	if _, ok := byID[other]; !ok {
+		other = "waiting"
+	}
+	// One claimed task fails and waits an hour to retry: it has run.
+	s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: other, Attempt: 1, Kind: store.OutcomeRetry, Error: "flaky", RetryDelay: time.Hour})
+	s.advance(3 * time.Second)
+	if changed, err := s.FinishExecution(ctxb, &store.FinishExecutionParams{ExecutionID: "e1", State: store.ExecutionFailed,
+		Reason: "workflow timeout exceeded", RunnerID: "r1", Now: s.at()}); err != nil || !changed {
+		t.Fatalf("FinishExecution = %v, %v", changed, err)
+	}
+	never := "waiting"
+	if other == "waiting" {
+		never = "retrying"
+	}
+	s.wantStates(t, "e1", map[string]store.TaskState{"running": store.TaskCancelled, other: store.TaskCancelled,
+		never: store.TaskSkipped, "after": store.TaskSkipped})
+	run := s.task(t, "e1", "running")
+	if run.Attempt != 1 || run.StartedAt.IsZero() || !run.CompletedAt.Equal(s.at()) || run.SkipReason != "workflow timeout exceeded" {
+		t.Fatalf("cancelled task = %+v (keeps its attempts and times)", run)
+	}
+	events, err := s.ListEvents(ctxb, "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, ev := range events {
+		if ev.Kind == store.EventTaskCancelled || ev.Kind == store.EventTaskSkipped {
+			kinds[ev.TaskID] = ev.Kind
+		}
+	}
+	want := map[string]string{"running": store.EventTaskCancelled, other: store.EventTaskCancelled, never: store.EventTaskSkipped, "after": store.EventTaskSkipped}
+	if !reflect.DeepEqual(kinds, want) {
+		t.Fatalf("events = %v, want %v", kinds, want)
+	}
+}
+
+func testPauseResume(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	changed, err := s.SetPaused(ctxb, &store.SetPausedParams{ExecutionID: "e1", Paused: true, Now: s.at()})
 	if err != nil || !changed {
 		t.Fatalf("pause = %v, %v", changed, err)
 	}
-	if ex := execState(t, s, "e1"); ex.State != store.ExecutionPaused {
+	if ex := s.exec(t, "e1"); ex.State != store.ExecutionPaused {
 		t.Fatalf("state %s", ex.State)
 	}
-	if got := claim(t, s, "r1", 10); len(got) != 0 {
+	if got := s.claim(t, "r1", 10); len(got) != 0 {
 		t.Fatalf("claimed from a paused execution: %v", ids(got))
 	}
-	if changed, _ := s.SetPaused(ctxb, &store.SetPausedParams{ExecutionID: "e1", Paused: true}); changed {
+	if changed, _ := s.SetPaused(ctxb, &store.SetPausedParams{ExecutionID: "e1", Paused: true, Now: s.at()}); changed {
 		t.Fatal("pausing twice changed something")
 	}
-	if changed, err := s.SetPaused(ctxb, &store.SetPausedParams{ExecutionID: "e1", Paused: false}); err != nil || !changed {
+	if changed, err := s.SetPaused(ctxb, &store.SetPausedParams{ExecutionID: "e1", Paused: false, Now: s.at()}); err != nil || !changed {
 		t.Fatalf("resume = %v, %v", changed, err)
 	}
-	if ex := execState(t, s, "e1"); ex.State != store.ExecutionPending {
+	if ex := s.exec(t, "e1"); ex.State != store.ExecutionPending {
 		t.Fatalf("a resumed execution that never started is %s, want pending", ex.State)
 	}
-	if got := claim(t, s, "r1", 10); len(got) != 1 {
+	if got := s.claim(t, "r1", 10); len(got) != 1 {
 		t.Fatalf("after resume claimed %v", ids(got))
 	}
 	if _, err := s.SetPaused(ctxb, &store.SetPausedParams{ExecutionID: "nope", Paused: true}); !errors.Is(err, store.ErrNotFound) {
@@ -548,94 +681,88 @@ func testPauseResume(t *testing.T, s store.Store) {
 	}
 }
 
-func testWorkflowFilter(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
+func testWorkflowFilter(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
 	other := diamond("e2")
 	other.WorkflowName = "other"
-	create(t, s, other)
-	res, err := s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: "r1", Limit: 10, Workflows: []string{"other"}})
+	s.create(t, other)
+	res, err := s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: "r1", Now: s.at(), Limit: 10, Workflows: []string{"other"}})
 	if err != nil || len(res.Tasks) != 1 || res.Tasks[0].ExecutionID != "e2" {
 		t.Fatalf("filtered claim = %+v, %v", res, err)
 	}
-	res, err = s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: "r1", Limit: 10, Workflows: []string{}})
+	res, err = s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: "r1", Now: s.at(), Limit: 10, Workflows: []string{}})
 	if err != nil || len(res.Tasks) != 0 {
 		t.Fatalf("claim with an empty filter = %+v, %v; want nothing", res, err)
 	}
 }
 
-func testDecideError(t *testing.T, s store.Store) {
-	p := diamond("e1")
-	create(t, s, p)
-	a := claim(t, s, "r1", 10)[0]
+func testDecideError(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 10)[0]
 	failing := func(in *store.DecideInput) (*store.Decision, error) {
 		if in.TaskID == "b" {
 			return nil, errors.New("workflow not registered")
 		}
 		return decide(in)
 	}
-	if _, err := s.CompleteTasks(ctxb, &store.CompleteTasksParams{RunnerID: "r1", Outcomes: []store.Outcome{succeed(a, `{}`)}, Decide: failing}); err != nil {
-		t.Fatal(err)
-	}
-	b := task(t, s, "e1", "b")
+	s.completeWith(t, "r1", failing, succeed(a, `{}`))
+	b := s.task(t, "e1", "b")
 	if b.State != store.TaskFailed || !strings.Contains(b.Error, "workflow not registered") {
 		t.Fatalf("b = %+v", b)
 	}
-	if c := task(t, s, "e1", "c"); c.State != store.TaskReady {
+	if c := s.task(t, "e1", "c"); c.State != store.TaskReady {
 		t.Fatalf("c = %s, want ready", c.State)
 	}
 }
 
-func testRuleTasks(t *testing.T, s store.Store) {
+func testRuleTasks(t *testing.T, s *suite) {
 	var mu sync.Mutex
 	var seen []store.DepResult
-	p := &store.CreateExecutionParams{
-		ID: "e1", WorkflowName: "w", WorkflowVersion: "v", RunnerID: "r1",
-		Decide: func(in *store.DecideInput) (*store.Decision, error) {
-			if in.TaskID == "c" {
-				mu.Lock()
-				seen = append([]store.DepResult(nil), in.Deps...)
-				mu.Unlock()
-			}
-			return decide(in)
-		},
+	spy := func(in *store.DecideInput) (*store.Decision, error) {
+		if in.TaskID == "c" {
+			mu.Lock()
+			seen = append([]store.DepResult(nil), in.Deps...)
+			mu.Unlock()
+		}
+		return decide(in)
+	}
+	s.createWith(t, spy, &store.NewExecution{
+		ID: "e1", WorkflowName: "w", WorkflowVersion: "v",
 		Tasks: []store.TaskSpec{
 			{TaskID: "a", MaxAttempts: 1},
 			{TaskID: "b", Deps: []string{"a"}, MaxAttempts: 1},
 			{TaskID: "c", Deps: []string{"b"}, RuleTasks: []string{"a"}, MaxAttempts: 1},
 		},
-	}
-	create(t, s, p)
+	})
 	for _, id := range []string{"a", "b"} {
-		c := claim(t, s, "r1", 10)
+		c := s.claim(t, "r1", 10)
 		if len(c) != 1 || c[0].TaskID != id {
 			t.Fatalf("claimed %v, want %s", ids(c), id)
 		}
-		if _, err := s.CompleteTasks(ctxb, &store.CompleteTasksParams{RunnerID: "r1", Outcomes: []store.Outcome{succeed(c[0], `{"`+id+`":1}`)}, Decide: p.Decide}); err != nil {
-			t.Fatal(err)
-		}
+		s.completeWith(t, "r1", spy, succeed(c[0], `{"`+id+`":1}`))
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(seen) != 2 || seen[0].TaskID != "b" || !seen[0].Direct || seen[1].TaskID != "a" || seen[1].Direct ||
-		seen[1].State != store.TaskCompleted || string(seen[1].Output.Data) != `{"a":1}` {
+		seen[1].State != store.TaskCompleted || data(seen[1].Output) != `{"a":1}` {
 		t.Fatalf("Decide saw %+v", seen)
 	}
 }
 
-func testOutputUnchanged(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	a := claim(t, s, "r1", 10)[0]
-	complete(t, s, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 1, Kind: store.OutcomeSucceeded, OutputUnchanged: true})
-	if out := task(t, s, "e1", "a").Output; string(out) != `{"in":1}` {
-		t.Fatalf("unchanged output = %s, want the input", out)
+func testOutputUnchanged(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	s.claim(t, "r1", 10)
+	s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 1, Kind: store.OutcomeSucceeded})
+	if out := s.task(t, "e1", "a").Output; data(out) != `{"in":1}` {
+		t.Fatalf("unchanged output = %s, want the input", data(out))
 	}
-	bc := claim(t, s, "r1", 10)
-	if len(bc) != 2 || bc[0].Input.ID != a.Input.ID {
-		t.Fatalf("dependents of an unchanged task must share its input context: %d vs %d", bc[0].Input.ID, a.Input.ID)
+	bc := s.claim(t, "r1", 10)
+	if len(bc) != 2 || string(bc[0].Input.Data) != `{"in":1}` {
+		t.Fatalf("dependents of an unchanged task get its input: %+v", bc)
 	}
 }
 
-func testListAndGet(t *testing.T, s store.Store) {
+func testListAndGet(t *testing.T, s *suite) {
 	if _, err := s.GetExecution(ctxb, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("GetExecution unknown = %v", err)
 	}
@@ -643,13 +770,13 @@ func testListAndGet(t *testing.T, s store.Store) {
 		t.Fatalf("ListTasks unknown = %v", err)
 	}
 	for i := 0; i < 3; i++ {
-		p := diamond(fmt.Sprintf("e%d", i))
+		e := diamond(fmt.Sprintf("e%d", i))
 		if i == 2 {
-			p.WorkflowName = "other"
-			p.Timeout = time.Minute
+			e.WorkflowName = "other"
+			e.Timeout = time.Minute
 		}
-		create(t, s, p)
-		time.Sleep(2 * time.Millisecond) // distinct creation times for the order check
+		s.create(t, e)
+		s.advance(time.Millisecond) // distinct creation times for the order check
 	}
 	all, err := s.ListExecutions(ctxb, &store.ListExecutionsParams{})
 	if err != nil || len(all) != 3 || all[0].ID != "e2" || all[2].ID != "e0" {
@@ -663,15 +790,19 @@ func testListAndGet(t *testing.T, s store.Store) {
 	if len(limited) != 1 {
 		t.Fatalf("limit = %v", execIDs(limited))
 	}
-	a := claim(t, s, "r1", 1)
-	complete(t, s, "r1", store.Outcome{ExecutionID: a[0].ExecutionID, TaskID: "a", Attempt: 1, Kind: store.OutcomeFailed, Error: "x"})
+	byID, _ := s.ListExecutions(ctxb, &store.ListExecutionsParams{IDs: []string{"e0", "e2", "nope"}})
+	if !reflect.DeepEqual(execIDs(byID), []string{"e2", "e0"}) {
+		t.Fatalf("by ids = %v", execIDs(byID))
+	}
+	a := s.claim(t, "r1", 1)
+	s.complete(t, "r1", store.Outcome{ExecutionID: a[0].ExecutionID, TaskID: "a", Attempt: 1, Kind: store.OutcomeFailed, Error: "x"})
 	failed, _ := s.ListExecutions(ctxb, &store.ListExecutionsParams{States: []store.ExecutionState{store.ExecutionFailed}})
 	if len(failed) != 1 || failed[0].ID != a[0].ExecutionID {
 		t.Fatalf("by state = %v", execIDs(failed))
 	}
-	due, _ := s.ListExecutions(ctxb, &store.ListExecutionsParams{DeadlineBefore: time.Now().Add(2 * time.Minute)})
-	if len(due) != 1 || due[0].ID != "e2" || due[0].Deadline.IsZero() {
-		t.Fatalf("by deadline = %v", execIDs(due))
+	due, _ := s.ListExecutions(ctxb, &store.ListExecutionsParams{DeadlineBefore: s.at().Add(2 * time.Minute)})
+	if len(due) != 1 || due[0].ID != "e2" || !due[0].Deadline.Equal(epoch.Add(2*time.Millisecond+time.Minute)) {
+		t.Fatalf("by deadline = %v (deadline %v)", execIDs(due), due)
 	}
 	tasks, _ := s.ListTasks(ctxb, "e1")
 	var order []string
@@ -691,17 +822,17 @@ func execIDs(es []*store.Execution) []string {
 	return out
 }
 
-func testEventLog(t *testing.T, s store.Store) {
-	create(t, s, diamond("e1"))
-	a := claim(t, s, "r1", 10)[0]
-	complete(t, s, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: a.Attempt, Kind: store.OutcomeRetry, Error: "flaky"})
-	a = claim(t, s, "r1", 10)[0]
-	complete(t, s, "r1", succeed(a, `{}`))
-	for _, c := range claim(t, s, "r1", 10) {
-		complete(t, s, "r1", succeed(c, `{}`))
+func testEventLog(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 10)[0]
+	s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: a.Attempt, Kind: store.OutcomeRetry, Error: "flaky"})
+	a = s.claim(t, "r1", 10)[0]
+	s.complete(t, "r1", succeed(a, `{}`))
+	for _, c := range s.claim(t, "r1", 10) {
+		s.complete(t, "r1", succeed(c, `{}`))
 	}
-	d := claim(t, s, "r1", 10)[0]
-	complete(t, s, "r1", succeed(d, `{}`))
+	d := s.claim(t, "r1", 10)[0]
+	s.complete(t, "r1", succeed(d, `{}`))
 	events, err := s.ListEvents(ctxb, "e1")
 	if err != nil {
 		t.Fatal(err)
@@ -714,8 +845,8 @@ func testEventLog(t *testing.T, s store.Store) {
 			t.Fatalf("event ids not increasing: %d after %d", e.ID, lastID)
 		}
 		lastID = e.ID
-		if e.At.IsZero() || e.ExecutionID != "e1" {
-			t.Fatalf("event %+v", e)
+		if !e.At.Equal(epoch) || e.ExecutionID != "e1" {
+			t.Fatalf("event %+v (want the clock's time)", e)
 		}
 		if e.TaskID == "a" || e.TaskID == "" {
 			kinds = append(kinds, e.Kind+":"+e.TaskID)
@@ -738,31 +869,140 @@ func testEventLog(t *testing.T, s store.Store) {
 	}
 }
 
-func testBadParameters(t *testing.T, s store.Store) {
-	bad := []*store.CreateExecutionParams{
-		{WorkflowName: "w", Tasks: []store.TaskSpec{{TaskID: "a"}}, Decide: decide},
-		{ID: "x", Tasks: []store.TaskSpec{{TaskID: "a"}}, Decide: decide},
-		{ID: "x", WorkflowName: "w", Decide: decide},
-		{ID: "x", WorkflowName: "w", Tasks: []store.TaskSpec{{TaskID: "a"}}},
-		{ID: "x", WorkflowName: "w", Tasks: []store.TaskSpec{{TaskID: "b", Deps: []string{"a"}}, {TaskID: "a"}}, Decide: decide},
-		{ID: "x", WorkflowName: "w", Tasks: []store.TaskSpec{{TaskID: "a"}, {TaskID: "a"}}, Decide: decide},
+func testBadParameters(t *testing.T, s *suite) {
+	one := []store.TaskSpec{{TaskID: "a"}}
+	bad := map[string]*store.CreateExecutionsParams{
+		"no id":         {Executions: []*store.NewExecution{{WorkflowName: "w", Tasks: one}}, Decide: decide},
+		"no workflow":   {Executions: []*store.NewExecution{{ID: "x", Tasks: one}}, Decide: decide},
+		"no tasks":      {Executions: []*store.NewExecution{{ID: "x", WorkflowName: "w"}}, Decide: decide},
+		"no decide":     {Executions: []*store.NewExecution{{ID: "x", WorkflowName: "w", Tasks: one}}},
+		"not in order":  {Executions: []*store.NewExecution{{ID: "x", WorkflowName: "w", Tasks: []store.TaskSpec{{TaskID: "b", Deps: []string{"a"}}, {TaskID: "a"}}}}, Decide: decide},
+		"duplicate":     {Executions: []*store.NewExecution{{ID: "x", WorkflowName: "w", Tasks: []store.TaskSpec{{TaskID: "a"}, {TaskID: "a"}}}}, Decide: decide},
+		"nothing":       {Decide: decide},
+		"missing value": {Executions: []*store.NewExecution{{ID: "x", WorkflowName: "w", Tasks: one, Input: store.Doc{Data: []byte(`{}`), Refs: map[string]string{"k": "abc"}}}}, Decide: decide},
+		"same id twice": {Executions: []*store.NewExecution{{ID: "x", WorkflowName: "w", Tasks: one}, {ID: "x", WorkflowName: "w", Tasks: one}}, Decide: decide},
 	}
-	for i, p := range bad {
-		if _, err := s.CreateExecution(ctxb, p); err == nil {
-			t.Fatalf("bad params %d accepted", i)
+	for name, p := range bad {
+		if _, err := s.CreateExecutions(ctxb, p); err == nil {
+			t.Fatalf("bad params (%s) accepted", name)
 		}
 	}
 	if got, _ := s.ListExecutions(ctxb, &store.ListExecutionsParams{}); len(got) != 0 {
 		t.Fatalf("a rejected execution was stored: %v", execIDs(got))
 	}
-	create(t, s, diamond("dup"))
-	if _, err := s.CreateExecution(ctxb, diamond("dup")); err == nil {
-		t.Fatal("duplicate execution id accepted")
+	s.create(t, diamond("dup"))
+	_, err := s.CreateExecutions(ctxb, &store.CreateExecutionsParams{Executions: []*store.NewExecution{diamond("fresh"), diamond("dup")}, Decide: decide})
+	if !errors.Is(err, store.ErrDuplicateID) {
+		t.Fatalf("duplicate execution id = %v, want ErrDuplicateID", err)
 	}
-	if got := states(t, s, "dup"); got["a"] != store.TaskReady {
+	if got := s.states(t, "dup"); got["a"] != store.TaskReady {
 		t.Fatalf("the duplicate attempt changed the stored execution: %v", got)
 	}
-	if !bytes.Equal(execState(t, s, "dup").Input, []byte(`{"in":1}`)) {
+	if _, err := s.GetExecution(ctxb, "fresh"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an execution created in the same call as a duplicate was stored: %v", err)
+	}
+	if !bytes.Equal(s.exec(t, "dup").Input.Data, []byte(`{"in":1}`)) {
 		t.Fatal("input changed")
+	}
+}
+
+func testCreateMany(t *testing.T, s *suite) {
+	var execs []*store.NewExecution
+	for i := 0; i < 50; i++ {
+		e := diamond(fmt.Sprintf("e%02d", i))
+		e.IdempotencyKey, e.Origin, e.OriginName, e.Meta = fmt.Sprintf("key-%d", i), "schedule", "nightly", []byte(`{"traceparent":"x"}`)
+		execs = append(execs, e)
+	}
+	res := s.createWith(t, decide, execs...)
+	if res.Readied != 50 {
+		t.Fatalf("Readied = %d, want 50 roots", res.Readied)
+	}
+	for i, e := range res.Executions {
+		if e.ID != execs[i].ID || !e.CreatedAt.Equal(epoch) {
+			t.Fatalf("execution %d = %+v", i, e)
+		}
+	}
+	got := s.exec(t, "e07")
+	if got.IdempotencyKey != "key-7" || got.Origin != "schedule" || got.OriginName != "nightly" || string(got.Meta) != `{"traceparent":"x"}` {
+		t.Fatalf("stored execution = %+v", got)
+	}
+	if n := len(s.claim(t, "r1", 100)); n != 50 {
+		t.Fatalf("claimed %d roots, want 50", n)
+	}
+}
+
+func testOutOfLineValues(t *testing.T, s *suite) {
+	big := `"` + strings.Repeat("x", 5000) + `"`
+	h := hash(big)
+	e := diamond("e1")
+	e.Input = store.Doc{Data: []byte(`{"in":1}`), Refs: map[string]string{"big": h}}
+	e.Values = []store.Value{{Hash: h, Data: []byte(big)}}
+	s.create(t, e)
+	a := s.claim(t, "r1", 10)[0]
+	if !reflect.DeepEqual(a.Input.Refs, map[string]string{"big": h}) {
+		t.Fatalf("claimed input refs = %v", a.Input.Refs)
+	}
+	vals, err := s.LoadValues(ctxb, "e1", []string{h, "unknown"})
+	if err != nil || len(vals) != 1 || string(vals[h]) != big {
+		t.Fatalf("LoadValues = %d values, %v", len(vals), err)
+	}
+	// a adds a second large value and keeps the first by reference.
+	big2 := `[` + strings.Repeat("1,", 3000) + `1]`
+	h2 := hash(big2)
+	out := store.Doc{Data: []byte(`{"in":1,"a":true}`), Refs: map[string]string{"big": h, "more": h2}}
+	s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 1, Kind: store.OutcomeSucceeded, Output: &out,
+		Values: []store.Value{{Hash: h2, Data: []byte(big2)}}})
+	for _, c := range s.claim(t, "r1", 10) {
+		if !reflect.DeepEqual(c.Input.Refs, out.Refs) || string(c.Input.Data) != string(out.Data) {
+			t.Fatalf("%s input = %s %v", c.TaskID, c.Input.Data, c.Input.Refs)
+		}
+	}
+	vals, err = s.LoadValues(ctxb, "e1", []string{h, h2})
+	if err != nil || string(vals[h]) != big || string(vals[h2]) != big2 {
+		t.Fatalf("LoadValues after a = %d values, %v", len(vals), err)
+	}
+	if other, _ := s.LoadValues(ctxb, "e2", []string{h}); len(other) != 0 {
+		t.Fatal("values are kept per execution; another execution saw one")
+	}
+	if tk := s.task(t, "e1", "a"); !reflect.DeepEqual(tk.Output.Refs, out.Refs) {
+		t.Fatalf("stored output refs = %v", tk.Output.Refs)
+	}
+}
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func testErrorDetail(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	s.claim(t, "r1", 10)
+	detail := []byte(`{"kind":"panic","stack":"main.go:1"}`)
+	s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 1, Kind: store.OutcomeRetry, Error: "boom", ErrorDetail: detail})
+	if tk := s.task(t, "e1", "a"); tk.Error != "boom" || string(tk.ErrorDetail) != string(detail) {
+		t.Fatalf("after a retry: error %q detail %s", tk.Error, tk.ErrorDetail)
+	}
+	s.claim(t, "r1", 10)
+	s.complete(t, "r1", store.Outcome{ExecutionID: "e1", TaskID: "a", Attempt: 2, Kind: store.OutcomeFailed, Error: "final", ErrorDetail: []byte(`{"kind":"timeout"}`)})
+	if tk := s.task(t, "e1", "a"); tk.Error != "final" || string(tk.ErrorDetail) != `{"kind":"timeout"}` {
+		t.Fatalf("after the failure: error %q detail %s", tk.Error, tk.ErrorDetail)
+	}
+}
+
+func testClaimedTaskFields(t *testing.T, s *suite) {
+	e := diamond("e1")
+	e.Timeout, e.Meta = time.Hour, []byte(`{"k":"v"}`)
+	s.create(t, e)
+	s.advance(2 * time.Second)
+	a := s.claim(t, "r1", 10)[0]
+	if !a.ReadyAt.Equal(epoch) || !a.Deadline.Equal(epoch.Add(time.Hour)) || string(a.Meta) != `{"k":"v"}` {
+		t.Fatalf("claimed a = ready %v deadline %v meta %s", a.ReadyAt, a.Deadline, a.Meta)
+	}
+	s.advance(time.Second)
+	s.complete(t, "r1", succeed(a, `{}`))
+	for _, c := range s.claim(t, "r1", 10) {
+		if !c.ReadyAt.Equal(epoch.Add(3 * time.Second)) {
+			t.Fatalf("%s ready at %v, want when a completed", c.TaskID, c.ReadyAt)
+		}
 	}
 }

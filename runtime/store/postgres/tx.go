@@ -1,0 +1,798 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
+)
+
+// tx is one write transaction: the engine.Tx of this backend. Sets of rows
+// travel as arrays and are read with unnest, so each method is one
+// statement. Statements that return nothing are deferred: they travel in
+// the same round trip as the next statement that returns rows, or with
+// the final batch, which also carries the COMMIT. A CompleteTasks that
+// records outcomes and claims is then four round trips whatever its size:
+// the outcomes, the dependents, the claim (after the decisions), and the
+// events, counters and notifications with the commit.
+//
+// Every statement that needs the time takes it as $1 (see nowSQL): the
+// caller's time, or NULL for the server's clock (now(), or
+// clock_timestamp() for heartbeats, so that a heartbeat is never stale on
+// arrival).
+type tx struct {
+	s        *Store
+	ctx      context.Context
+	c        *txConn
+	runner   string
+	now      *time.Time
+	deferred []deferred
+}
+
+var _ engine.Tx = (*tx)(nil)
+
+// deferred is a statement waiting for the next round trip. read, when set,
+// reads its result; otherwise it is executed for its effect.
+type deferred struct {
+	sql  string
+	args []any
+	read func(pgx.Rows) error
+}
+
+// nowSQL is the transaction's time in SQL; see tx.
+const nowSQL = `coalesce($1::timestamptz, now())`
+
+// later defers a statement.
+func (t *tx) later(query string, args ...any) {
+	t.deferred = append(t.deferred, deferred{sql: t.s.q(query), args: args})
+}
+
+// flush queues the deferred statements on b and returns a function that
+// reads their results from the batch's results, in order.
+func (t *tx) flush(b *pgx.Batch) func(br pgx.BatchResults) error {
+	ds := t.deferred
+	t.deferred = nil
+	for _, d := range ds {
+		b.Queue(d.sql, d.args...)
+	}
+	return func(br pgx.BatchResults) error {
+		for _, d := range ds {
+			if d.read == nil {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
+				continue
+			}
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			err = readAll(rows, d.read)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func readAll(rows pgx.Rows, read func(pgx.Rows) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := read(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// query runs a statement after the deferred ones, in one round trip, and
+// calls scan for each of its rows.
+func (t *tx) query(scan func(pgx.Rows) error, query string, args ...any) error {
+	b := &pgx.Batch{}
+	readDeferred := t.flush(b)
+	b.Queue(t.s.q(query), args...)
+	br, err := t.c.SendBatch(t.ctx, b)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	if err := readDeferred(br); err != nil {
+		return err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	if err := readAll(rows, scan); err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+// exec runs a statement after the deferred ones and returns the rows it
+// affected.
+func (t *tx) exec(query string, args ...any) (int64, error) {
+	b := &pgx.Batch{}
+	readDeferred := t.flush(b)
+	b.Queue(t.s.q(query), args...)
+	br, err := t.c.SendBatch(t.ctx, b)
+	if err != nil {
+		return 0, err
+	}
+	defer br.Close()
+	if err := readDeferred(br); err != nil {
+		return 0, err
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), br.Close()
+}
+
+func keyArrays(keys []engine.Key) (execs, tasks []string) {
+	execs, tasks = make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		execs[i], tasks[i] = k.Exec, k.Task
+	}
+	return execs, tasks
+}
+
+// taskRowColumns are the columns scanTaskRow reads, qualified with t.
+const taskRowColumns = `t.id, t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.deps, t.rule_tasks, t.dependents`
+
+func scanTaskRow(r pgx.Rows, extra ...any) (*engine.TaskRow, error) {
+	row := &engine.TaskRow{}
+	var deps, rules, dependents string
+	dest := append([]any{&row.ID, &row.Exec, &row.Task, &row.WorkflowName, &row.WorkflowVersion, &deps, &rules, &dependents}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return nil, err
+	}
+	row.Deps, row.RuleTasks, row.Dependents = engine.SplitList(deps), engine.SplitList(rules), engine.SplitList(dependents)
+	return row, nil
+}
+
+// InsertValues implements engine.Tx.
+func (t *tx) InsertValues(vals []engine.ExecValue) error {
+	execs, hashes, datas := make([]string, len(vals)), make([]string, len(vals)), make([][]byte, len(vals))
+	for i, v := range vals {
+		execs[i], hashes[i], datas[i] = v.Exec, v.Value.Hash, v.Value.Data
+	}
+	t.later(`INSERT INTO cloacina_values (execution_id, hash, data)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) ON CONFLICT DO NOTHING`, execs, hashes, datas)
+	return nil
+}
+
+// InsertExecutions implements engine.Tx.
+func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
+	n := len(rows)
+	ids, names, versions, tenants, inputs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	origins, originNames := make([]string, n), make([]string, n)
+	refs, keys, metas := make([]*string, n), make([]*string, n), make([]*string, n)
+	totals := make([]int32, n)
+	timeouts := make([]*int64, n)
+	byID := make(map[string]*engine.ExecRow, n)
+	for i, r := range rows {
+		ids[i], names[i], versions[i], tenants[i], inputs[i] = r.ID, r.WorkflowName, r.WorkflowVersion, r.Tenant, engine.DocText(&r.Input)
+		origins[i], originNames[i], refs[i], totals[i] = r.Origin, r.OriginName, engine.DocRefs(&r.Input), int32(r.TasksTotal)
+		if r.Timeout > 0 {
+			us := r.Timeout.Microseconds()
+			timeouts[i] = &us
+		}
+		if r.IdempotencyKey != "" {
+			k := r.IdempotencyKey
+			keys[i] = &k
+		}
+		if r.Meta != nil {
+			m := string(r.Meta)
+			metas[i] = &m
+		}
+		byID[r.ID] = r
+	}
+	t.deferred = append(t.deferred, deferred{
+		sql: t.s.q(`INSERT INTO cloacina_executions (id, workflow_name, workflow_version, tenant, state, input, input_refs,
+				tasks_total, tasks_remaining, created_at, deadline_at, idempotency_key, origin, origin_name, meta)
+			SELECT u.id, u.name, u.version, u.tenant, 'pending', u.input::json, u.refs::json, u.total, u.total, ` + nowSQL + `,
+				` + nowSQL + ` + u.timeout * interval '1 microsecond', u.key, u.origin, u.origin_name, u.meta::json
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[],
+				$10::text[], $11::text[], $12::text[], $13::text[])
+				AS u(id, name, version, tenant, input, refs, total, timeout, key, origin, origin_name, meta)
+			RETURNING id, created_at, deadline_at`),
+		args: []any{t.now, ids, names, versions, tenants, inputs, refs, totals, timeouts, keys, origins, originNames, metas},
+		read: func(r pgx.Rows) error {
+			var id string
+			var created time.Time
+			var deadline *time.Time
+			if err := r.Scan(&id, &created, &deadline); err != nil {
+				return err
+			}
+			if row := byID[id]; row != nil {
+				row.CreatedAt = created
+				if deadline != nil {
+					row.Deadline = *deadline
+				}
+			}
+			return nil
+		},
+	})
+	return nil
+}
+
+// InsertTasks implements engine.Tx.
+func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
+	n := len(rows)
+	var (
+		execs, ids, names, versions, deps, rules, dependents, states, reasons, errs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		positions, pending, maxAttempts                                             = make([]int32, n), make([]int32, n), make([]int32, n)
+		inputs, inputRefs                                                           = make([]*string, n), make([]*string, n)
+	)
+	for i, r := range rows {
+		execs[i], ids[i], names[i], versions[i] = r.Exec, r.Task, r.WorkflowName, r.Version
+		deps[i], rules[i], dependents[i] = engine.JoinList(r.Deps), engine.JoinList(r.RuleTasks), engine.JoinList(r.Dependents)
+		positions[i], maxAttempts[i], states[i] = int32(r.Position), int32(r.MaxAttempts), string(r.State)
+		if r.State == store.TaskNotStarted {
+			pending[i] = int32(len(r.Deps))
+		}
+		switch r.State {
+		case store.TaskReady:
+			in := engine.DocText(r.Input)
+			inputs[i], inputRefs[i] = &in, engine.DocRefs(r.Input)
+		case store.TaskSkipped:
+			in := engine.DocText(r.Input)
+			inputs[i], inputRefs[i], reasons[i] = &in, engine.DocRefs(r.Input), r.Reason
+		case store.TaskFailed:
+			errs[i] = r.Reason
+		}
+	}
+	t.later(`INSERT INTO cloacina_tasks
+			(execution_id, task_id, workflow_name, workflow_version, position, deps, rule_tasks, dependents, pending_deps,
+			 max_attempts, state, retry_at, input, input_refs, output, output_refs, skip_reason, error, completed_at)
+		SELECT u.e, u.k, u.name, u.version, u.pos, u.deps, u.rules, u.dependents, u.pending, u.max, u.state,
+			CASE WHEN u.state = 'ready' THEN `+nowSQL+` END, u.i::json, u.r::json,
+			CASE WHEN u.state = 'skipped' THEN u.i::json END, CASE WHEN u.state = 'skipped' THEN u.r::json END,
+			u.reason, u.err, CASE WHEN u.state IN ('skipped', 'failed') THEN `+nowSQL+` END
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[],
+			$10::int[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+			AS u(e, k, name, version, pos, deps, rules, dependents, pending, max, state, i, r, reason, err)`,
+		t.now, execs, ids, names, versions, positions, deps, rules, dependents, pending, maxAttempts, states, inputs, inputRefs, reasons, errs)
+	return nil
+}
+
+// RecordOutcomes implements engine.Tx: one guarded UPDATE, whose rows are
+// locked in id order (see Lock order in the package documentation).
+func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) ([]*engine.TaskRow, error) {
+	var set string
+	switch kind {
+	case store.OutcomeSucceeded:
+		set = `state = 'completed', output = COALESCE(d.o::json, t.input),
+			output_refs = CASE WHEN d.o IS NULL THEN t.input_refs ELSE d.r::json END,
+			completed_at = ` + nowSQL + `, error = '', error_detail = ''`
+	case store.OutcomeRetry:
+		set = `state = 'ready', retry_at = ` + nowSQL + ` + d.delay * interval '1 microsecond', error = d.m, error_detail = d.x`
+	case store.OutcomeFailed:
+		set = `state = 'failed', output = t.input, output_refs = t.input_refs, completed_at = ` + nowSQL + `,
+			error = d.m, error_detail = d.x`
+	default:
+		return nil, fmt.Errorf("unknown outcome kind %d", kind)
+	}
+	n := len(outs)
+	execs, tasks, msgs, details := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	outputs, refs := make([]*string, n), make([]*string, n)
+	attempts := make([]int32, n)
+	delays := make([]int64, n)
+	for i, o := range outs {
+		execs[i], tasks[i], attempts[i], msgs[i], details[i] = o.Exec, o.Task, int32(o.Attempt), o.Error, string(o.ErrorDetail)
+		delays[i] = o.RetryDelay.Microseconds()
+		if o.Output != nil {
+			out := engine.DocText(o.Output)
+			outputs[i], refs[i] = &out, engine.DocRefs(o.Output)
+		}
+	}
+	var done []*engine.TaskRow
+	err := t.query(func(r pgx.Rows) error {
+		row, err := scanTaskRow(r)
+		done = append(done, row)
+		return err
+	}, `WITH d AS MATERIALIZED (
+			SELECT t.id, u.o, u.r, u.m, u.x, u.delay
+			FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+				AS u(e, k, a, o, r, m, x, delay)
+			JOIN cloacina_tasks t ON t.execution_id = u.e AND t.task_id = u.k
+			WHERE t.state = 'running' AND t.claimed_by = $10 AND t.attempt = u.a
+			ORDER BY t.id FOR UPDATE OF t)
+		UPDATE cloacina_tasks AS t SET `+set+`, claimed_by = NULL, heartbeat_at = NULL
+		FROM d WHERE t.id = d.id
+		RETURNING `+taskRowColumns, t.now, execs, tasks, attempts, outputs, refs, msgs, details, delays, t.runner)
+	return done, err
+}
+
+// LowerPending implements engine.Tx. Rows are locked in id order.
+func (t *tx) LowerPending(keys []engine.Key, n []int) ([]*engine.TaskRow, error) {
+	execs, tasks := keyArrays(keys)
+	ns := make([]int32, len(n))
+	for i, v := range n {
+		ns[i] = int32(v)
+	}
+	var unblocked []*engine.TaskRow
+	err := t.query(func(r pgx.Rows) error {
+		row, err := scanTaskRow(r)
+		unblocked = append(unblocked, row)
+		return err
+	}, `WITH lk AS MATERIALIZED (
+			SELECT t.id, d.n FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, n)
+			JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
+			WHERE t.state = 'not_started' ORDER BY t.id FOR UPDATE OF t),
+		u AS (UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - lk.n FROM lk WHERE t.id = lk.id
+			RETURNING `+taskRowColumns+`, t.pending_deps)
+		SELECT id, execution_id, task_id, workflow_name, workflow_version, deps, rule_tasks, dependents
+		FROM u WHERE pending_deps = 0`, execs, tasks, ns)
+	return unblocked, err
+}
+
+// LoadDeps implements engine.Tx.
+func (t *tx) LoadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error) {
+	out := make(map[engine.Key]*store.DepResult, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	execs, tasks := keyArrays(keys)
+	err := t.query(func(r pgx.Rows) error {
+		var k engine.Key
+		d := &store.DepResult{}
+		var data, refs *string
+		if err := r.Scan(&k.Exec, &k.Task, &d.State, &data, &refs); err != nil {
+			return err
+		}
+		d.TaskID = k.Task
+		var err error
+		d.Output, err = engine.ScanDoc(data, refs)
+		out[k] = d
+		return err
+	}, `SELECT t.execution_id, t.task_id, t.state, t.output::text, t.output_refs::text
+		FROM unnest($1::text[], $2::text[]) AS d(e, k)
+		JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k`, execs, tasks)
+	return out, err
+}
+
+// LoadInputs implements engine.Tx.
+func (t *tx) LoadInputs(ids []string) (map[string]store.Doc, error) {
+	out := make(map[string]store.Doc, len(ids))
+	err := t.query(func(r pgx.Rows) error {
+		var id, data string
+		var refs *string
+		if err := r.Scan(&id, &data, &refs); err != nil {
+			return err
+		}
+		doc, err := engine.ScanDoc(&data, refs)
+		if err == nil {
+			out[id] = *doc
+		}
+		return err
+	}, `SELECT id, input::text, input_refs::text FROM cloacina_executions WHERE id = ANY($1)`, ids)
+	return out, err
+}
+
+// LoadValues implements engine.Tx.
+func (t *tx) LoadValues(exec string, hashes []string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(hashes))
+	err := t.query(func(r pgx.Rows) error {
+		var h string
+		var data []byte
+		err := r.Scan(&h, &data)
+		out[h] = data
+		return err
+	}, `SELECT hash, data FROM cloacina_values WHERE execution_id = $1 AND hash = ANY($2)`, exec, hashes)
+	return out, err
+}
+
+// SetDecided implements engine.Tx: one deferred statement per kind of
+// decision. The rows were locked by LowerPending.
+func (t *tx) SetDecided(ds []*engine.Decided) error {
+	var readyIDs, skipIDs, failIDs []int64
+	var readyIn, skipIn, skipReason, failMsg []string
+	var readyRefs, skipRefs []*string
+	for _, d := range ds {
+		switch d.State {
+		case store.TaskReady:
+			readyIDs, readyIn, readyRefs = append(readyIDs, d.ID), append(readyIn, engine.DocText(d.Input)), append(readyRefs, engine.DocRefs(d.Input))
+		case store.TaskSkipped:
+			skipIDs, skipIn, skipRefs = append(skipIDs, d.ID), append(skipIn, engine.DocText(d.Input)), append(skipRefs, engine.DocRefs(d.Input))
+			skipReason = append(skipReason, d.Reason)
+		default:
+			failIDs, failMsg = append(failIDs, d.ID), append(failMsg, d.Reason)
+		}
+	}
+	if len(readyIDs) > 0 {
+		t.later(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = `+nowSQL+`, input = d.i::json, input_refs = d.r::json
+			FROM unnest($2::bigint[], $3::text[], $4::text[]) AS d(id, i, r) WHERE t.id = d.id`, t.now, readyIDs, readyIn, readyRefs)
+	}
+	if len(skipIDs) > 0 {
+		t.later(`UPDATE cloacina_tasks AS t SET state = 'skipped', input = d.i::json, input_refs = d.r::json,
+				output = d.i::json, output_refs = d.r::json, skip_reason = d.s, completed_at = `+nowSQL+`
+			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS d(id, i, r, s) WHERE t.id = d.id`,
+			t.now, skipIDs, skipIn, skipRefs, skipReason)
+	}
+	if len(failIDs) > 0 {
+		t.later(`UPDATE cloacina_tasks AS t SET state = 'failed', error = d.m, completed_at = `+nowSQL+`
+			FROM unnest($2::bigint[], $3::text[]) AS d(id, m) WHERE t.id = d.id`, t.now, failIDs, failMsg)
+	}
+	return nil
+}
+
+// Claim implements engine.Tx. Rows other runners hold are skipped. Ready
+// rows of paused executions are held, and cancelled and ended executions
+// have none, so the choice reads one table.
+func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time, error) {
+	filter := workflows
+	if filter == nil {
+		filter = []string{}
+	}
+	var got []*engine.Claimed
+	var next time.Time
+	err := t.query(func(r pgx.Rows) error {
+		var exec, task, name, version, input *string
+		var attempt, maxAttempts *int
+		var refs, meta *string
+		var readyAt, deadline, nx *time.Time
+		var first *bool
+		if err := r.Scan(&exec, &task, &name, &version, &attempt, &maxAttempts, &input, &refs, &readyAt,
+			&deadline, &first, &meta, &nx); err != nil {
+			return err
+		}
+		if nx != nil {
+			next = *nx
+		}
+		if exec == nil { // nothing claimed: the row carries only the next retry time
+			return nil
+		}
+		doc, err := engine.ScanDoc(input, refs)
+		if err != nil {
+			return err
+		}
+		c := &engine.Claimed{FirstClaim: *first}
+		c.ExecutionID, c.TaskID, c.WorkflowName, c.WorkflowVersion = *exec, *task, *name, *version
+		c.Attempt, c.MaxAttempts, c.Input, c.ReadyAt = *attempt, *maxAttempts, *doc, *readyAt
+		if deadline != nil {
+			c.Deadline = *deadline
+		}
+		if meta != nil {
+			c.Meta = []byte(*meta)
+		}
+		got = append(got, c)
+		return nil
+	}, `WITH c AS (
+			SELECT id FROM cloacina_tasks
+			WHERE state = 'ready' AND NOT held AND retry_at <= `+nowSQL+` AND (NOT $3 OR workflow_name = ANY($4))
+			ORDER BY retry_at, id LIMIT $5
+			FOR UPDATE SKIP LOCKED),
+		u AS (
+			UPDATE cloacina_tasks AS t SET state = 'running', claimed_by = $2, attempt = t.attempt + 1,
+				heartbeat_at = coalesce($1::timestamptz, clock_timestamp()), started_at = COALESCE(t.started_at, `+nowSQL+`)
+			FROM c WHERE t.id = c.id
+			RETURNING t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.attempt, t.max_attempts,
+				COALESCE(t.input::text, '{}') AS input, t.input_refs::text AS refs, t.retry_at),
+		nx AS (SELECT min(retry_at) AS next FROM cloacina_tasks WHERE state = 'ready' AND NOT held AND retry_at > `+nowSQL+`)
+		SELECT u.execution_id, u.task_id, u.workflow_name, u.workflow_version, u.attempt, u.max_attempts, u.input, u.refs,
+			u.retry_at, e.deadline_at, e.started_at IS NULL, e.meta::text, nx.next
+		FROM nx LEFT JOIN (u JOIN cloacina_executions e ON e.id = u.execution_id) ON true`,
+		t.now, t.runner, workflows != nil, filter, limit)
+	return got, next, err
+}
+
+// Heartbeat implements engine.Tx. The claims still held are read without
+// locks; the heartbeat is written only to rows nobody else has locked. A
+// row another transaction holds is being completed by this runner or taken
+// back by a sweeper: waiting for it would only block both, and whether it
+// is still held is known from the read.
+func (t *tx) Heartbeat(refs []store.TaskRef) (map[engine.Key]bool, error) {
+	n := len(refs)
+	execs, tasks, attempts := make([]string, n), make([]string, n), make([]int32, n)
+	for i, r := range refs {
+		execs[i], tasks[i], attempts[i] = r.ExecutionID, r.TaskID, int32(r.Attempt)
+	}
+	held := map[engine.Key]bool{}
+	err := t.query(func(r pgx.Rows) error {
+		var k engine.Key
+		err := r.Scan(&k.Exec, &k.Task)
+		held[k] = true
+		return err
+	}, `WITH held AS (
+			SELECT t.id, t.execution_id, t.task_id
+			FROM unnest($2::text[], $3::text[], $4::int[]) AS d(e, k, a)
+			JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
+			WHERE t.attempt = d.a AND t.claimed_by = $5 AND t.state = 'running'),
+		lk AS (SELECT t.id FROM cloacina_tasks t JOIN held ON held.id = t.id
+			WHERE t.claimed_by = $5 AND t.state = 'running' ORDER BY t.id FOR UPDATE OF t SKIP LOCKED),
+		upd AS (UPDATE cloacina_tasks AS t SET heartbeat_at = coalesce($1::timestamptz, clock_timestamp()) FROM lk WHERE t.id = lk.id)
+		SELECT execution_id, task_id FROM held`, t.now, execs, tasks, attempts, t.runner)
+	return held, err
+}
+
+// StaleClaims implements engine.Tx. Stale rows are locked with SKIP
+// LOCKED, so runners sweeping at the same time split them.
+func (t *tx) StaleClaims(staleAfter time.Duration) ([]*engine.StaleRow, error) {
+	var out []*engine.StaleRow
+	err := t.query(func(r pgx.Rows) error {
+		st := &engine.StaleRow{}
+		row, err := scanTaskRow(r, &st.Attempt, &st.Recoveries, &st.Owner)
+		if err == nil {
+			st.TaskRow = *row
+			out = append(out, st)
+		}
+		return err
+	}, `SELECT `+taskRowColumns+`, t.attempt, t.recoveries, COALESCE(t.claimed_by, '') FROM cloacina_tasks t
+		WHERE t.state = 'running' AND t.heartbeat_at < `+nowSQL+` - $2 * interval '1 microsecond'
+		ORDER BY t.id FOR UPDATE SKIP LOCKED`, t.now, staleAfter.Microseconds())
+	return out, err
+}
+
+// Requeue implements engine.Tx.
+func (t *tx) Requeue(ids []int64) error {
+	t.later(`UPDATE cloacina_tasks SET state = 'ready', retry_at = `+nowSQL+`, claimed_by = NULL, heartbeat_at = NULL,
+		recoveries = recoveries + 1 WHERE id = ANY($2)`, t.now, ids)
+	return nil
+}
+
+// Abandon implements engine.Tx.
+func (t *tx) Abandon(ids []int64, errs []string) error {
+	t.later(`UPDATE cloacina_tasks AS t SET state = 'failed', output = t.input, output_refs = t.input_refs,
+			completed_at = `+nowSQL+`, claimed_by = NULL, heartbeat_at = NULL, error = d.m
+		FROM unnest($2::bigint[], $3::text[]) AS d(id, m) WHERE t.id = d.id`, t.now, ids, errs)
+	return nil
+}
+
+// ExecutionState implements engine.Tx.
+func (t *tx) ExecutionState(id string) (store.ExecutionState, error) {
+	var state store.ExecutionState
+	found := false
+	err := t.query(func(r pgx.Rows) error {
+		found = true
+		return r.Scan(&state)
+	}, `SELECT state FROM cloacina_executions WHERE id = $1`, id)
+	if err == nil && !found {
+		return "", fmt.Errorf("execution %s: %w", id, store.ErrNotFound)
+	}
+	return state, err
+}
+
+// EndTasks implements engine.Tx. The tasks are locked in id order.
+func (t *tx) EndTasks(exec, reason string) ([]*engine.EndedTask, error) {
+	var out []*engine.EndedTask
+	err := t.query(func(r pgx.Rows) error {
+		e := &engine.EndedTask{}
+		err := r.Scan(&e.Task, &e.Attempt, &e.State)
+		out = append(out, e)
+		return err
+	}, `UPDATE cloacina_tasks
+		SET state = CASE WHEN state = 'running' OR attempt > 0 THEN 'cancelled' ELSE 'skipped' END,
+			skip_reason = $2, claimed_by = NULL, heartbeat_at = NULL, held = false, output = input, output_refs = input_refs,
+			completed_at = `+nowSQL+`
+		WHERE id IN (SELECT id FROM cloacina_tasks WHERE execution_id = $3 AND state IN ('not_started', 'ready', 'running')
+			ORDER BY id FOR UPDATE)
+		RETURNING task_id, attempt, state`, t.now, reason, exec)
+	return out, err
+}
+
+// EndExecution implements engine.Tx.
+func (t *tx) EndExecution(exec string, state store.ExecutionState, reason string) (bool, error) {
+	n, err := t.exec(`UPDATE cloacina_executions SET state = $2, error = $3, completed_at = `+nowSQL+`, tasks_remaining = 0
+		WHERE id = $4 AND state IN ('pending', 'running', 'paused')`, t.now, string(state), reason, exec)
+	return n > 0, err
+}
+
+// SetHeld implements engine.Tx. The tasks are locked in id order.
+func (t *tx) SetHeld(exec string, held bool) error {
+	t.later(`UPDATE cloacina_tasks SET held = $1 WHERE id IN (SELECT id FROM cloacina_tasks
+		WHERE execution_id = $2 AND held <> $1 AND state IN ('not_started', 'ready', 'running') ORDER BY id FOR UPDATE)`, held, exec)
+	return nil
+}
+
+// SetPausedState implements engine.Tx.
+func (t *tx) SetPausedState(exec string, paused bool) (bool, error) {
+	q := `UPDATE cloacina_executions SET state = CASE WHEN started_at IS NULL THEN 'pending' ELSE 'running' END
+		WHERE id = $1 AND state = 'paused'`
+	if paused {
+		q = `UPDATE cloacina_executions SET state = 'paused' WHERE id = $1 AND state IN ('pending', 'running')`
+	}
+	n, err := t.exec(q, exec)
+	return n > 0, err
+}
+
+// Finish implements engine.Tx: the deferred statements, the events, the
+// counters (one statement that locks the executions in id order, ends
+// those with nothing left to run, writes their events and notifies their
+// waiters), the other notifications and COMMIT, in one round trip.
+func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
+	b := &pgx.Batch{}
+	readDeferred := t.flush(b)
+	if len(f.Events) > 0 {
+		n := len(f.Events)
+		execs, tasks, kinds, msgs, attempts := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int32, n)
+		for i, e := range f.Events {
+			execs[i], tasks[i], kinds[i], msgs[i], attempts[i] = e.Exec, e.Task, e.Kind, e.Message, int32(e.Attempt)
+		}
+		b.Queue(t.s.q(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
+			SELECT e, k, kd, a, m, $7, `+nowSQL+` FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[])
+			WITH ORDINALITY AS u(e, k, kd, a, m, n) ORDER BY n`), t.now, execs, tasks, kinds, attempts, msgs, t.runner)
+	}
+	if len(f.Counters) > 0 {
+		n := len(f.Counters)
+		ids, errs := make([]string, n), make([]string, n)
+		terminal, failed := make([]int32, n), make([]int32, n)
+		start := make([]bool, n)
+		for i, c := range f.Counters {
+			ids[i], terminal[i], failed[i], errs[i], start[i] = c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start
+		}
+		// SET expressions see the row as it was, so the CASEs test the
+		// counts before this update; old holds the states before it.
+		b.Queue(t.s.q(`WITH d AS (SELECT * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bool[]) AS d(id, n, f, m, s)),
+			old AS MATERIALIZED (SELECT e.id, e.state FROM cloacina_executions e JOIN d ON d.id = e.id ORDER BY e.id FOR UPDATE OF e),
+			upd AS (
+				UPDATE cloacina_executions AS e SET
+					tasks_remaining = e.tasks_remaining - d.n,
+					tasks_failed = e.tasks_failed + d.f,
+					error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
+					state = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+						THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
+						WHEN d.s AND e.state = 'pending' THEN 'running'
+						ELSE e.state END,
+					started_at = CASE WHEN d.s AND e.started_at IS NULL THEN `+nowSQL+` ELSE e.started_at END,
+					completed_at = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+						THEN `+nowSQL+` ELSE e.completed_at END
+				FROM d JOIN old ON old.id = d.id
+				WHERE e.id = d.id
+				RETURNING e.id, e.state, old.state AS before),
+			done AS (SELECT id, state FROM upd WHERE before IN ('pending', 'running', 'paused') AND state IN ('completed', 'failed')),
+			ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
+				SELECT id, '', 'execution_' || state, 0, '', $7, `+nowSQL+` FROM done ORDER BY id)
+			SELECT done.id, done.state FROM done LEFT JOIN LATERAL (SELECT pg_notify($8, 'f:' || done.id)) AS n ON true`),
+			t.now, ids, terminal, failed, errs, start, t.runner, t.s.channel)
+	}
+	var payloads []string
+	if f.Ready {
+		payloads = append(payloads, "r")
+	}
+	for _, id := range f.Changed {
+		payloads = append(payloads, "c:"+id)
+	}
+	for _, id := range f.Ended {
+		payloads = append(payloads, "f:"+id)
+	}
+	if len(payloads) > 0 {
+		b.Queue(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, t.s.channel, payloads)
+	}
+	if b.Len() == 0 {
+		return nil, nil // nothing was written; the caller's commit ends the transaction
+	}
+	b.Queue("commit")
+	t.c.committing = true
+	br, err := t.c.SendBatch(t.ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	defer br.Close()
+	if err := readDeferred(br); err != nil {
+		return nil, err
+	}
+	if len(f.Events) > 0 {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("append events: %w", err)
+		}
+	}
+	var ended []store.FinishedExecution
+	if len(f.Counters) > 0 {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, fmt.Errorf("update executions: %w", err)
+		}
+		if err := readAll(rows, func(r pgx.Rows) error {
+			var fe store.FinishedExecution
+			err := r.Scan(&fe.ID, &fe.State)
+			ended = append(ended, fe)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("update executions: %w", err)
+		}
+	}
+	if len(payloads) > 0 {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	if tag.String() != "COMMIT" {
+		return nil, fmt.Errorf("commit: the transaction was rolled back (%s)", tag)
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	t.c.done = true
+	sort.Slice(ended, func(i, j int) bool { return ended[i].ID < ended[j].ID })
+	return ended, nil
+}
+
+// Write implements engine.Backend. A transaction the server aborts to
+// break a deadlock (or a serialization failure) is run again from the
+// start, up to three times; so is one that failed on a broken connection
+// before its COMMIT was sent, when nothing can have been stored: a server
+// restart or a terminated backend leaves idle connections in the pool that
+// fail on first use, and each should cost a retry on a fresh connection,
+// not an error to the runner.
+func (w writer) Write(ctx context.Context, now time.Time, runner string, fn func(engine.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		var retry bool
+		if retry, err = w.s.writeOnce(ctx, now, runner, fn); err == nil || !retry || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// writer is the store's engine.Backend.
+type writer struct{ s *Store }
+
+// writeOnce runs fn in one transaction. On failure it reports whether the
+// whole operation may be run again: nothing was stored and another try can
+// succeed.
+func (s *Store) writeOnce(ctx context.Context, now time.Time, runner string, fn func(engine.Tx) error) (retry bool, _ error) {
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("connect: %w", err)
+	}
+	conn := &txConn{c: c}
+	defer conn.Release(ctx)
+	t := &tx{s: s, ctx: ctx, c: conn, runner: runner}
+	if !now.IsZero() {
+		t.now = &now
+	}
+	if err := fn(t); err != nil {
+		return isRetryable(err) || (!conn.committing && isConnectionLost(err, conn)), mapError(err)
+	}
+	if len(t.deferred) > 0 { // Finish sends them; an operation that returned early has none left
+		return false, errors.New("internal error: an operation left statements unsent")
+	}
+	if err := conn.Commit(ctx, conn.done); err != nil {
+		return !conn.committing && isConnectionLost(err, conn), fmt.Errorf("commit: %w", err)
+	}
+	return false, nil
+}
+
+// isRetryable reports a deadlock or serialization failure, after which the
+// server rolled the transaction back.
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+// isConnectionLost reports an error that broke the connection: it was
+// closed, or the server ended the session (class 57P, such as an
+// administrator's pg_terminate_backend, or class 08).
+func isConnectionLost(err error, c *txConn) bool {
+	if c.c.Conn().IsClosed() || pgconn.SafeToRetry(err) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08"))
+}
+
+// mapError maps PostgreSQL's errors to the store's sentinels.
+func mapError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "cloacina_executions_pkey" {
+		return fmt.Errorf("%w: %w", store.ErrDuplicateID, err)
+	}
+	return err
+}

@@ -1,0 +1,662 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
+)
+
+// tx is one operation's part of a write transaction: the engine.Tx of this
+// backend. Times are Unix microseconds; sets of rows travel as one JSON
+// array parameter read with json_each, so each method is one statement
+// (two where SQLite needs a read first). On a local file a statement
+// costs no round trip, so nothing is deferred.
+type tx struct {
+	s          *Store
+	ctx        context.Context
+	tx         *sql.Tx
+	now        int64
+	runner     string
+	unprepared []string // statements to prepare store-wide after the transaction
+}
+
+var _ engine.Tx = (*tx)(nil)
+
+// exec, query and queryRow run a statement prepared once per store: the
+// write connection keeps it compiled, so the hot path never re-parses SQL.
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
+}
+
+func (t *tx) stmt(query string) (*sql.Stmt, error) {
+	if st := t.s.cached(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st), nil
+	}
+	// Preparing on the store now would need a second connection while this
+	// transaction holds the only one; prepare within the transaction and
+	// keep a store-wide copy once it ends.
+	t.unprepared = append(t.unprepared, query)
+	st, err := t.tx.PrepareContext(t.ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare statement: %w", err)
+	}
+	return st, nil
+}
+
+// each runs a query and calls scan for every row.
+func (t *tx) each(scan func(r *sql.Rows) error, query string, args ...any) error {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// jsonArg encodes v as a JSON text parameter for json_each.
+func jsonArg(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("sqlite: encode statement argument: %v", err)) // only strings, numbers and nulls are passed
+	}
+	return string(b)
+}
+
+func keysArg(keys []engine.Key) string {
+	pairs := make([][2]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = [2]string{k.Exec, k.Task}
+	}
+	return jsonArg(pairs)
+}
+
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64)
+}
+
+// taskRowColumns are the columns scanTaskRow reads.
+const taskRowColumns = `id, execution_id, task_id, workflow_name, workflow_version, deps, rule_tasks, dependents`
+
+func scanTaskRow(r *sql.Rows, extra ...any) (*engine.TaskRow, error) {
+	row := &engine.TaskRow{}
+	var deps, rules, dependents string
+	dest := append([]any{&row.ID, &row.Exec, &row.Task, &row.WorkflowName, &row.WorkflowVersion, &deps, &rules, &dependents}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return nil, err
+	}
+	row.Deps, row.RuleTasks, row.Dependents = engine.SplitList(deps), engine.SplitList(rules), engine.SplitList(dependents)
+	return row, nil
+}
+
+// InsertValues implements engine.Tx.
+func (t *tx) InsertValues(vals []engine.ExecValue) error {
+	for _, v := range vals {
+		if _, err := t.exec(`INSERT INTO cloacina_values (execution_id, hash, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			v.Exec, v.Value.Hash, v.Value.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// InsertExecutions implements engine.Tx.
+func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
+	payload := make([][]any, len(rows))
+	for i, r := range rows {
+		r.CreatedAt = time.UnixMicro(t.now)
+		var deadline any
+		if r.Timeout > 0 {
+			r.Deadline = r.CreatedAt.Add(r.Timeout)
+			deadline = r.Deadline.UnixMicro()
+		}
+		var key, meta any
+		if r.IdempotencyKey != "" {
+			key = r.IdempotencyKey
+		}
+		if r.Meta != nil {
+			meta = string(r.Meta)
+		}
+		payload[i] = []any{r.ID, r.WorkflowName, r.WorkflowVersion, r.Tenant, engine.DocText(&r.Input), engine.DocRefs(&r.Input),
+			r.TasksTotal, deadline, key, r.Origin, r.OriginName, meta}
+	}
+	_, err := t.exec(`INSERT INTO cloacina_executions
+		(id, workflow_name, workflow_version, tenant, state, input, input_refs, tasks_total, tasks_remaining, created_at,
+		 deadline_at, idempotency_key, origin, origin_name, meta)
+		SELECT value->>0, value->>1, value->>2, value->>3, 'pending', value->>4, value->>5, value->>6, value->>6, ?1,
+		       value->>7, value->>8, value->>9, value->>10, value->>11
+		FROM json_each(?2)`, t.now, jsonArg(payload))
+	return err
+}
+
+// InsertTasks implements engine.Tx.
+func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
+	payload := make([][]any, len(rows))
+	for i, r := range rows {
+		var retryAt, completed, input, inputRefs, output, outputRefs any
+		var reason, errMsg string
+		switch r.State {
+		case store.TaskReady:
+			retryAt, input, inputRefs = t.now, engine.DocText(r.Input), engine.DocRefs(r.Input)
+		case store.TaskSkipped:
+			input, inputRefs, reason, completed = engine.DocText(r.Input), engine.DocRefs(r.Input), r.Reason, t.now
+			output, outputRefs = input, inputRefs
+		case store.TaskFailed:
+			errMsg, completed = r.Reason, t.now
+		}
+		pending := len(r.Deps)
+		if r.State != store.TaskNotStarted {
+			pending = 0
+		}
+		payload[i] = []any{r.Exec, r.Task, r.WorkflowName, r.Version, r.Position, engine.JoinList(r.Deps), engine.JoinList(r.RuleTasks),
+			engine.JoinList(r.Dependents), pending, r.MaxAttempts, r.State, retryAt, input, inputRefs, output, outputRefs,
+			reason, errMsg, completed}
+	}
+	_, err := t.exec(`INSERT INTO cloacina_tasks
+		(execution_id, task_id, workflow_name, workflow_version, position, deps, rule_tasks, dependents, pending_deps,
+		 max_attempts, state, retry_at, input, input_refs, output, output_refs, skip_reason, error, completed_at)
+		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
+		       value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15, value->>16, value->>17, value->>18
+		FROM json_each(?)`, jsonArg(payload))
+	return err
+}
+
+// RecordOutcomes implements engine.Tx. One guarded UPDATE per kind: a row
+// changes only if its task is Running, claimed by this runner, at the
+// attempt given.
+func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) ([]*engine.TaskRow, error) {
+	var set string
+	switch kind {
+	case store.OutcomeSucceeded:
+		set = `state = 'completed', output = COALESCE(d.o, t.input),
+			output_refs = CASE WHEN d.o IS NULL THEN t.input_refs ELSE d.r END,
+			completed_at = ?1, error = '', error_detail = ''`
+	case store.OutcomeRetry:
+		t.s.retriesPending.Store(true) // read by claims later in this transaction too
+		set = `state = 'ready', retry_at = ?1 + d.delay, error = d.m, error_detail = d.x`
+	case store.OutcomeFailed:
+		set = `state = 'failed', output = t.input, output_refs = t.input_refs, completed_at = ?1, error = d.m, error_detail = d.x`
+	default:
+		return nil, fmt.Errorf("unknown outcome kind %d", kind)
+	}
+	payload := make([][]any, len(outs))
+	for i, o := range outs {
+		var out, refs any // NULL: the output is the input, unchanged
+		if o.Output != nil {
+			out, refs = engine.DocText(o.Output), engine.DocRefs(o.Output)
+		}
+		payload[i] = []any{o.Exec, o.Task, o.Attempt, out, refs, o.Error, string(o.ErrorDetail), o.RetryDelay.Microseconds()}
+	}
+	var done []*engine.TaskRow
+	err := t.each(func(r *sql.Rows) error {
+		row, err := scanTaskRow(r)
+		done = append(done, row)
+		return err
+	}, `UPDATE cloacina_tasks AS t SET `+set+`, claimed_by = NULL, heartbeat_at = NULL
+		FROM (SELECT value->>0 AS e, value->>1 AS k, value->>2 AS a, value->>3 AS o, value->>4 AS r, value->>5 AS m,
+			value->>6 AS x, value->>7 AS delay FROM json_each(?3)) AS d
+		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'running' AND t.claimed_by = ?2 AND t.attempt = d.a
+		RETURNING `+taskRowColumns, t.now, t.runner, jsonArg(payload))
+	return done, err
+}
+
+// LowerPending implements engine.Tx.
+func (t *tx) LowerPending(keys []engine.Key, n []int) ([]*engine.TaskRow, error) {
+	payload := make([][]any, len(keys))
+	for i, k := range keys {
+		payload[i] = []any{k.Exec, k.Task, n[i]}
+	}
+	var unblocked []*engine.TaskRow
+	err := t.each(func(r *sql.Rows) error {
+		var pending int
+		row, err := scanTaskRow(r, &pending)
+		if err == nil && pending == 0 {
+			unblocked = append(unblocked, row)
+		}
+		return err
+	}, `UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - d.n
+		FROM (SELECT value->>0 AS e, value->>1 AS k, value->>2 AS n FROM json_each(?)) AS d
+		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'not_started'
+		RETURNING `+taskRowColumns+`, pending_deps`, jsonArg(payload))
+	return unblocked, err
+}
+
+// LoadDeps implements engine.Tx.
+func (t *tx) LoadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error) {
+	out := make(map[engine.Key]*store.DepResult, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	err := t.each(func(r *sql.Rows) error {
+		var k engine.Key
+		d := &store.DepResult{}
+		var data, refs *string
+		if err := r.Scan(&k.Exec, &k.Task, &d.State, &data, &refs); err != nil {
+			return err
+		}
+		d.TaskID = k.Task
+		var err error
+		d.Output, err = engine.ScanDoc(data, refs)
+		out[k] = d
+		return err
+	}, `SELECT execution_id, task_id, state, output, output_refs FROM cloacina_tasks
+		WHERE (execution_id, task_id) IN (SELECT value->>0, value->>1 FROM json_each(?))`, keysArg(keys))
+	return out, err
+}
+
+// LoadInputs implements engine.Tx.
+func (t *tx) LoadInputs(ids []string) (map[string]store.Doc, error) {
+	out := make(map[string]store.Doc, len(ids))
+	err := t.each(func(r *sql.Rows) error {
+		var id, data string
+		var refs *string
+		if err := r.Scan(&id, &data, &refs); err != nil {
+			return err
+		}
+		doc, err := engine.ScanDoc(&data, refs)
+		if err == nil {
+			out[id] = *doc
+		}
+		return err
+	}, `SELECT id, input, input_refs FROM cloacina_executions WHERE id IN (SELECT value FROM json_each(?))`, jsonArg(ids))
+	return out, err
+}
+
+// LoadValues implements engine.Tx.
+func (t *tx) LoadValues(exec string, hashes []string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(hashes))
+	err := t.each(func(r *sql.Rows) error {
+		var h string
+		var data []byte
+		err := r.Scan(&h, &data)
+		out[h] = data
+		return err
+	}, `SELECT hash, data FROM cloacina_values WHERE execution_id = ? AND hash IN (SELECT value FROM json_each(?))`, exec, jsonArg(hashes))
+	return out, err
+}
+
+// SetDecided implements engine.Tx: one statement per kind of decision.
+func (t *tx) SetDecided(ds []*engine.Decided) error {
+	var ready, skipped, failed [][]any
+	for _, d := range ds {
+		switch d.State {
+		case store.TaskReady:
+			ready = append(ready, []any{d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input)})
+		case store.TaskSkipped:
+			skipped = append(skipped, []any{d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input), d.Reason})
+		default:
+			failed = append(failed, []any{d.ID, d.Reason})
+		}
+	}
+	if len(ready) > 0 {
+		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = ?1, input = d.i, input_refs = d.r
+			FROM (SELECT value->>0 AS id, value->>1 AS i, value->>2 AS r FROM json_each(?2)) AS d WHERE t.id = d.id`,
+			t.now, jsonArg(ready)); err != nil {
+			return fmt.Errorf("ready tasks: %w", err)
+		}
+	}
+	if len(skipped) > 0 {
+		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'skipped', input = d.i, input_refs = d.r,
+				output = d.i, output_refs = d.r, skip_reason = d.s, completed_at = ?1
+			FROM (SELECT value->>0 AS id, value->>1 AS i, value->>2 AS r, value->>3 AS s FROM json_each(?2)) AS d WHERE t.id = d.id`,
+			t.now, jsonArg(skipped)); err != nil {
+			return fmt.Errorf("skip tasks: %w", err)
+		}
+	}
+	if len(failed) > 0 {
+		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'failed', error = d.m, completed_at = ?1
+			FROM (SELECT value->>0 AS id, value->>1 AS m FROM json_each(?2)) AS d WHERE t.id = d.id`,
+			t.now, jsonArg(failed)); err != nil {
+			return fmt.Errorf("fail tasks: %w", err)
+		}
+	}
+	return nil
+}
+
+// Claim implements engine.Tx.
+func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time, error) {
+	var filter any // NULL: no filter
+	if workflows != nil {
+		filter = jsonArg(workflows)
+	}
+	var got []*engine.Claimed
+	var execs []string
+	seen := map[string]bool{}
+	err := t.each(func(r *sql.Rows) error {
+		c := &engine.Claimed{}
+		var data string
+		var refs *string
+		var readyAt sql.NullInt64
+		if err := r.Scan(&c.ExecutionID, &c.TaskID, &c.WorkflowName, &c.WorkflowVersion, &c.Attempt, &c.MaxAttempts,
+			&data, &refs, &readyAt); err != nil {
+			return err
+		}
+		doc, err := engine.ScanDoc(&data, refs)
+		if err != nil {
+			return err
+		}
+		c.Input, c.ReadyAt = *doc, fromMicros(readyAt)
+		got = append(got, c)
+		if !seen[c.ExecutionID] {
+			seen[c.ExecutionID] = true
+			execs = append(execs, c.ExecutionID)
+		}
+		return nil
+	}, `UPDATE cloacina_tasks
+		SET state = 'running', claimed_by = ?1, attempt = attempt + 1, heartbeat_at = ?2, started_at = COALESCE(started_at, ?2)
+		WHERE id IN (
+			SELECT id FROM cloacina_tasks
+			WHERE state = 'ready' AND held = 0 AND retry_at <= ?2
+			  AND (?3 IS NULL OR workflow_name IN (SELECT value FROM json_each(?3)))
+			ORDER BY retry_at, id LIMIT ?4)
+		RETURNING execution_id, task_id, workflow_name, workflow_version, attempt, max_attempts,
+			COALESCE(input, '{}'), input_refs, retry_at`, t.runner, t.now, filter, limit)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if len(got) > 0 {
+		type fact struct {
+			deadline sql.NullInt64
+			pending  bool
+			meta     []byte
+		}
+		facts := map[string]*fact{}
+		err := t.each(func(r *sql.Rows) error {
+			var id string
+			f := &fact{}
+			var meta sql.NullString
+			if err := r.Scan(&id, &f.deadline, &f.pending, &meta); err != nil {
+				return err
+			}
+			if meta.Valid {
+				f.meta = []byte(meta.String)
+			}
+			facts[id] = f
+			return nil
+		}, `SELECT id, deadline_at, started_at IS NULL, meta FROM cloacina_executions WHERE id IN (SELECT value FROM json_each(?))`, jsonArg(execs))
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		for _, c := range got {
+			f := facts[c.ExecutionID]
+			if f == nil {
+				return nil, time.Time{}, fmt.Errorf("task %s/%s has no execution", c.ExecutionID, c.TaskID)
+			}
+			c.Deadline, c.FirstClaim, c.Meta = fromMicros(f.deadline), f.pending, f.meta
+		}
+	}
+	// Look for a waiting retry only when this store scheduled one: retries
+	// scheduled by another process sharing the file are found by the
+	// runners' fallback poll.
+	var next time.Time
+	if t.s.retriesPending.Load() {
+		var n sql.NullInt64
+		if err := t.queryRow(`SELECT MIN(retry_at) FROM cloacina_tasks WHERE state = 'ready' AND held = 0 AND retry_at > ?`, t.now).
+			Scan(&n); err != nil {
+			return nil, time.Time{}, fmt.Errorf("next retry time: %w", err)
+		}
+		next = fromMicros(n)
+		if !n.Valid {
+			t.s.retriesPending.Store(false)
+		}
+	}
+	return got, next, nil
+}
+
+// Heartbeat implements engine.Tx.
+func (t *tx) Heartbeat(refs []store.TaskRef) (map[engine.Key]bool, error) {
+	payload := make([][]any, len(refs))
+	for i, r := range refs {
+		payload[i] = []any{r.ExecutionID, r.TaskID, r.Attempt}
+	}
+	held := map[engine.Key]bool{}
+	err := t.each(func(r *sql.Rows) error {
+		var k engine.Key
+		err := r.Scan(&k.Exec, &k.Task)
+		held[k] = true
+		return err
+	}, `UPDATE cloacina_tasks AS t SET heartbeat_at = ?1
+		FROM (SELECT value->>0 AS e, value->>1 AS k, value->>2 AS a FROM json_each(?3)) AS d
+		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.attempt = d.a AND t.claimed_by = ?2 AND t.state = 'running'
+		RETURNING execution_id, task_id`, t.now, t.runner, jsonArg(payload))
+	return held, err
+}
+
+// StaleClaims implements engine.Tx.
+func (t *tx) StaleClaims(staleAfter time.Duration) ([]*engine.StaleRow, error) {
+	var out []*engine.StaleRow
+	err := t.each(func(r *sql.Rows) error {
+		st := &engine.StaleRow{}
+		var owner sql.NullString
+		row, err := scanTaskRow(r, &st.Attempt, &st.Recoveries, &owner)
+		if err == nil {
+			st.TaskRow, st.Owner = *row, owner.String
+			out = append(out, st)
+		}
+		return err
+	}, `SELECT `+taskRowColumns+`, attempt, recoveries, claimed_by FROM cloacina_tasks
+		WHERE state = 'running' AND heartbeat_at < ? ORDER BY id`, t.now-staleAfter.Microseconds())
+	return out, err
+}
+
+// Requeue implements engine.Tx.
+func (t *tx) Requeue(ids []int64) error {
+	_, err := t.exec(`UPDATE cloacina_tasks SET state = 'ready', retry_at = ?1, claimed_by = NULL, heartbeat_at = NULL,
+		recoveries = recoveries + 1 WHERE id IN (SELECT value FROM json_each(?2))`, t.now, jsonArg(ids))
+	return err
+}
+
+// Abandon implements engine.Tx.
+func (t *tx) Abandon(ids []int64, errs []string) error {
+	payload := make([][]any, len(ids))
+	for i, id := range ids {
+		payload[i] = []any{id, errs[i]}
+	}
+	_, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'failed', output = t.input, output_refs = t.input_refs,
+			completed_at = ?1, claimed_by = NULL, heartbeat_at = NULL, error = d.m
+		FROM (SELECT value->>0 AS id, value->>1 AS m FROM json_each(?2)) AS d WHERE t.id = d.id`, t.now, jsonArg(payload))
+	return err
+}
+
+// ExecutionState implements engine.Tx.
+func (t *tx) ExecutionState(id string) (store.ExecutionState, error) {
+	var state store.ExecutionState
+	err := t.queryRow(`SELECT state FROM cloacina_executions WHERE id = ?`, id).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("execution %s: %w", id, store.ErrNotFound)
+	}
+	return state, err
+}
+
+// EndTasks implements engine.Tx.
+func (t *tx) EndTasks(exec, reason string) ([]*engine.EndedTask, error) {
+	var out []*engine.EndedTask
+	err := t.each(func(r *sql.Rows) error {
+		e := &engine.EndedTask{}
+		err := r.Scan(&e.Task, &e.Attempt, &e.State)
+		out = append(out, e)
+		return err
+	}, `UPDATE cloacina_tasks
+		SET state = CASE WHEN state = 'running' OR attempt > 0 THEN 'cancelled' ELSE 'skipped' END,
+			skip_reason = ?1, claimed_by = NULL, heartbeat_at = NULL, held = 0, output = input, output_refs = input_refs,
+			completed_at = ?2
+		WHERE execution_id = ?3 AND state IN ('not_started', 'ready', 'running')
+		RETURNING task_id, attempt, state`, reason, t.now, exec)
+	return out, err
+}
+
+// EndExecution implements engine.Tx.
+func (t *tx) EndExecution(exec string, state store.ExecutionState, reason string) (bool, error) {
+	r, err := t.exec(`UPDATE cloacina_executions SET state = ?, error = ?, completed_at = ?, tasks_remaining = 0
+		WHERE id = ? AND state IN ('pending', 'running', 'paused')`, state, reason, t.now, exec)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n > 0, err
+}
+
+// SetHeld implements engine.Tx.
+func (t *tx) SetHeld(exec string, held bool) error {
+	_, err := t.exec(`UPDATE cloacina_tasks SET held = ?1
+		WHERE execution_id = ?2 AND held <> ?1 AND state IN ('not_started', 'ready', 'running')`, held, exec)
+	return err
+}
+
+// SetPausedState implements engine.Tx.
+func (t *tx) SetPausedState(exec string, paused bool) (bool, error) {
+	q := `UPDATE cloacina_executions SET state = CASE WHEN started_at IS NULL THEN 'pending' ELSE 'running' END
+		WHERE id = ? AND state = 'paused'`
+	if paused {
+		q = `UPDATE cloacina_executions SET state = 'paused' WHERE id = ? AND state IN ('pending', 'running')`
+	}
+	r, err := t.exec(q, exec)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n > 0, err
+}
+
+// Finish implements engine.Tx: the counters in one statement (with a read
+// of the states before, to tell the executions it ends), then the events
+// in multi-row inserts. Notifications are for other processes; SQLite has
+// none to send (other processes sharing the file poll).
+func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
+	var ended []store.FinishedExecution
+	if len(f.Counters) > 0 {
+		ids := make([]string, len(f.Counters))
+		payload := make([][]any, len(f.Counters))
+		for i, c := range f.Counters {
+			ids[i] = c.Exec
+			payload[i] = []any{c.Exec, c.Terminal, c.Failed, c.FirstError, c.Start}
+		}
+		active := map[string]bool{}
+		if err := t.each(func(r *sql.Rows) error {
+			var id string
+			var state store.ExecutionState
+			err := r.Scan(&id, &state)
+			active[id] = !state.Terminal()
+			return err
+		}, `SELECT id, state FROM cloacina_executions WHERE id IN (SELECT value FROM json_each(?))`, jsonArg(ids)); err != nil {
+			return nil, fmt.Errorf("update executions: %w", err)
+		}
+		// SET expressions see the row as it was, so the CASEs test the
+		// counts before this update.
+		err := t.each(func(r *sql.Rows) error {
+			var fe store.FinishedExecution
+			if err := r.Scan(&fe.ID, &fe.State); err != nil {
+				return err
+			}
+			if active[fe.ID] && fe.State.Terminal() {
+				ended = append(ended, fe)
+			}
+			return nil
+		}, `UPDATE cloacina_executions AS e SET
+				tasks_remaining = e.tasks_remaining - d.n,
+				tasks_failed = e.tasks_failed + d.f,
+				error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
+				state = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+					THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
+					WHEN d.s AND e.state = 'pending' THEN 'running'
+					ELSE e.state END,
+				started_at = CASE WHEN d.s AND e.started_at IS NULL THEN ?1 ELSE e.started_at END,
+				completed_at = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+					THEN ?1 ELSE e.completed_at END
+			FROM (SELECT value->>0 AS id, value->>1 AS n, value->>2 AS f, value->>3 AS m, value->>4 AS s FROM json_each(?2)) AS d
+			WHERE e.id = d.id
+			RETURNING id, state`, t.now, jsonArg(payload))
+		if err != nil {
+			return nil, fmt.Errorf("update executions: %w", err)
+		}
+	}
+	sort.Slice(ended, func(i, j int) bool { return ended[i].ID < ended[j].ID })
+	events := f.Events
+	for _, fe := range ended {
+		kind := store.EventExecutionCompleted
+		if fe.State == store.ExecutionFailed {
+			kind = store.EventExecutionFailed
+		}
+		events = append(events[:len(events):len(events)], engine.Event{Exec: fe.ID, Kind: kind})
+	}
+	if err := t.insertEvents(events); err != nil {
+		return nil, err
+	}
+	return ended, nil
+}
+
+// insertEvents appends events, many rows per statement. Statements are
+// cached by text, so each batch size is compiled once.
+func (t *tx) insertEvents(events []engine.Event) error {
+	const perStatement = 64
+	for len(events) > 0 {
+		n := min(len(events), perStatement)
+		var b strings.Builder
+		b.WriteString(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, runner_id, message, at) VALUES `)
+		args := make([]any, 0, n*5+2)
+		args = append(args, t.runner, t.now)
+		for i, e := range events[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			p := 3 + 5*i // ?1 is the runner and ?2 the time, shared by every row
+			fmt.Fprintf(&b, "(?%d,?%d,?%d,?%d,?1,?%d,?2)", p, p+1, p+2, p+3, p+4)
+			args = append(args, e.Exec, e.Task, e.Kind, e.Attempt, e.Message)
+		}
+		if _, err := t.exec(b.String(), args...); err != nil {
+			return fmt.Errorf("append events: %w", err)
+		}
+		events = events[n:]
+	}
+	return nil
+}
+
+// queryRow is QueryRow on a prepared statement. A preparation error is
+// returned by Scan.
+func (t *tx) queryRow(query string, args ...any) rowScanner {
+	st, err := t.stmt(query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
+
+type rowScanner interface{ Scan(...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
