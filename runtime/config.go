@@ -86,8 +86,10 @@ type Config struct {
 	// registered in it.
 	Registry *Registry
 
-	// Schema selects the PostgreSQL schema (one per tenant); it must match
-	// [A-Za-z0-9_]+. Empty means "public". Ignored for SQLite.
+	// Schema names the runner's tenant: the PostgreSQL schema that holds
+	// its executions (see Tenants in the package documentation). It must
+	// match [A-Za-z0-9_]+; empty means "public". A SQLite file holds one
+	// tenant, so with SQLite it must be empty or "public".
 	Schema string
 }
 
@@ -146,6 +148,9 @@ func (c *Config) validate() error {
 	if c.Schema != "" {
 		if err := postgres.ValidateSchema(c.Schema); err != nil {
 			errs = append(errs, fmt.Errorf("Schema: %w", err))
+		}
+		if c.Store == nil && c.Pool == nil && strings.HasPrefix(c.DatabaseURL, "sqlite://") && c.Schema != store.DefaultTenant {
+			errs = append(errs, fmt.Errorf("Schema %q: a SQLite file holds one tenant; use a file of its own for another tenant", c.Schema))
 		}
 	}
 	if strings.ContainsAny(c.RunnerID, "\x00") {

@@ -81,25 +81,39 @@
 // before the next attempt is fixed, linear or exponential from InitialDelay,
 // capped at MaxDelay; with Jitter each delay is spread by ±25% but never
 // above the cap. The condition decides which errors are retried: all of
-// them, none, transient ones (timeouts and errors wrapped with Transient),
-// or those whose message contains one of a list of substrings. An error
-// wrapped with Permanent is never retried. DefaultRetryPolicy gives three
+// them, none, transient ones (see IsTransient: timeouts, errors wrapped with
+// Transient, refused or reset connections and temporary DNS failures,
+// recognised by type), or those whose message contains one of a list of
+// substrings. An error wrapped with Permanent is never retried. DefaultRetryPolicy gives three
 // attempts, exponential backoff from one second up to thirty, with jitter.
 //
 // # States and results
 //
 // A task moves NotStarted → Ready → Running → Completed, Failed or Skipped,
-// and from Running back to Ready for a retry. An execution is Pending,
-// Running, Paused, or ends Completed (no task Failed), Failed or Cancelled.
-// A PipelineResult reports an execution with a TaskResult per task.
+// and from Running back to Ready for a retry. When its execution is
+// cancelled or times out, a task that had started (running, or waiting for
+// a retry) ends Cancelled, keeping its attempts and times, and one that had
+// not is Skipped. An execution is Pending, Running, Paused, or ends
+// Completed (no task Failed), Failed or Cancelled. A PipelineResult reports
+// an execution with a TaskResult per task.
 //
 // # Errors
 //
 // Errors are typed for errors.Is and errors.As: *ContextError wraps
 // ErrKeyExists, ErrKeyNotFound or an encoding error; *TaskError reports a
-// failed attempt (a panic becomes a *PanicError with its stack);
-// *ValidationError carries a ValidationKind and, for a cycle, its Path;
-// Lookup wraps ErrWorkflowNotFound.
+// failed attempt (a panic becomes a *PanicError with its stack, a timeout a
+// *TimeoutError); *ValidationError carries a ValidationKind and, for a
+// cycle, its Path; Lookup wraps ErrWorkflowNotFound.
+//
+// Results are read from the store, so the error of a task in a result is a
+// *RecordedError inside its *TaskError: what the store kept of the original.
+// It answers errors.Is and errors.As for the kinds above (panics,
+// timeouts, cancellations, context errors) and IsTransient and IsPermanent
+// as the original did, in this process or any other reading the same
+// store, and gives the Go type name of the innermost error. A user's own
+// sentinel values and types cannot survive the store; compare
+// RecordedError.Type or the message, or mark errors with Transient or
+// Permanent.
 //
 // # Registries
 //
@@ -122,10 +136,24 @@
 //
 // A nil Config means the embedded SQLite file cloacina.db; a postgres://
 // URL (or Config.Pool) selects PostgreSQL, where any number of runners in
-// any number of processes share the work, and Config.Schema keeps each
-// tenant in its own schema. Execute returns the result and, unless the
-// execution Completed, an error: the first failed task's *TaskError,
-// ErrExecutionCancelled or ErrWorkflowTimeout.
+// any number of processes share the work. Execute returns the result and,
+// unless the execution Completed, an error: the first failed task's
+// *TaskError, ErrExecutionCancelled or ErrWorkflowTimeout. If Execute's
+// context ends first, the execution goes on and Execute returns the result
+// as it stands (its ExecutionID finds it again with Runner.Execution) with
+// the context's error. ExecuteMany creates many executions in one
+// transaction.
+//
+// # Tenants
+//
+// A tenant is a PostgreSQL schema: Config.Schema names the runner's (the
+// default is "public"), and every execution, task and event of a tenant
+// lives in its schema, created and migrated on first use. A runner sees and
+// claims only its own tenant's executions. A workflow declared with a
+// tenant (the tenant= key, or WorkflowBuilder.Tenant) runs only in that
+// tenant: a runner of another tenant refuses to start it and never claims
+// its tasks. A workflow without one runs in every tenant. A SQLite file
+// holds one tenant, "public".
 //
 // Scheduling is pushed, not polled. When a task ends, the transaction that
 // records its outcome also decides its dependents (trigger rule and input

@@ -14,6 +14,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(pgWorkerEnv) != "" {
 		os.Exit(pgWorkerMain())
 	}
+	if os.Getenv(readerEnv) != "" {
+		os.Exit(readerMain())
+	}
 	// Every runner a test starts is shut down by the test, and Shutdown
 	// waits for every goroutine the runner started: none may be left.
 	goleak.VerifyTestMain(m)

@@ -37,23 +37,57 @@ func (r *Runner) heartbeatLoop() {
 			r.log.Error("heartbeat failed", "error", err)
 			continue
 		}
-		for _, l := range res.Lost {
-			r.claimLost(l)
-		}
+		r.claimsLost(res.Lost)
 	}
 }
 
-// claimLost cancels the attempt whose claim a heartbeat found gone, if it
-// is still that attempt and still running. An attempt that already returned
-// is left alone: its outcome was just recorded (the claim ended with it) or
-// will be reported lost when it is.
-func (r *Runner) claimLost(l store.TaskRef) {
-	r.mu.Lock()
-	rt, ok := r.running[taskKey{exec: l.ExecutionID, task: l.TaskID}]
-	cancel := ok && rt.attempt == l.Attempt && !rt.finished
-	r.mu.Unlock()
-	if cancel {
-		r.log.Warn("lost the claim of a running task; cancelling it", "execution", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
+// claimsLost cancels the attempts whose claims a heartbeat found gone, if
+// they are still those attempts and still running. An attempt that already
+// returned is left alone: its outcome was just recorded (the claim ended
+// with it) or will be reported lost when it is. A claim is gone because
+// its execution ended (cancelled or timed out, perhaps by another process)
+// or because another runner recovered the task; only the second is news
+// worth a warning.
+func (r *Runner) claimsLost(lost []store.TaskRef) {
+	if len(lost) == 0 {
+		return
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, l := range lost {
+		if !seen[l.ExecutionID] {
+			seen[l.ExecutionID] = true
+			ids = append(ids, l.ExecutionID)
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
+	es, err := r.store.ListExecutions(ctx, &store.ListExecutionsParams{IDs: ids, Limit: len(ids)})
+	cancel()
+	ended := map[string]error{}
+	if err == nil {
+		for _, e := range es {
+			switch e.State {
+			case store.ExecutionCancelled:
+				ended[e.ID] = ErrExecutionCancelled
+			case store.ExecutionFailed, store.ExecutionCompleted:
+				ended[e.ID] = ErrWorkflowTimeout
+			}
+		}
+	}
+	for _, l := range lost {
+		r.mu.Lock()
+		rt, ok := r.running[taskKey{exec: l.ExecutionID, task: l.TaskID}]
+		live := ok && rt.attempt == l.Attempt && !rt.finished
+		r.mu.Unlock()
+		if !live {
+			continue
+		}
+		if cause, ok := ended[l.ExecutionID]; ok {
+			r.log.Debug("the execution of a running task ended; cancelling the task", "execution_id", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
+			rt.cancel(cause)
+			continue
+		}
+		r.log.Warn("lost the claim of a running task (another runner recovered it); cancelling it", "execution_id", l.ExecutionID, "task", l.TaskID, "attempt", l.Attempt)
 		rt.cancel(errClaimLost)
 	}
 }

@@ -110,6 +110,9 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 		}
 		r.store, r.ownsStore = s, true
 	}
+	if sc, ok := r.store.(interface{ Schema() string }); ok {
+		r.tenant = sc.Schema() // a PostgreSQL store's schema is its tenant
+	}
 	r.bgCtx, r.bgStop = context.WithCancel(context.Background())
 	r.taskCtx, r.killAll = context.WithCancelCause(context.Background())
 	r.flushCtx, r.cancelFlush = context.WithCancel(context.Background())

@@ -1,0 +1,93 @@
+package runtime
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+)
+
+// Every stored state has exactly one status, and back: the converters are
+// one table, and this keeps the table whole when a state is added.
+func TestStatesMatchTheStore(t *testing.T) {
+	seen := map[TaskStatus]bool{}
+	for _, st := range store.TaskStates {
+		s, err := fromStoreTaskState(st)
+		if err != nil || seen[s] || taskStates[s] != st {
+			t.Fatalf("task state %q -> %v, %v", st, s, err)
+		}
+		seen[s] = true
+		if s.Terminal() != st.Terminal() {
+			t.Fatalf("%s and %q disagree on being terminal", s, st)
+		}
+	}
+	if len(seen) != len(taskStatusNames) || len(taskStates) != len(taskStatusNames) {
+		t.Fatalf("%d stored task states, %d statuses", len(seen), len(taskStatusNames))
+	}
+	execSeen := map[PipelineStatus]bool{}
+	for _, st := range store.ExecutionStates {
+		s, err := fromStoreExecState(st)
+		if err != nil || execSeen[s] {
+			t.Fatalf("execution state %q -> %v, %v", st, s, err)
+		}
+		back, err := toStoreExecState(s)
+		if err != nil || back != st || s.Terminal() != st.Terminal() {
+			t.Fatalf("execution state %q -> %s -> %q, %v", st, s, back, err)
+		}
+		execSeen[s] = true
+	}
+	if len(execSeen) != len(pipelineStatusNames) {
+		t.Fatalf("%d stored execution states, %d statuses", len(execSeen), len(pipelineStatusNames))
+	}
+	if _, err := fromStoreTaskState("exploded"); err == nil {
+		t.Fatal("an unknown stored state was accepted")
+	}
+}
+
+func TestDeadlinesForgetEndedExecutions(t *testing.T) {
+	d := newDeadlines()
+	t0 := time.Unix(1000, 0)
+	d.add("a", t0.Add(3*time.Second))
+	d.add("b", t0.Add(1*time.Second))
+	d.add("c", t0.Add(2*time.Second))
+	d.add("b", t0.Add(time.Hour)) // a second add of the same execution changes nothing
+	if next, ok := d.next(); !ok || !next.Equal(t0.Add(time.Second)) {
+		t.Fatalf("next = %v, %v", next, ok)
+	}
+	d.remove("b") // b ended: its deadline must cost nothing
+	d.remove("nope")
+	if next, _ := d.next(); !next.Equal(t0.Add(2 * time.Second)) {
+		t.Fatalf("next after removing b = %v", next)
+	}
+	if got := d.due(t0.Add(2500 * time.Millisecond)); len(got) != 1 || got[0] != "c" {
+		t.Fatalf("due = %v, want [c]", got)
+	}
+	if got := d.due(t0.Add(time.Hour)); len(got) != 1 || got[0] != "a" || d.len() != 0 {
+		t.Fatalf("due = %v, left %d", got, d.len())
+	}
+	if _, ok := d.next(); ok {
+		t.Fatal("an empty tracker has a next deadline")
+	}
+}
+
+func TestRunnerForgetsTheDeadlineOfAFinishedExecution(t *testing.T) {
+	reg := NewRegistry()
+	reg.MustRegister(NewWorkflow("quick").Add(&Task{ID: "a", Func: func(context.Context, *Context) error { return nil }}).MustBuild())
+	ctx := context.Background()
+	r, err := NewRunner(ctx, &Config{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "t.db"), Registry: reg,
+		WorkflowTimeout: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(ctx)
+	if _, err := r.Execute(ctx, "quick", nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.deadlines.len(); n != 0 {
+		t.Fatalf("%d deadlines tracked after the execution completed, want 0", n)
+	}
+}
