@@ -1,8 +1,6 @@
 package runtime
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -10,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cloacina-go/cloacina/internal/dag"
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 // DefaultTenant is the tenant of a workflow that names none.
@@ -301,26 +300,15 @@ func (w *Workflow) ids(idx []int) []string {
 }
 
 // TaskVersion is the part of a task that feeds its workflow's version.
-type TaskVersion struct {
-	ID           string
-	Fingerprint  string
-	Dependencies []string
-}
+type TaskVersion = spec.TaskVersion
 
 // WorkflowVersion computes the version of a workflow from its name and its
 // tasks' ids, fingerprints and dependencies. The order of tasks does not
 // matter; the order of each task's dependencies does, because it decides
-// how their contexts merge. cloacina-gen uses it to emit the version
-// constant; Workflow.Version returns the same value.
+// how their contexts merge. cloacina-gen uses the same function to emit the
+// version constant; Workflow.Version returns the same value.
 func WorkflowVersion(name string, tasks []TaskVersion) string {
-	sorted := append([]TaskVersion(nil), tasks...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
-	h := sha256.New()
-	fmt.Fprintf(h, "cloacina-workflow-v1\x00%s\x00", name)
-	for _, t := range sorted {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x01", t.ID, t.Fingerprint, strings.Join(t.Dependencies, "\x00"))
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return spec.WorkflowVersion(name, tasks)
 }
 
 func computeVersion(name string, tasks []*Task) string {

@@ -62,8 +62,11 @@
 // formatting, key order, line splitting and the deps/dependencies alias do
 // not. A key given with its default value counts as a change, because
 // Canonical lists the keys that were given. The workflow version is
-// runtime.WorkflowVersion over the tasks' ids, fingerprints and
-// dependencies, so the generated constant equals Workflow.Version().
+// internal/spec.WorkflowVersion over the tasks' ids, fingerprints and
+// dependencies, the function runtime.WorkflowVersion forwards to, so the
+// generated constant equals Workflow.Version(). The generator imports
+// internal/spec rather than package runtime, so that building it does not
+// compile the runtime's database drivers.
 //
 // Emit. github.com/dave/jennifer renders the file, which imports only the
 // runtime package (and encoding/json when a trigger rule compares a
