@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/internal/suggest"
 )
 
@@ -17,31 +18,31 @@ const MaxRuleDepth = 64
 
 // Rule kinds.
 const (
-	RuleAlways       = "always"
-	RuleAll          = "all"
-	RuleAny          = "any"
-	RuleNone         = "none"
-	RuleTaskSuccess  = "task_success"
-	RuleTaskFailed   = "task_failed"
-	RuleTaskSkipped  = "task_skipped"
-	RuleContextValue = "context_value"
+	RuleAlways       = spec.RuleAlways
+	RuleAll          = spec.RuleAll
+	RuleAny          = spec.RuleAny
+	RuleNone         = spec.RuleNone
+	RuleTaskSuccess  = spec.RuleTaskSuccess
+	RuleTaskFailed   = spec.RuleTaskFailed
+	RuleTaskSkipped  = spec.RuleTaskSkipped
+	RuleContextValue = spec.RuleContextValue
 )
 
-var ruleKinds = []string{RuleAlways, RuleAll, RuleAny, RuleNone, RuleTaskSuccess, RuleTaskFailed, RuleTaskSkipped, RuleContextValue}
+var ruleKinds = spec.RuleKinds()
 
 // Operators of context_value.
 const (
-	OpEquals      = "equals"
-	OpNotEquals   = "not_equals"
-	OpGreaterThan = "greater_than"
-	OpLessThan    = "less_than"
-	OpContains    = "contains"
-	OpNotContains = "not_contains"
-	OpExists      = "exists"
-	OpNotExists   = "not_exists"
+	OpEquals      = spec.OpEquals
+	OpNotEquals   = spec.OpNotEquals
+	OpGreaterThan = spec.OpGreaterThan
+	OpLessThan    = spec.OpLessThan
+	OpContains    = spec.OpContains
+	OpNotContains = spec.OpNotContains
+	OpExists      = spec.OpExists
+	OpNotExists   = spec.OpNotExists
 )
 
-var ops = []string{OpEquals, OpNotEquals, OpGreaterThan, OpLessThan, OpContains, OpNotContains, OpExists, OpNotExists}
+var ops = spec.Ops()
 
 // Literal kinds.
 const (
@@ -298,7 +299,7 @@ func (p *ruleParser) rule() *Rule {
 		p.i += len(op)
 		r.Op = op
 		p.skipSpace()
-		if op == OpExists || op == OpNotExists {
+		if !spec.OpTakesValue(op) {
 			p.expect(')', "after "+op+" ("+op+" takes no value)")
 			return r
 		}

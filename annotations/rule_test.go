@@ -3,8 +3,11 @@ package annotations
 import (
 	"encoding/json"
 	"errors"
+	"go/token"
 	"strings"
 	"testing"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 var ruleValidCases = []struct {
@@ -177,5 +180,41 @@ func TestParseRuleErrors(t *testing.T) {
 	// 64 levels are fine.
 	if _, err := ParseRule(linePos(3), strings.Repeat("all(", 63)+"always"+strings.Repeat(")", 63)); err != nil {
 		t.Errorf("64 levels: %v", err)
+	}
+}
+
+// TestRuleParsesEverySpecKind checks that the parser reads every rule kind
+// and operator internal/spec lists, which the runtime also implements.
+func TestRuleParsesEverySpecKind(t *testing.T) {
+	examples := map[string]string{
+		spec.RuleAlways:       "always",
+		spec.RuleAll:          "all(always)",
+		spec.RuleAny:          "any(always)",
+		spec.RuleNone:         "none(always)",
+		spec.RuleTaskSuccess:  "task_success(a)",
+		spec.RuleTaskFailed:   "task_failed(a)",
+		spec.RuleTaskSkipped:  "task_skipped(a)",
+		spec.RuleContextValue: "context_value(k, exists)",
+	}
+	for _, kind := range spec.RuleKinds() {
+		expr, ok := examples[kind]
+		if !ok {
+			t.Errorf("no example of rule kind %q; add one", kind)
+			continue
+		}
+		r, err := ParseRule(token.Position{}, expr)
+		if err != nil || r.Kind != kind {
+			t.Errorf("ParseRule(%q) = %v, %v; want kind %s", expr, r, err, kind)
+		}
+	}
+	for _, op := range spec.Ops() {
+		expr := "context_value(k, " + op + ", 1)"
+		if !spec.OpTakesValue(op) {
+			expr = "context_value(k, " + op + ")"
+		}
+		r, err := ParseRule(token.Position{}, expr)
+		if err != nil || r.Op != op {
+			t.Errorf("ParseRule(%q) = %v, %v; want operator %s", expr, r, err, op)
+		}
 	}
 }

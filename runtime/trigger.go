@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 // RuleKind is the form of a trigger rule node.
@@ -34,9 +36,9 @@ const (
 )
 
 var ruleKindNames = map[RuleKind]string{
-	RuleAlways: "always", RuleAll: "all", RuleAny: "any", RuleNone: "none",
-	RuleTaskSuccess: "task_success", RuleTaskFailed: "task_failed", RuleTaskSkipped: "task_skipped",
-	RuleContextValue: "context_value",
+	RuleAlways: spec.RuleAlways, RuleAll: spec.RuleAll, RuleAny: spec.RuleAny, RuleNone: spec.RuleNone,
+	RuleTaskSuccess: spec.RuleTaskSuccess, RuleTaskFailed: spec.RuleTaskFailed, RuleTaskSkipped: spec.RuleTaskSkipped,
+	RuleContextValue: spec.RuleContextValue,
 }
 
 // String returns the annotation spelling, such as "task_success".
@@ -75,8 +77,8 @@ const (
 )
 
 var valueOpNames = map[ValueOp]string{
-	OpEquals: "equals", OpNotEquals: "not_equals", OpGreaterThan: "greater_than", OpLessThan: "less_than",
-	OpContains: "contains", OpNotContains: "not_contains", OpExists: "exists", OpNotExists: "not_exists",
+	OpEquals: spec.OpEquals, OpNotEquals: spec.OpNotEquals, OpGreaterThan: spec.OpGreaterThan, OpLessThan: spec.OpLessThan,
+	OpContains: spec.OpContains, OpNotContains: spec.OpNotContains, OpExists: spec.OpExists, OpNotExists: spec.OpNotExists,
 }
 
 // String returns the annotation spelling, such as "greater_than".
@@ -88,7 +90,7 @@ func (o ValueOp) String() string {
 }
 
 // TakesValue reports whether the comparison needs a literal.
-func (o ValueOp) TakesValue() bool { return o != OpExists && o != OpNotExists }
+func (o ValueOp) TakesValue() bool { return spec.OpTakesValue(o.String()) }
 
 // ParseValueOp returns the comparison with the given annotation spelling.
 func ParseValueOp(s string) (ValueOp, bool) {
@@ -406,7 +408,7 @@ func (r *TriggerRule) String() string {
 func (r *TriggerRule) write(b *strings.Builder) {
 	switch r.Kind {
 	case RuleAlways:
-		b.WriteString("always")
+		b.WriteString(r.Kind.String())
 	case RuleAll, RuleAny, RuleNone:
 		b.WriteString(r.Kind.String())
 		b.WriteByte('(')

@@ -3,8 +3,11 @@ package runtime
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 func input(t *testing.T, states map[string]TaskStatus, ctxJSON string) TriggerInput {
@@ -235,5 +238,30 @@ func TestShouldRunDefaultRule(t *testing.T) {
 	run, reason = guarded.ShouldRun(input(t, map[string]TaskStatus{"load": TaskStatusCompleted}, `{"alert":true}`))
 	if run || reason != `trigger rule: task_failed(load) does not hold: task "load" is Completed` {
 		t.Fatalf("ShouldRun = %v %q", run, reason)
+	}
+}
+
+// TestTriggerNamesAgreeWithSpec checks that every rule kind and operator
+// the annotation parser accepts (internal/spec) has a runtime constant with
+// the same spelling, and the other way round.
+func TestTriggerNamesAgreeWithSpec(t *testing.T) {
+	var kinds, ops []string
+	for k := range ruleKindNames {
+		kinds = append(kinds, k.String())
+	}
+	for o := range valueOpNames {
+		ops = append(ops, o.String())
+		if p, ok := ParseValueOp(o.String()); !ok || p != o {
+			t.Errorf("ParseValueOp(%q) = %v, %v", o, p, ok)
+		}
+		if o.TakesValue() != (o != OpExists && o != OpNotExists) {
+			t.Errorf("%s.TakesValue() = %v", o, o.TakesValue())
+		}
+	}
+	if got, want := sorted(kinds), sorted(spec.RuleKinds()); !slices.Equal(got, want) {
+		t.Errorf("RuleKind spellings %v, spec %v", got, want)
+	}
+	if got, want := sorted(ops), sorted(spec.Ops()); !slices.Equal(got, want) {
+		t.Errorf("ValueOp spellings %v, spec %v", got, want)
 	}
 }

@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -13,11 +12,6 @@ import (
 
 // DefaultTenant is the tenant of a workflow that names none.
 const DefaultTenant = "public"
-
-var (
-	workflowNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
-	taskIDRE       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
-)
 
 // Workflow is a validated, immutable set of tasks and their dependencies,
 // with its topological order computed once. Build one with NewWorkflow, or
@@ -43,7 +37,7 @@ type WorkflowBuilder struct {
 }
 
 // NewWorkflow starts a workflow named name, which must match
-// [A-Za-z][A-Za-z0-9_-]*.
+// [A-Za-z][A-Za-z0-9_-]*; task ids must match [A-Za-z_][A-Za-z0-9_-]*.
 func NewWorkflow(name string) *WorkflowBuilder {
 	return &WorkflowBuilder{w: Workflow{name: name, tenant: DefaultTenant}}
 }
@@ -84,8 +78,8 @@ func (b *WorkflowBuilder) Build() (*Workflow, error) {
 		errs = append(errs, e)
 		return e
 	}
-	if !workflowNameRE.MatchString(w.name) {
-		fail(InvalidName, "", fmt.Sprintf("invalid workflow name %q: must match [A-Za-z][A-Za-z0-9_-]*", w.name))
+	if !spec.ValidWorkflowName(w.name) {
+		fail(InvalidName, "", fmt.Sprintf("invalid workflow name %q: must match %s", w.name, spec.WorkflowNameSyntax))
 	}
 	if w.tenant == "" {
 		w.tenant = DefaultTenant
@@ -97,8 +91,8 @@ func (b *WorkflowBuilder) Build() (*Workflow, error) {
 			fail(InvalidTask, "", fmt.Sprintf("task %d is nil", i+1))
 			continue
 		}
-		if !taskIDRE.MatchString(t.ID) {
-			fail(InvalidName, t.ID, fmt.Sprintf("invalid task id %q: must match [A-Za-z_][A-Za-z0-9_-]*", t.ID))
+		if !spec.ValidTaskID(t.ID) {
+			fail(InvalidName, t.ID, fmt.Sprintf("invalid task id %q: must match %s", t.ID, spec.TaskIDSyntax))
 		}
 		if t.Func == nil {
 			fail(InvalidTask, t.ID, fmt.Sprintf("task %q has no Func", t.ID))
