@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/cloacina-go/cloacina/internal/dag"
@@ -24,9 +23,7 @@ type Workflow struct {
 	version     string
 	tasks       []*Task // input order; graph indices refer to it
 	graph       *dag.Graph
-	byID        map[string]int
-	upstream    []map[int]bool // per task: every ancestor index
-	order       []*Task        // topological order
+	order       []*Task // topological order
 }
 
 // WorkflowBuilder assembles a workflow by hand. Each method returns the
@@ -127,16 +124,18 @@ func (b *WorkflowBuilder) Build() (*Workflow, error) {
 			return nil, err
 		}
 		w.graph = g
-		w.index()
+		w.order = make([]*Task, len(w.tasks))
+		for k, i := range g.Order() {
+			w.order[k] = w.tasks[i]
+		}
 		for i, t := range w.tasks {
 			if t.Trigger == nil {
 				continue
 			}
 			for _, id := range t.Trigger.Tasks() {
-				j, ok := w.byID[id]
-				if !ok || !w.upstream[i][j] {
+				if w.graph.Relation(i, id) != dag.Upstream {
 					e := fail(InvalidTriggerRule, t.ID, fmt.Sprintf("task %q trigger rule names %q, which is not upstream of it%s",
-						t.ID, id, upstreamHint(&w, i)))
+						t.ID, id, upstreamHint(w.graph.AncestorIDs(i))))
 					e.Dependency = id
 				}
 			}
@@ -159,12 +158,7 @@ func (b *WorkflowBuilder) MustBuild() *Workflow {
 	return w
 }
 
-func upstreamHint(w *Workflow, i int) string {
-	var ids []string
-	for j := range w.upstream[i] {
-		ids = append(ids, w.tasks[j].ID)
-	}
-	sort.Strings(ids)
+func upstreamHint(ids []string) string {
 	if len(ids) == 0 {
 		return " (it has no upstream tasks)"
 	}
@@ -185,28 +179,6 @@ func dagKind(k dag.Kind) ValidationKind {
 		return Cycle
 	}
 	return InvalidTask
-}
-
-func (w *Workflow) index() {
-	w.byID = make(map[string]int, len(w.tasks))
-	for i, t := range w.tasks {
-		w.byID[t.ID] = i
-	}
-	w.upstream = make([]map[int]bool, len(w.tasks))
-	for _, i := range w.graph.Order() { // dependencies first, so their sets are ready
-		up := map[int]bool{}
-		for _, d := range w.graph.Deps(i) {
-			up[d] = true
-			for a := range w.upstream[d] {
-				up[a] = true
-			}
-		}
-		w.upstream[i] = up
-	}
-	w.order = make([]*Task, len(w.tasks))
-	for k, i := range w.graph.Order() {
-		w.order[k] = w.tasks[i]
-	}
 }
 
 // Name returns the workflow's name.
@@ -236,7 +208,7 @@ func (w *Workflow) Tasks() []*Task { return w.order }
 
 // Task returns the task with the given id.
 func (w *Workflow) Task(id string) (*Task, bool) {
-	i, ok := w.byID[id]
+	i, ok := w.graph.Index(id)
 	if !ok {
 		return nil, false
 	}
@@ -245,7 +217,7 @@ func (w *Workflow) Task(id string) (*Task, bool) {
 
 // Dependents returns the ids of the tasks that depend directly on id.
 func (w *Workflow) Dependents(id string) []string {
-	i, ok := w.byID[id]
+	i, ok := w.graph.Index(id)
 	if !ok {
 		return nil
 	}
@@ -255,13 +227,14 @@ func (w *Workflow) Dependents(id string) []string {
 // Upstream returns the ids of every task id depends on, directly or not, in
 // topological order.
 func (w *Workflow) Upstream(id string) []string {
-	i, ok := w.byID[id]
+	i, ok := w.graph.Index(id)
 	if !ok {
 		return nil
 	}
+	up := w.graph.Ancestors(i)
 	var out []string
 	for _, j := range w.graph.Order() {
-		if w.upstream[i][j] {
+		if up[j] {
 			out = append(out, w.tasks[j].ID)
 		}
 	}

@@ -179,35 +179,41 @@ func (s *pkgState) validate(wfs []*wfTasks) {
 		}
 	}
 	for _, w := range wfs {
-		s.checkGraph(w, byID)
-		s.checkTriggers(w)
+		if len(w.tasks) == 0 {
+			s.checkEmpty(w)
+			continue
+		}
+		nodes := make([]dag.Node, len(w.tasks))
+		ids := make([]string, 0, len(w.tasks))
+		for i, t := range w.tasks {
+			nodes[i] = dag.Node{ID: t.ID, Deps: t.Deps}
+			if i == 0 || w.tasks[i-1].ID != t.ID {
+				ids = append(ids, t.ID)
+			}
+		}
+		s.checkGraph(w, nodes, ids, byID)
+		s.checkTriggers(w, nodes, ids)
 	}
 	s.checkNames(wfs)
 }
 
-// checkGraph reports the problems dag.Check finds, at the positions of
-// the tasks concerned.
-func (s *pkgState) checkGraph(w *wfTasks, inOther map[string][]string) {
+// checkEmpty reports a workflow without tasks.
+func (s *pkgState) checkEmpty(w *wfTasks) {
+	if w.dir.HasTasks && w.dir.Tasks == nil {
+		return // the tasks= value is invalid, which is reported
+	}
+	hint := "annotate functions with //cloacina:task"
+	if w.dir.HasTasks {
+		hint = "list existing task ids in tasks="
+	}
+	s.errs.add(w.dir.Pos, EmptyWorkflow, "workflow %q has no tasks; %s", w.dir.Name, hint)
+}
+
+// checkGraph reports the problems dag.Check finds in the workflow's nodes
+// (w.tasks, sorted by id; ids holds each id once), at the positions of the
+// tasks concerned.
+func (s *pkgState) checkGraph(w *wfTasks, nodes []dag.Node, ids []string, inOther map[string][]string) {
 	name := w.dir.Name
-	if len(w.tasks) == 0 {
-		if w.dir.HasTasks && w.dir.Tasks == nil {
-			return // the tasks= value is invalid, which is reported
-		}
-		hint := "annotate functions with //cloacina:task"
-		if w.dir.HasTasks {
-			hint = "list existing task ids in tasks="
-		}
-		s.errs.add(w.dir.Pos, EmptyWorkflow, "workflow %q has no tasks; %s", name, hint)
-		return
-	}
-	nodes := make([]dag.Node, len(w.tasks))
-	ids := make([]string, 0, len(w.tasks))
-	for i, t := range w.tasks {
-		nodes[i] = dag.Node{ID: t.ID, Deps: t.Deps}
-		if i == 0 || w.tasks[i-1].ID != t.ID {
-			ids = append(ids, t.ID)
-		}
-	}
 	for _, p := range dag.Check(nodes) {
 		switch p.Kind {
 		case dag.Duplicate:
@@ -251,43 +257,31 @@ func (s *pkgState) checkGraph(w *wfTasks, inOther map[string][]string) {
 }
 
 // checkTriggers reports trigger rules naming a task that is not upstream of
-// their task (a transitive dependency in the same workflow).
-func (s *pkgState) checkTriggers(w *wfTasks) {
-	deps := map[string][]string{}
-	for _, t := range w.tasks {
-		if _, ok := deps[t.ID]; !ok {
-			deps[t.ID] = t.Deps
-		}
-	}
-	var ids []string
-	for id := range deps {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, t := range w.tasks {
+// their task (a transitive dependency in the same workflow). It runs on
+// graphs with problems too, which dag.Reach tolerates.
+func (s *pkgState) checkTriggers(w *wfTasks, nodes []dag.Node, ids []string) {
+	var reach *dag.Reach
+	for i, t := range w.tasks {
 		if t.Trigger == nil {
 			continue
 		}
-		up := upstream(t.ID, deps)
+		if reach == nil {
+			reach = dag.NewReach(nodes)
+		}
 		walkRule(t.Trigger, func(r *annotations.Rule) {
-			if r.Task == "" || up[r.Task] {
+			if r.Task == "" {
 				return
 			}
-			switch _, known := deps[r.Task]; {
-			case r.Task == t.ID:
+			switch reach.Relation(i, r.Task) {
+			case dag.Self:
 				s.errs.add(r.Pos, TriggerError, "trigger_rules: %s names task %q itself; a rule can only test tasks upstream of it",
 					r, t.ID)
-			case !known:
+			case dag.Unknown:
 				s.errs.add(r.Pos, TriggerError, "trigger_rules: %s names unknown task %q (%s)%s",
 					r, r.Task, listIDs("tasks of workflow "+quote(w.dir.Name), ids), suggest.DidYouMean(r.Task, ids))
-			default:
-				var ups []string
-				for id := range up {
-					ups = append(ups, id)
-				}
-				sort.Strings(ups)
+			case dag.NotUpstream:
 				s.errs.add(r.Pos, TriggerError, "trigger_rules: %s names task %q, which is not upstream of %q (%s); a rule can only test tasks %q depends on, directly or not",
-					r, r.Task, t.ID, listIDs("upstream of "+quote(t.ID), ups), t.ID)
+					r, r.Task, t.ID, listIDs("upstream of "+quote(t.ID), reach.AncestorIDs(i)), t.ID)
 			}
 		})
 	}
@@ -342,23 +336,6 @@ func goName(name string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// upstream returns every task id reachable from id through dependencies.
-func upstream(id string, deps map[string][]string) map[string]bool {
-	out := map[string]bool{}
-	stack := append([]string(nil), deps[id]...)
-	for len(stack) > 0 {
-		d := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if out[d] {
-			continue
-		}
-		out[d] = true
-		stack = append(stack, deps[d]...)
-	}
-	delete(out, id) // a task on a cycle is not its own upstream
-	return out
 }
 
 func walkRule(r *annotations.Rule, f func(*annotations.Rule)) {
