@@ -16,7 +16,7 @@ import (
 // Defaults of the task and workflow keys (internal/spec states them once,
 // for the generator and the runtime alike).
 const (
-	DefaultTenant        = "public"
+	DefaultTenant        = spec.AnyTenant // "": without tenant=, a workflow runs in every tenant
 	DefaultRetryAttempts = spec.DefaultRetryAttempts
 	DefaultRetryBackoff  = spec.DefaultRetryBackoff
 	DefaultRetryDelay    = spec.DefaultRetryDelay
@@ -72,7 +72,7 @@ type Workflow struct {
 	Name        string
 	Description string
 	Author      string
-	Tenant      string   // DefaultTenant when not given
+	Tenant      string   // DefaultTenant ("", any tenant) when not given
 	Tasks       []string // the explicit task list; nil when not given
 	HasTasks    bool     // tasks= was given
 	// Keys holds every key given, by name, with its positions.
@@ -287,10 +287,10 @@ func checkWorkflowName(s string) string {
 
 // checkTenant returns "" when s is a valid tenant, else an error message.
 func checkTenant(s string) string {
-	if spec.ValidTaskID(s) {
-		return ""
+	if err := spec.CheckTenant(s); err != nil {
+		return err.Error()
 	}
-	return fmt.Sprintf("%q is not a valid tenant; use letters, digits, \"_\" and \"-\", starting with a letter or \"_\"", s)
+	return ""
 }
 
 // one adapts a check of a whole value to the report form used by value.

@@ -58,9 +58,13 @@
 //	name         required; [A-Za-z][A-Za-z0-9_-]*
 //	description  free text
 //	author       free text
-//	tenant       [A-Za-z_][A-Za-z0-9_-]*, default "public"
+//	tenant       [A-Za-z0-9_]+, at most 40 characters; default: any tenant
 //	tasks        comma list of task ids; without it the workflow holds every
 //	             task of the package that names no other workflow
+//
+// A tenant is a PostgreSQL schema, the one a runner's Config.Schema
+// selects. A workflow with tenant= runs only in that tenant; a workflow
+// without it runs in every tenant (its Tenant is "").
 //
 // # Task directives
 //

@@ -74,7 +74,7 @@ func TestParseFileETL(t *testing.T) {
 	}
 	etl := out.Workflows[0]
 	if etl.Name != "etl" || etl.Description != "Nightly extract, transform, load" || etl.Author != "data team" ||
-		etl.Tenant != "public" || etl.HasTasks || etl.Pos != pos0(3, 1, 38) {
+		etl.Tenant != "" || etl.HasTasks || etl.Pos != pos0(3, 1, 38) {
 		t.Errorf("etl: %+v", etl)
 	}
 	audit := out.Workflows[1]

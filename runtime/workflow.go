@@ -9,8 +9,9 @@ import (
 	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
-// DefaultTenant is the tenant of a workflow that names none.
-const DefaultTenant = "public"
+// DefaultTenant is the tenant of a workflow that names none: "", which
+// means any tenant.
+const DefaultTenant = spec.AnyTenant
 
 // Workflow is a validated, immutable set of tasks and their dependencies,
 // with its topological order computed once. Build one with NewWorkflow, or
@@ -36,7 +37,7 @@ type WorkflowBuilder struct {
 // NewWorkflow starts a workflow named name, which must match
 // [A-Za-z][A-Za-z0-9_-]*; task ids must match [A-Za-z_][A-Za-z0-9_-]*.
 func NewWorkflow(name string) *WorkflowBuilder {
-	return &WorkflowBuilder{w: Workflow{name: name, tenant: DefaultTenant}}
+	return &WorkflowBuilder{w: Workflow{name: name}}
 }
 
 // Description sets the free-text description.
@@ -45,7 +46,10 @@ func (b *WorkflowBuilder) Description(s string) *WorkflowBuilder { b.w.descripti
 // Author sets the free-text author.
 func (b *WorkflowBuilder) Author(s string) *WorkflowBuilder { b.w.author = s; return b }
 
-// Tenant sets the tenant id; the default is "public".
+// Tenant restricts the workflow to one tenant: the PostgreSQL schema a
+// runner's Config.Schema selects. The name must match [A-Za-z0-9_]+ and be
+// at most 40 characters long. By default (or with "") the workflow runs in
+// every tenant.
 func (b *WorkflowBuilder) Tenant(s string) *WorkflowBuilder { b.w.tenant = s; return b }
 
 // Add appends tasks. The order does not matter to execution or to the
@@ -78,8 +82,10 @@ func (b *WorkflowBuilder) Build() (*Workflow, error) {
 	if !spec.ValidWorkflowName(w.name) {
 		fail(InvalidName, "", fmt.Sprintf("invalid workflow name %q: must match %s", w.name, spec.WorkflowNameSyntax))
 	}
-	if w.tenant == "" {
-		w.tenant = DefaultTenant
+	if w.tenant != spec.AnyTenant {
+		if err := spec.CheckTenant(w.tenant); err != nil {
+			fail(InvalidName, "", fmt.Sprintf("invalid tenant %v", err))
+		}
 	}
 	nodes := make([]dag.Node, 0, len(w.tasks))
 	valid := make([]*Task, 0, len(w.tasks))
@@ -190,7 +196,9 @@ func (w *Workflow) Description() string { return w.description }
 // Author returns the free-text author.
 func (w *Workflow) Author() string { return w.author }
 
-// Tenant returns the tenant id ("public" by default).
+// Tenant returns the one tenant the workflow is restricted to, or "" when
+// it runs in every tenant (the default). A tenant is a PostgreSQL schema,
+// selected by a runner's Config.Schema.
 func (w *Workflow) Tenant() string { return w.tenant }
 
 // Version returns a stable hash of the workflow's name, task ids,

@@ -118,7 +118,9 @@ func emitWorkflow(f *jen.File, w *Workflow) {
 	if w.Author != "" {
 		chain = chain.Op(".").Line().Id("Author").Call(jen.Lit(w.Author))
 	}
-	chain = chain.Op(".").Line().Id("Tenant").Call(jen.Lit(w.Tenant))
+	if w.Tenant != "" {
+		chain = chain.Op(".").Line().Id("Tenant").Call(jen.Lit(w.Tenant))
+	}
 	chain = chain.Op(".").Line().Id("Add").Call(jen.Id(tasksVar).Op("...")).Op(".").Line().Id("MustBuild").Call()
 	f.Var().Id(value).Op("=").Add(chain)
 }

@@ -62,7 +62,7 @@ type Result struct {
 // defines it.
 type Workflow struct {
 	// Name, Description, Author and Tenant are the directive's values
-	// (Tenant defaults to "public").
+	// (Tenant is "" when not given: the workflow runs in every tenant).
 	Name        string
 	Description string
 	Author      string

@@ -130,20 +130,21 @@ const (
 )
 
 // CheckTenant returns nil when name is a tenant name, and otherwise an error
-// that quotes it and says what is wrong. AnyTenant is not a name: callers
-// that accept it test for it first.
+// that quotes it and says what is wrong, for the caller to prefix with what
+// it checked ("tenant: ", "Config.Schema: "). AnyTenant is not a name:
+// callers that accept it test for it first.
 func CheckTenant(name string) error {
 	if name == "" {
-		return errors.New("empty tenant name")
+		return errors.New("empty name")
 	}
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; !isLetter(c) && !isDigit(c) && c != '_' {
 			r, _ := utf8.DecodeRuneInString(name[i:])
-			return fmt.Errorf("tenant name %q has %q; use letters, digits and \"_\" (a tenant is a PostgreSQL schema)", name, string(r))
+			return fmt.Errorf("%q has %q; use letters, digits and \"_\" (a tenant is a PostgreSQL schema)", name, string(r))
 		}
 	}
 	if len(name) > MaxTenantLen {
-		return fmt.Errorf("tenant name %q is %d characters long; the limit is %d", name, len(name), MaxTenantLen)
+		return fmt.Errorf("%q is %d characters long; the limit is %d", name, len(name), MaxTenantLen)
 	}
 	return nil
 }

@@ -128,7 +128,6 @@ var cloacinaTriggerRulesTasks = []*runtime.Task{
 // TriggerRulesWorkflow is workflow "trigger-rules", registered in the default
 // registry by init.
 var TriggerRulesWorkflow = runtime.NewWorkflow("trigger-rules").
-	Tenant("public").
 	Add(cloacinaTriggerRulesTasks...).
 	MustBuild()
 
