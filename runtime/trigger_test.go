@@ -116,6 +116,67 @@ func TestTriggerContextValue(t *testing.T) {
 	}
 }
 
+// TestTriggerContextPath: a key with dots is a path into nested objects,
+// and a quoted segment names a key that holds a dot.
+func TestTriggerContextPath(t *testing.T) {
+	ctx := `{"order":{"tier":"vip","total":{"cents":1250},"x.y":1,"lines":[{"sku":"a"}],"none":null},
+		"a.b":"dotted","has space":{"k":true},"list":[1,2],"s":"str"}`
+	in := input(t, nil, ctx)
+	cases := []struct {
+		key  string
+		op   ValueOp
+		v    any
+		want bool
+	}{
+		{"order.tier", OpEquals, "vip", true},
+		{"order.tier", OpEquals, "basic", false},
+		{"order.tier", OpExists, nil, true},
+		{"order.total.cents", OpGreaterThan, 1000, true},
+		{"order.total", OpContains, "cents", true},
+		{`order."x.y"`, OpEquals, 1, true},
+		{"order.x.y", OpExists, nil, false}, // field x, then y: there is no field x
+		{`"a.b"`, OpEquals, "dotted", true},
+		{"a.b", OpExists, nil, false}, // key a, then field b: there is no key a
+		{"a.b", OpNotExists, nil, true},
+		{`"has space".k`, OpEquals, true, true},
+		{"has space.k", OpEquals, true, true},
+		{"order.missing", OpNotExists, nil, true},
+		{"order.missing", OpNotEquals, "x", false},
+		{"order.none", OpExists, nil, true},
+		{"order.none.deeper", OpExists, nil, false}, // null is not an object
+		{"order.lines.0", OpExists, nil, false},     // arrays are not indexed
+		{"list.0", OpNotExists, nil, true},
+		{"s.len", OpExists, nil, false},
+		{"nope.tier", OpNotExists, nil, true},
+	}
+	for _, c := range cases {
+		r := ContextValue(c.key, c.op, c.v)
+		if err := r.Validate(); err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+		if got, _ := r.Evaluate(in); got != c.want {
+			t.Errorf("%s = %v, want %v", r, got, c.want)
+		}
+	}
+	// A malformed path is an error, never a silent false.
+	for key, want := range map[string]string{
+		"order..tier": `context_value key "order..tier": empty segment; segments are separated by single dots`,
+		"order.":      `context_value key "order.": empty segment after the last "."`,
+		`"a`:          `context_value key "\"a": unterminated quoted segment`,
+	} {
+		r := ContextValue(key, OpExists, nil)
+		if err := r.Validate(); err == nil || err.Error() != want {
+			t.Errorf("Validate(%s) = %v, want %s", key, err, want)
+		}
+		if ok, why := r.Evaluate(in); ok || why != want {
+			t.Errorf("Evaluate(%s) = %v, %q; want false, %q", key, ok, why, want)
+		}
+		if _, err := NewWorkflow("w").Add(&Task{ID: "a", Func: noop, Trigger: r}).Build(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Build with %s: %v", key, err)
+		}
+	}
+}
+
 func TestTriggerString(t *testing.T) {
 	cases := []struct {
 		r    *TriggerRule
@@ -127,6 +188,8 @@ func TestTriggerString(t *testing.T) {
 			`all(task_success(transform), context_value(mode, equals, "full"))`},
 		{Any(TaskFailed("a"), None(TaskSkipped("b"))), "any(task_failed(a), none(task_skipped(b)))"},
 		{ContextValue("a.b-c", OpExists, nil), "context_value(a.b-c, exists)"},
+		{ContextValue(`"order".tier`, OpExists, nil), "context_value(order.tier, exists)"},
+		{ContextValue(`"a.b".c`, OpExists, nil), `context_value("a.b".c, exists)`},
 		{ContextValue("has space", OpGreaterThan, 2.5), `context_value("has space", greater_than, 2.5)`},
 		{ContextValue("q", OpEquals, "say \"hi\"\n"), `context_value(q, equals, "say \"hi\"\n")`},
 		{ContextValue("n", OpNotEquals, nil), "context_value(n, not_equals, null)"},

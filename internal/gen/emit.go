@@ -12,6 +12,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/cloacina-go/cloacina/annotations"
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 const jsonPath = "encoding/json"
@@ -229,7 +230,7 @@ func rule(r *annotations.Rule) jen.Code {
 	case annotations.RuleTaskSuccess, annotations.RuleTaskFailed, annotations.RuleTaskSkipped:
 		return fn.Call(jen.Lit(r.Task))
 	case annotations.RuleContextValue:
-		return fn.Call(jen.Lit(r.Key), jen.Qual(RuntimePath, ops[r.Op]), literal(r.Value))
+		return fn.Call(jen.Lit(spec.JoinPath(r.Path)), jen.Qual(RuntimePath, ops[r.Op]), literal(r.Value))
 	}
 	panic(fmt.Sprintf("cloacina-gen: unknown rule kind %q", r.Kind))
 }

@@ -1,6 +1,9 @@
 package spec
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -55,6 +58,72 @@ func TestNames(t *testing.T) {
 	} {
 		if got := [2]bool{ValidTaskID(s), ValidWorkflowName(s)}; got != want {
 			t.Errorf("%q: ValidTaskID, ValidWorkflowName = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestParsePath(t *testing.T) {
+	for key, want := range map[string][]string{
+		"mode":              {"mode"},
+		"order.tier":        {"order", "tier"},
+		"a-b_c.d.0":         {"a-b_c", "d", "0"},
+		`"a.b"`:             {"a.b"},
+		`"a.b".c`:           {"a.b", "c"},
+		`order."x.y".z`:     {"order", "x.y", "z"},
+		"`raw.key`":         {"raw.key"},
+		"has space":         {"has space"},
+		`"say \"hi\"".next`: {`say "hi"`, "next"},
+	} {
+		got, err := ParsePath(key)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("ParsePath(%s) = %q, %v; want %q", key, got, err, want)
+			continue
+		}
+		for _, format := range []func([]string) string{FormatPath, JoinPath} {
+			back, err := ParsePath(format(got))
+			if err != nil || !slices.Equal(back, want) {
+				t.Errorf("ParsePath(%s) = %q, %v; want %q", format(got), back, err, want)
+			}
+		}
+	}
+	for key, want := range map[string]string{
+		"":       "0: empty key",
+		"a..b":   "2: empty segment; segments are separated by single dots",
+		".a":     "0: empty segment; segments are separated by single dots",
+		"a.":     "2: empty segment after the last \".\"",
+		`"a`:     "0: unterminated quoted segment",
+		`""`:     "0: empty quoted segment",
+		`"a"b`:   `3: expected "." after a segment, found "b"`,
+		`a"b"`:   `1: expected "." after a segment, found "\""`,
+		`"\q".x`: `0: invalid quoted segment "\q"`,
+	} {
+		_, err := ParsePath(key)
+		var pe *PathError
+		if !errors.As(err, &pe) || fmt.Sprintf("%d: %s", pe.Offset, pe.Msg) != want {
+			t.Errorf("ParsePath(%s) = %v, want %s", key, err, want)
+		}
+	}
+}
+
+func TestFormatPath(t *testing.T) {
+	for want, segs := range map[string][]string{
+		"order.tier":         {"order", "tier"},
+		`"a.b".c`:            {"a.b", "c"},
+		`"has space"`:        {"has space"},
+		`x."say \"hi\""."é"`: {"x", `say "hi"`, "é"},
+	} {
+		if got := FormatPath(segs); got != want {
+			t.Errorf("FormatPath(%q) = %s, want %s", segs, got, want)
+		}
+	}
+	for want, segs := range map[string][]string{
+		"order.tier":         {"order", "tier"},
+		`"a.b".c`:            {"a.b", "c"},
+		`has space`:          {"has space"},
+		`x."say \"hi\"".é-1`: {"x", `say "hi"`, "é-1"},
+	} {
+		if got := JoinPath(segs); got != want {
+			t.Errorf("JoinPath(%q) = %s, want %s", segs, got, want)
 		}
 	}
 }
