@@ -91,13 +91,17 @@ func (s *pkgState) collect() {
 	sort.Slice(files, func(i, j int) bool {
 		return s.l.fset.File(files[i].FileStart).Name() < s.l.fset.File(files[j].FileStart).Name()
 	})
+	// Positions inside annotations' messages ("first given at ...") are
+	// absolute; make them relative like every other position.
+	sep := string(filepath.Separator)
+	absDir, relDir := s.p.Dir+sep, s.l.at(token.Position{Filename: s.p.Dir})+sep
+	if relDir == "."+sep {
+		relDir = ""
+	}
 	for _, f := range files {
 		af, errs := annotations.ParseFile(s.l.fset, f)
 		for _, e := range errs {
-			// Positions inside messages ("first given at ...") name files
-			// by their base name, as the generator's own messages do.
-			msg := strings.ReplaceAll(e.Msg, s.p.Dir+string(filepath.Separator), "")
-			s.errs.add(e.Pos, DirectiveError, "%s", msg)
+			s.errs.add(e.Pos, DirectiveError, "%s", strings.ReplaceAll(e.Msg, absDir, relDir))
 		}
 		if len(errs) > 0 || len(af.Workflows) > 0 || len(af.Tasks) > 0 {
 			s.directive = true

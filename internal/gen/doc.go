@@ -47,9 +47,10 @@
 //
 // Every error of a run is collected; none stops the others from being
 // found. Errors are sorted by file, line and column and print as
-// file.go:line:col: message, with paths relative to Options.Dir; positions
-// quoted inside a message use the file's base name (all files of a package
-// share a directory). A package with errors gets no generated code.
+// file.go:line:col: message, with paths relative to Options.Dir (the
+// working directory by default); positions quoted inside a message ("also
+// declared at x/a.go:11:1") are relative to the same directory, so both
+// read alike. A package with errors gets no generated code.
 // Load errors are reported only for packages that have directives (or
 // could not be loaded at all): a broken package without directives is
 // none of the generator's business. Test files are not read.

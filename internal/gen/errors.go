@@ -162,11 +162,11 @@ func relative(pos token.Position, dir string) token.Position {
 	return pos
 }
 
-// short formats pos for use inside a message about another position of
-// the same package: the file's base name, line and column.
-func short(pos token.Position) string {
-	pos.Filename = filepath.Base(pos.Filename)
-	return pos.String()
+// at formats pos for use inside a message about another position,
+// relative to the directory the primary positions are relative to, so that
+// "c at x/t.go:19:1" reads like the "x/t.go:12:1:" that starts the line.
+func (l *loaded) at(pos token.Position) string {
+	return relative(pos, l.dir).String()
 }
 
 // parsePos parses the position of a packages.Error: "file:line:col",

@@ -22,6 +22,7 @@ const loadMode = packages.NeedName | packages.NeedSyntax | packages.NeedTypes | 
 
 // loaded is the outcome of the single packages.Load of a run.
 type loaded struct {
+	dir  string // absolute; error positions are made relative to it
 	fset *token.FileSet
 	pkgs []*packages.Package
 	// stubbed holds the files whose previous generated output was replaced
@@ -37,7 +38,7 @@ type loaded struct {
 // stop the generator from replacing it, and the identifiers it declares
 // are free to be declared again.
 func load(ctx context.Context, dir string, opts *Options, patterns []string) (*loaded, error) {
-	l := &loaded{fset: token.NewFileSet(), stubbed: map[string]bool{}}
+	l := &loaded{dir: dir, fset: token.NewFileSet(), stubbed: map[string]bool{}}
 	var mu sync.Mutex
 	cfg := &packages.Config{
 		Context:    ctx,

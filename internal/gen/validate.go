@@ -35,7 +35,7 @@ func (s *pkgState) assign() []*wfTasks {
 	var wfs []*wfTasks
 	for _, w := range s.workflows {
 		if first, ok := byName[w.Name]; ok && w.Name != "" {
-			s.errs.add(w.Pos, DuplicateWorkflow, "duplicate workflow name %q; first declared at %s", w.Name, short(first.dir.Pos))
+			s.errs.add(w.Pos, DuplicateWorkflow, "duplicate workflow name %q; first declared at %s", w.Name, s.l.at(first.dir.Pos))
 			continue
 		}
 		wt := &wfTasks{dir: w}
@@ -77,7 +77,7 @@ func (s *pkgState) assign() []*wfTasks {
 					// Reported; the task still joins the workflow, so that
 					// its dependents are not reported as well.
 					s.errs.add(elementPos(k, i), AssignmentError, "workflow %q: tasks= names task %q, which names workflow %q (at %s)",
-						w.dir.Name, id, t.Workflow, short(t.Keys["workflow"].ValuePos))
+						w.dir.Name, id, t.Workflow, s.l.at(t.Keys["workflow"].ValuePos))
 				}
 				w.tasks = append(w.tasks, t)
 			}
@@ -104,7 +104,7 @@ func (s *pkgState) assign() []*wfTasks {
 					t.ID, t.Workflow, quoteList(names), suggest.DidYouMean(t.Workflow, names))
 			case w.dir.HasTasks && !contains(w.dir.Tasks, t.ID):
 				s.errs.add(pos, AssignmentError, "task %q names workflow %q, whose tasks= list (at %s) does not include it; add %q to the list",
-					t.ID, t.Workflow, short(w.dir.Keys["tasks"].ValuePos), t.ID)
+					t.ID, t.Workflow, s.l.at(w.dir.Keys["tasks"].ValuePos), t.ID)
 			case !w.dir.HasTasks:
 				w.tasks = append(w.tasks, t)
 			}
@@ -219,7 +219,7 @@ func (s *pkgState) checkGraph(w *wfTasks, nodes []dag.Node, ids []string, inOthe
 		case dag.Duplicate:
 			t, first := w.tasks[p.Index], w.tasks[p.FirstIndex]
 			s.errs.add(t.Pos, DuplicateTask, "duplicate task id %q in workflow %q (func %s); also declared at %s (func %s)",
-				t.ID, name, t.FuncName, short(first.Pos), first.FuncName)
+				t.ID, name, t.FuncName, s.l.at(first.Pos), first.FuncName)
 		case dag.MissingDependency:
 			t := w.tasks[p.Index]
 			hint := ""
@@ -243,7 +243,7 @@ func (s *pkgState) checkGraph(w *wfTasks, nodes []dag.Node, ids []string, inOthe
 				}
 				seen[id] = true
 				o := taskByID(w.tasks, id)
-				others = append(others, fmt.Sprintf("%s at %s", id, short(o.Pos)))
+				others = append(others, fmt.Sprintf("%s at %s", id, s.l.at(o.Pos)))
 			}
 			where := ""
 			if len(others) > 0 {
@@ -306,7 +306,7 @@ func (s *pkgState) checkNames(wfs []*wfTasks) {
 			}
 			if obj := s.p.Types.Scope().Lookup(id); obj != nil {
 				s.errs.add(w.dir.Pos, NameConflict, "workflow %q: the generated %s would conflict with the %s declared at %s; rename one",
-					w.dir.Name, id, objectKind(obj), short(s.l.fset.Position(obj.Pos())))
+					w.dir.Name, id, objectKind(obj), s.l.at(s.l.fset.Position(obj.Pos())))
 			}
 		}
 	}
