@@ -48,6 +48,10 @@ const (
 	// OutputError: the output file exists and was not written by
 	// cloacina-gen.
 	OutputError
+	// ExcludedFile: a directive is in a file that not every build of the
+	// package compiles: a _test.go file, or a file with build constraints
+	// or a GOOS/GOARCH suffix.
+	ExcludedFile
 )
 
 var kindNames = map[ErrorKind]string{
@@ -65,6 +69,7 @@ var kindNames = map[ErrorKind]string{
 	TriggerError:        "trigger",
 	NameConflict:        "name_conflict",
 	OutputError:         "output",
+	ExcludedFile:        "excluded_file",
 }
 
 // String returns the kind's name in snake_case. The graph kinds use the

@@ -56,6 +56,10 @@ type Result struct {
 	// Errors are the problems found in the package, sorted, with positions
 	// relative to Options.Dir when inside it.
 	Errors ErrorList
+	// GenerateLine reports whether a //go:generate line of the package
+	// (in a file go generate reads) runs cloacina-gen, so that go generate
+	// updates OutputPath.
+	GenerateLine bool
 }
 
 // Workflow is one validated workflow of a package, as the generated code

@@ -28,6 +28,9 @@ type loaded struct {
 	// stubbed holds the files whose previous generated output was replaced
 	// by an empty file for type checking.
 	stubbed map[string]bool
+	// generates holds the files with a //go:generate line that runs
+	// cloacina-gen.
+	generates map[string]bool
 }
 
 // load runs packages.Load once for all patterns.
@@ -38,7 +41,7 @@ type loaded struct {
 // stop the generator from replacing it, and the identifiers it declares
 // are free to be declared again.
 func load(ctx context.Context, dir string, opts *Options, patterns []string) (*loaded, error) {
-	l := &loaded{dir: dir, fset: token.NewFileSet(), stubbed: map[string]bool{}}
+	l := &loaded{dir: dir, fset: token.NewFileSet(), stubbed: map[string]bool{}, generates: map[string]bool{}}
 	var mu sync.Mutex
 	cfg := &packages.Config{
 		Context:    ctx,
@@ -57,6 +60,11 @@ func load(ctx context.Context, dir string, opts *Options, patterns []string) (*l
 				l.stubbed[filename] = true
 				mu.Unlock()
 				return &ast.File{FileStart: f.FileStart, FileEnd: f.FileEnd, Package: f.Package, Name: f.Name}, nil
+			}
+			if hasGenerateLine(src) {
+				mu.Lock()
+				l.generates[filename] = true
+				mu.Unlock()
 			}
 			return parser.ParseFile(fset, filename, src, parser.ParseComments|parser.SkipObjectResolution)
 		},
