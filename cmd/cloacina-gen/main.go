@@ -2,21 +2,34 @@
 // directives into a validated workflow graph and the registration code that
 // plugs it into the runtime: a cloacina_gen.go file in each package.
 //
+// Install it as a tool of your module (Go 1.24 or newer), which records it
+// in go.mod with the versions of its dependencies:
+//
+//	go get -tool github.com/cloacina-go/cloacina/cmd/cloacina-gen
+//
+// and put this line in a file of each package that declares workflows:
+//
+//	//go:generate go tool cloacina-gen
+//
+// go generate ./... then writes each package's cloacina_gen.go, and
+// go tool cloacina-gen -check ./... in CI finds the stale ones. (go run
+// github.com/cloacina-go/cloacina/cmd/cloacina-gen does not work in a module
+// that has not added the generator's own dependencies to its go.sum.)
+//
 // Usage:
 //
 //	cloacina-gen [-check] [-graph=mermaid|dot] [packages]
 //
 // Packages are go command patterns and default to ".", so that a bare
-//
-//	//go:generate go run github.com/cloacina-go/cloacina/cmd/cloacina-gen
-//
-// line works. Every problem found in the packages is reported, sorted, as
-// file.go:line:col: message.
+// //go:generate line works. Every problem found in the packages is
+// reported, sorted, as file.go:line:col: message.
 //
 // Flags:
 //
 //	-check    write nothing; list the generated files that are missing,
-//	          out of date or no longer needed, and exit 1 if there are any
+//	          out of date or no longer needed, say how to update each
+//	          (go generate, or the //go:generate line to add), and exit 1
+//	          if there are any
 //	-graph f  write nothing; print every workflow's graph in format f
 //	          (mermaid or dot) to standard output
 //
