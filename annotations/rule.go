@@ -343,7 +343,7 @@ func (p *ruleParser) contextKey() []string {
 // quoted reads the Go string literal at p.i.
 func (p *ruleParser) quoted() string {
 	start := p.i
-	end := scanQuoted(p.src, start)
+	end := spec.ScanQuoted(p.src, start)
 	if end < 0 {
 		p.fail(start, "unterminated quoted string")
 	}

@@ -52,16 +52,32 @@ func TestTriggerCombinators(t *testing.T) {
 	}
 }
 
+type contextValueCase struct {
+	key  string
+	op   ValueOp
+	v    any
+	want bool
+}
+
+// checkContextValues evaluates ContextValue(c.key, c.op, c.v) of each case
+// against in.
+func checkContextValues(t *testing.T, in TriggerInput, cases []contextValueCase) {
+	t.Helper()
+	for _, c := range cases {
+		r := ContextValue(c.key, c.op, c.v)
+		if err := r.Validate(); err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+		if got, _ := r.Evaluate(in); got != c.want {
+			t.Errorf("%s = %v, want %v", r, got, c.want)
+		}
+	}
+}
+
 func TestTriggerContextValue(t *testing.T) {
 	ctx := `{"mode":"full","n":5,"f":2.5,"big":1e3,"flag":true,"nil":null,
 		"tags":["a","b",3],"obj":{"k":1},"text":"hello world"}`
-	in := input(t, nil, ctx)
-	cases := []struct {
-		key  string
-		op   ValueOp
-		v    any
-		want bool
-	}{
+	checkContextValues(t, input(t, nil, ctx), []contextValueCase{
 		{"mode", OpEquals, "full", true},
 		{"mode", OpEquals, "delta", false},
 		{"mode", OpNotEquals, "delta", true},
@@ -100,16 +116,7 @@ func TestTriggerContextValue(t *testing.T) {
 		{"missing", OpEquals, nil, false},
 		{"missing", OpNotEquals, "x", false},
 		{"missing", OpNotContains, "x", false},
-	}
-	for _, c := range cases {
-		r := ContextValue(c.key, c.op, c.v)
-		if err := r.Validate(); err != nil {
-			t.Fatalf("%s: %v", r, err)
-		}
-		if got, _ := r.Evaluate(in); got != c.want {
-			t.Errorf("%s = %v, want %v", r, got, c.want)
-		}
-	}
+	})
 	// A nil context behaves as an empty one.
 	if ok, _ := ContextValue("x", OpNotExists, nil).Evaluate(TriggerInput{}); !ok {
 		t.Fatal("not_exists on nil context")
@@ -122,12 +129,7 @@ func TestTriggerContextPath(t *testing.T) {
 	ctx := `{"order":{"tier":"vip","total":{"cents":1250},"x.y":1,"lines":[{"sku":"a"}],"none":null},
 		"a.b":"dotted","has space":{"k":true},"list":[1,2],"s":"str"}`
 	in := input(t, nil, ctx)
-	cases := []struct {
-		key  string
-		op   ValueOp
-		v    any
-		want bool
-	}{
+	checkContextValues(t, in, []contextValueCase{
 		{"order.tier", OpEquals, "vip", true},
 		{"order.tier", OpEquals, "basic", false},
 		{"order.tier", OpExists, nil, true},
@@ -148,16 +150,7 @@ func TestTriggerContextPath(t *testing.T) {
 		{"list.0", OpNotExists, nil, true},
 		{"s.len", OpExists, nil, false},
 		{"nope.tier", OpNotExists, nil, true},
-	}
-	for _, c := range cases {
-		r := ContextValue(c.key, c.op, c.v)
-		if err := r.Validate(); err != nil {
-			t.Fatalf("%s: %v", r, err)
-		}
-		if got, _ := r.Evaluate(in); got != c.want {
-			t.Errorf("%s = %v, want %v", r, got, c.want)
-		}
-	}
+	})
 	// A malformed path is an error, never a silent false.
 	for key, want := range map[string]string{
 		"order..tier": `context_value key "order..tier": empty segment; segments are separated by single dots`,

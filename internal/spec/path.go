@@ -43,7 +43,7 @@ func ParsePath(key string) ([]string, error) {
 		start := i
 		switch {
 		case i < len(key) && (key[i] == '"' || key[i] == '`'):
-			end := quotedEnd(key, i)
+			end := ScanQuoted(key, i)
 			if end < 0 {
 				return nil, &PathError{i, "unterminated quoted segment"}
 			}
@@ -78,9 +78,10 @@ func ParsePath(key string) ([]string, error) {
 	}
 }
 
-// quotedEnd returns the index just after the Go string literal starting at
-// s[i], or -1 when it is not terminated.
-func quotedEnd(s string, i int) int {
+// ScanQuoted returns the index just after the Go string literal starting
+// at s[i] (a '"' or '`'), or -1 when it is not terminated. It does not
+// check escapes; strconv.Unquote does.
+func ScanQuoted(s string, i int) int {
 	if s[i] == '`' {
 		if j := strings.IndexByte(s[i+1:], '`'); j >= 0 {
 			return i + 1 + j + 1
