@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
+	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 )
 
 func noop(context.Context, *Context) error { return nil }
@@ -68,6 +71,19 @@ func TestWorkflowTenant(t *testing.T) {
 	}
 	if w := NewWorkflow("w").Add(task("a")).MustBuild(); w.Tenant() != DefaultTenant || DefaultTenant != "" {
 		t.Errorf("default tenant %q, DefaultTenant %q; want any tenant, \"\"", w.Tenant(), DefaultTenant)
+	}
+}
+
+// TestTenantNamesAreSchemaNames: a tenant is a PostgreSQL schema, so the
+// tenant names a workflow accepts (internal/spec, used by the annotations
+// and by Build) are exactly the schema names the PostgreSQL store accepts.
+func TestTenantNamesAreSchemaNames(t *testing.T) {
+	for _, name := range []string{"", "public", "acme_corp", "1_Acme", "_", "a-b", "a.b", "a b", "café", "Ωmega",
+		strings.Repeat("t", spec.MaxTenantLen), strings.Repeat("t", spec.MaxTenantLen+1)} {
+		tenantErr, schemaErr := spec.CheckTenant(name), postgres.ValidateSchema(name)
+		if (tenantErr == nil) != (schemaErr == nil) {
+			t.Errorf("%q: as a tenant %v, as a schema %v", name, tenantErr, schemaErr)
+		}
 	}
 }
 
