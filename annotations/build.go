@@ -9,37 +9,39 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/internal/suggest"
 )
 
-// Defaults of the task and workflow keys.
+// Defaults of the task and workflow keys (internal/spec states them once,
+// for the generator and the runtime alike).
 const (
-	DefaultTenant        = "public"
-	DefaultRetryAttempts = 3
-	DefaultRetryBackoff  = BackoffExponential
-	DefaultRetryDelay    = time.Second
-	DefaultRetryMaxDelay = 30 * time.Second
-	DefaultRetryJitter   = true
+	DefaultTenant        = spec.AnyTenant // "": without tenant=, a workflow runs in every tenant
+	DefaultRetryAttempts = spec.DefaultRetryAttempts
+	DefaultRetryBackoff  = spec.DefaultRetryBackoff
+	DefaultRetryDelay    = spec.DefaultRetryDelay
+	DefaultRetryMaxDelay = spec.DefaultRetryMaxDelay
+	DefaultRetryJitter   = spec.DefaultRetryJitter
 )
 
 // Values of retry_backoff.
 const (
-	BackoffFixed       = "fixed"
-	BackoffLinear      = "linear"
-	BackoffExponential = "exponential"
+	BackoffFixed       = spec.BackoffFixed
+	BackoffLinear      = spec.BackoffLinear
+	BackoffExponential = spec.BackoffExponential
 )
 
-var backoffs = []string{BackoffFixed, BackoffLinear, BackoffExponential}
+var backoffs = spec.Backoffs()
 
 // Kinds of RetryCondition.
 const (
-	ConditionAll       = "all"
-	ConditionNever     = "never"
-	ConditionTransient = "transient"
-	ConditionPatterns  = "patterns"
+	ConditionAll       = spec.ConditionAll
+	ConditionNever     = spec.ConditionNever
+	ConditionTransient = spec.ConditionTransient
+	ConditionPatterns  = spec.ConditionPatterns
 )
 
-var conditions = []string{ConditionAll, ConditionNever, ConditionTransient}
+var conditions = spec.Conditions()
 
 // Keys of //cloacina:task, in documentation order, and their aliases.
 var (
@@ -70,7 +72,7 @@ type Workflow struct {
 	Name        string
 	Description string
 	Author      string
-	Tenant      string   // DefaultTenant when not given
+	Tenant      string   // DefaultTenant ("", any tenant) when not given
 	Tasks       []string // the explicit task list; nil when not given
 	HasTasks    bool     // tasks= was given
 	// Keys holds every key given, by name, with its positions.
@@ -267,28 +269,9 @@ func (s *keySet) text(a *Arg) string {
 	return a.Value
 }
 
-// validName reports whether s is made of ASCII letters, digits, '_' and
-// '-', and starts with a letter, or also '_' when underscore is set.
-func validName(s string, underscore bool) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		switch {
-		case letter, i == 0 && underscore && c == '_':
-		case i > 0 && (c >= '0' && c <= '9' || c == '_' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // checkTaskID returns "" when s is a valid task id, else an error message.
 func checkTaskID(s string) string {
-	if validName(s, true) {
+	if spec.ValidTaskID(s) {
 		return ""
 	}
 	return fmt.Sprintf("%q is not a valid task id; use letters, digits, \"_\" and \"-\", starting with a letter or \"_\"", s)
@@ -296,7 +279,7 @@ func checkTaskID(s string) string {
 
 // checkWorkflowName returns "" when s is a valid workflow name, else an error message.
 func checkWorkflowName(s string) string {
-	if validName(s, false) {
+	if spec.ValidWorkflowName(s) {
 		return ""
 	}
 	return fmt.Sprintf("%q is not a valid workflow name; use letters, digits, \"_\" and \"-\", starting with a letter", s)
@@ -304,10 +287,10 @@ func checkWorkflowName(s string) string {
 
 // checkTenant returns "" when s is a valid tenant, else an error message.
 func checkTenant(s string) string {
-	if validName(s, true) {
-		return ""
+	if err := spec.CheckTenant(s); err != nil {
+		return err.Error()
 	}
-	return fmt.Sprintf("%q is not a valid tenant; use letters, digits, \"_\" and \"-\", starting with a letter or \"_\"", s)
+	return ""
 }
 
 // one adapts a check of a whole value to the report form used by value.

@@ -389,8 +389,15 @@ func TestWorkflow(t *testing.T) {
 	}
 
 	w, errs = buildWorkflow(t, "//cloacina:workflow name=etl")
-	if len(errs) > 0 || w.Tenant != "public" || w.Tasks != nil || w.HasTasks || w.Canonical != "name=etl" {
+	if len(errs) > 0 || w.Tenant != "" || w.Tasks != nil || w.HasTasks || w.Canonical != "name=etl" {
 		t.Errorf("defaults: %+v %q", w, errs)
+	}
+	// A tenant is a PostgreSQL schema name: [A-Za-z0-9_]+, at most 40 characters.
+	for _, tenant := range []string{"1_Acme", strings.Repeat("t", 40)} {
+		w, errs = buildWorkflow(t, "//cloacina:workflow name=etl tenant="+tenant)
+		if len(errs) > 0 || w.Tenant != tenant {
+			t.Errorf("tenant=%s: %+v %q", tenant, w, errs)
+		}
 	}
 }
 
@@ -405,7 +412,9 @@ var workflowErrorCases = []struct {
 	{[]string{"name=1etl"}, []string{`3:26: name: "1etl" is not a valid workflow name; use letters, digits, "_" and "-", starting with a letter`}},
 	{[]string{"name=_etl"}, []string{`3:26: name: "_etl" is not a valid workflow name; use letters, digits, "_" and "-", starting with a letter`}},
 	{[]string{`name="etl"`}, []string{`3:26: name: write name=etl without quotes`}},
-	{[]string{"name=etl tenant=a.b"}, []string{`3:37: tenant: "a.b" is not a valid tenant; use letters, digits, "_" and "-", starting with a letter or "_"`}},
+	{[]string{"name=etl tenant=a.b"}, []string{`3:37: tenant: "a.b" has "."; use letters, digits and "_" (a tenant is a PostgreSQL schema)`}},
+	{[]string{"name=etl tenant=acme-corp"}, []string{`3:37: tenant: "acme-corp" has "-"; use letters, digits and "_" (a tenant is a PostgreSQL schema)`}},
+	{[]string{"name=etl tenant=" + strings.Repeat("t", 41)}, []string{`3:37: tenant: "` + strings.Repeat("t", 41) + `" is 41 characters long; the limit is 40`}},
 	{[]string{"name=etl tasks=a,,b"}, []string{`3:38: tasks: empty element in list "a,,b"`}},
 	{[]string{"name=etl tasks=a,a"}, []string{`3:38: tasks: "a" is listed twice`}},
 	{[]string{"name=etl description=Load(x)"}, []string{`3:42: description: quote text that contains parentheses: description="Load(x)"`}},

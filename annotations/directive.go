@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/internal/suggest"
 )
 
@@ -225,7 +226,7 @@ func lexArg(pos token.Position, line string, i int) (Arg, int, *Error) {
 	case isSpace(c):
 		return fail(i, "missing value after \"%s=\"; no space is allowed after \"=\"", key)
 	case c == '"' || c == '`':
-		end := scanQuoted(line, i)
+		end := spec.ScanQuoted(line, i)
 		if end < 0 {
 			return fail(i, "%s: unterminated quoted string", key)
 		}
@@ -279,27 +280,6 @@ func lexArg(pos token.Position, line string, i int) (Arg, int, *Error) {
 	return a, i, nil
 }
 
-// scanQuoted returns the index just after the Go string literal starting at
-// s[i] (a '"' or '`'), or -1 when it is not terminated.
-func scanQuoted(s string, i int) int {
-	if s[i] == '`' {
-		j := strings.IndexByte(s[i+1:], '`')
-		if j < 0 {
-			return -1
-		}
-		return i + 1 + j + 1
-	}
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return -1
-}
-
 // scanParens returns the index just after the parenthesis that closes the one
 // at s[i], skipping quoted strings. On failure it returns the index of the
 // innermost unclosed '(' or of an unterminated quote as errAt (else -1).
@@ -315,7 +295,7 @@ func scanParens(s string, i int) (end, errAt int) {
 				return j + 1, -1
 			}
 		case '"', '`':
-			e := scanQuoted(s, j)
+			e := spec.ScanQuoted(s, j)
 			if e < 0 {
 				return 0, j
 			}

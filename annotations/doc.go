@@ -58,9 +58,13 @@
 //	name         required; [A-Za-z][A-Za-z0-9_-]*
 //	description  free text
 //	author       free text
-//	tenant       [A-Za-z_][A-Za-z0-9_-]*, default "public"
+//	tenant       [A-Za-z0-9_]+, at most 40 characters; default: any tenant
 //	tasks        comma list of task ids; without it the workflow holds every
 //	             task of the package that names no other workflow
+//
+// A tenant is a PostgreSQL schema, the one a runner's Config.Schema
+// selects. A workflow with tenant= runs only in that tenant; a workflow
+// without it runs in every tenant (its Tenant is "").
 //
 // # Task directives
 //
@@ -91,7 +95,8 @@
 //	        | ( "all" | "any" | "none" ) "(" [ rule { "," rule } ] ")"
 //	        | ( "task_success" | "task_failed" | "task_skipped" ) "(" id ")"
 //	        | "context_value" "(" key "," op [ "," literal ] ")"
-//	key     = bare | string            bare = [A-Za-z0-9_.-]+
+//	key     = segment { "." segment }
+//	segment = bare | string            bare = [A-Za-z0-9_-]+
 //	op      = "equals" | "not_equals" | "greater_than" | "less_than"
 //	        | "contains" | "not_contains" | "exists" | "not_exists"
 //	literal = string | number | "true" | "false" | "null"
@@ -101,6 +106,19 @@
 // number syntax (-1.5e3). The whole rule may be wrapped in one pair of
 // parentheses. Rules nest at most [MaxRuleDepth] levels. [Rule.String]
 // prints a rule back canonically.
+//
+// A context_value key is a path into the merged context: its first segment
+// is a key of the context, and each further one a field of the JSON object
+// found so far. context_value(order.tier, equals, "vip") holds when the
+// context's key order holds an object whose field tier is "vip". A
+// segment that contains a dot, a space or any character outside
+// [A-Za-z0-9_-] is quoted: context_value("a.b", exists) tests the top-level
+// key a.b, context_value(order."x.y", exists) field x.y of order. A path that
+// meets a value other than an object before its last segment (an array,
+// a string, null), or a missing field, finds nothing, like a missing key:
+// every operator is false except not_exists. Arrays are not indexed:
+// items.0 is field "0" of an object. An empty segment (a..b, a.) is an
+// error. Rule.Key is the path in canonical form, Rule.Path its segments.
 //
 // # Errors
 //

@@ -364,3 +364,53 @@ func declDesc(d ast.Decl) string {
 	}
 	return "a declaration"
 }
+
+// Found is a directive located by FindDirectives.
+type Found struct {
+	Pos  token.Position // of the directive's first line
+	Verb string         // VerbTask, VerbWorkflow, or "" when the verb cannot be read
+}
+
+// FindDirectives returns where every directive of f starts, in source
+// order, without checking it: each run of consecutive directive lines with
+// one verb in a comment group (as ParseFile merges them), wherever it is
+// placed, including misspelt and malformed ones. The generator uses it to
+// refuse directives in files it does not generate from, such as test files
+// and files behind build constraints.
+func FindDirectives(fset *token.FileSet, f *ast.File) []Found {
+	p := &fileParser{fset: fset, f: f}
+	var out []Found
+	for _, cg := range f.Comments {
+		prev := "\x00" // verb of the directive line just before, if any
+		for _, c := range cg.List {
+			if !isDirectiveLine(c.Text) {
+				prev = "\x00"
+				continue
+			}
+			verb := lineVerb(c.Text)
+			if verb != prev {
+				out = append(out, Found{Pos: p.position(c.Slash), Verb: verb})
+			}
+			prev = verb
+		}
+	}
+	return out
+}
+
+// lineVerb returns the verb of a directive line when it is task or
+// workflow, else "".
+func lineVerb(text string) string {
+	rest := strings.TrimLeft(strings.TrimPrefix(text, "//"), " \t")
+	rest, ok := strings.CutPrefix(rest, "cloacina:")
+	if !ok {
+		return ""
+	}
+	n := 0
+	for n < len(rest) && isWordByte(rest[n]) {
+		n++
+	}
+	if v := rest[:n]; v == VerbTask || v == VerbWorkflow {
+		return v
+	}
+	return ""
+}

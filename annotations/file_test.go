@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -30,7 +31,7 @@ const etlSrc = `// Package etl is the nightly job.
 //cloacina:workflow author="data team"
 package etl
 
-//go:generate go run github.com/cloacina-go/cloacina/cmd/cloacina-gen
+//go:generate go tool cloacina-gen
 
 import (
 	"context"
@@ -74,7 +75,7 @@ func TestParseFileETL(t *testing.T) {
 	}
 	etl := out.Workflows[0]
 	if etl.Name != "etl" || etl.Description != "Nightly extract, transform, load" || etl.Author != "data team" ||
-		etl.Tenant != "public" || etl.HasTasks || etl.Pos != pos0(3, 1, 38) {
+		etl.Tenant != "" || etl.HasTasks || etl.Pos != pos0(3, 1, 38) {
 		t.Errorf("etl: %+v", etl)
 	}
 	audit := out.Workflows[1]
@@ -413,5 +414,43 @@ func TestFuncDesc(t *testing.T) {
 	}
 	if want := []string{"func F", "method (T).M", "method (*T).N"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestFindDirectives: every directive is found, merged lines once,
+// whatever its placement or validity, and other comments are not.
+func TestFindDirectives(t *testing.T) {
+	src := `package p
+
+//cloacina:workflow name=w
+//cloacina:workflow description=x
+
+// F is a task.
+//
+//cloacina:task id=f
+//cloacina:task retry_attempts=2
+//cloacina:workflow name=second
+func F() {
+	//cloacina:task inside a body
+}
+
+// cloacina:task with a space
+//cloacnia:task misspelt
+// Prose that mentions cloacina:task is not a directive,
+// nor is this line about the cloacina project.
+var v int
+`
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, testFile, src, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range FindDirectives(fset, f) {
+		got = append(got, fmt.Sprintf("%d:%d %s", d.Pos.Line, d.Pos.Column, d.Verb))
+	}
+	want := []string{"3:1 workflow", "8:1 task", "10:1 workflow", "12:2 task", "15:1 task", "16:1 "}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FindDirectives = %q, want %q", got, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/internal/suggest"
 )
 
@@ -17,31 +18,31 @@ const MaxRuleDepth = 64
 
 // Rule kinds.
 const (
-	RuleAlways       = "always"
-	RuleAll          = "all"
-	RuleAny          = "any"
-	RuleNone         = "none"
-	RuleTaskSuccess  = "task_success"
-	RuleTaskFailed   = "task_failed"
-	RuleTaskSkipped  = "task_skipped"
-	RuleContextValue = "context_value"
+	RuleAlways       = spec.RuleAlways
+	RuleAll          = spec.RuleAll
+	RuleAny          = spec.RuleAny
+	RuleNone         = spec.RuleNone
+	RuleTaskSuccess  = spec.RuleTaskSuccess
+	RuleTaskFailed   = spec.RuleTaskFailed
+	RuleTaskSkipped  = spec.RuleTaskSkipped
+	RuleContextValue = spec.RuleContextValue
 )
 
-var ruleKinds = []string{RuleAlways, RuleAll, RuleAny, RuleNone, RuleTaskSuccess, RuleTaskFailed, RuleTaskSkipped, RuleContextValue}
+var ruleKinds = spec.RuleKinds()
 
 // Operators of context_value.
 const (
-	OpEquals      = "equals"
-	OpNotEquals   = "not_equals"
-	OpGreaterThan = "greater_than"
-	OpLessThan    = "less_than"
-	OpContains    = "contains"
-	OpNotContains = "not_contains"
-	OpExists      = "exists"
-	OpNotExists   = "not_exists"
+	OpEquals      = spec.OpEquals
+	OpNotEquals   = spec.OpNotEquals
+	OpGreaterThan = spec.OpGreaterThan
+	OpLessThan    = spec.OpLessThan
+	OpContains    = spec.OpContains
+	OpNotContains = spec.OpNotContains
+	OpExists      = spec.OpExists
+	OpNotExists   = spec.OpNotExists
 )
 
-var ops = []string{OpEquals, OpNotEquals, OpGreaterThan, OpLessThan, OpContains, OpNotContains, OpExists, OpNotExists}
+var ops = spec.Ops()
 
 // Literal kinds.
 const (
@@ -57,7 +58,8 @@ type Rule struct {
 	Kind  string         // one of the Rule* constants
 	Rules []*Rule        // arguments of all, any and none (may be empty)
 	Task  string         // argument of task_success, task_failed, task_skipped
-	Key   string         // context_value key
+	Key   string         // context_value key, a path in canonical form (see ParseRule)
+	Path  []string       // the segments of Key, unquoted
 	Op    string         // context_value operator, one of the Op* constants
 	Value *Literal       // context_value literal; nil for exists and not_exists
 }
@@ -74,8 +76,9 @@ type Literal struct {
 
 // String prints the rule back in the annotation syntax, canonically:
 // no spaces except one after each comma, always without parentheses,
-// context keys quoted only when they are not bare words, strings quoted with
-// strconv.Quote. ParseRule of the result gives an equal rule.
+// segments of context keys quoted only when they are not bare words,
+// strings quoted with strconv.Quote. ParseRule of the result gives an equal
+// rule.
 func (r *Rule) String() string {
 	var b strings.Builder
 	r.write(&b)
@@ -103,13 +106,7 @@ func (r *Rule) write(b *strings.Builder) {
 	case RuleTaskSuccess, RuleTaskFailed, RuleTaskSkipped:
 		b.WriteString(r.Kind + "(" + r.Task + ")")
 	case RuleContextValue:
-		b.WriteString(r.Kind + "(")
-		if isBareKey(r.Key) {
-			b.WriteString(r.Key)
-		} else {
-			b.WriteString(strconv.Quote(r.Key))
-		}
-		b.WriteString(", " + r.Op)
+		b.WriteString(r.Kind + "(" + r.Key + ", " + r.Op)
 		if r.Value != nil {
 			b.WriteString(", " + r.Value.Text)
 		}
@@ -280,7 +277,8 @@ func (p *ruleParser) rule() *Rule {
 		p.skipSpace()
 		p.expect('(', "after "+name)
 		p.skipSpace()
-		r.Key = p.contextKey()
+		r.Path = p.contextKey()
+		r.Key = spec.FormatPath(r.Path)
 		p.skipSpace()
 		p.expect(',', "after context_value key")
 		p.skipSpace()
@@ -298,7 +296,7 @@ func (p *ruleParser) rule() *Rule {
 		p.i += len(op)
 		r.Op = op
 		p.skipSpace()
-		if op == OpExists || op == OpNotExists {
+		if !spec.OpTakesValue(op) {
 			p.expect(')', "after "+op+" ("+op+" takes no value)")
 			return r
 		}
@@ -316,27 +314,36 @@ func (p *ruleParser) rule() *Rule {
 	return r
 }
 
-func (p *ruleParser) contextKey() string {
-	switch p.peek() {
-	case '"', '`':
-		s := p.quoted()
-		if s == "" {
-			p.fail(p.i-2, "empty context key")
+// contextKey reads a context_value key, a path of bare and quoted segments
+// separated by dots (see spec.ParsePath), and returns its segments.
+func (p *ruleParser) contextKey() []string {
+	start := p.i
+	for {
+		switch c := p.peek(); {
+		case c == '"' || c == '`':
+			p.quoted()
+			continue
+		case isKeyByte(c):
+			p.i++
+			continue
 		}
-		return s
+		break
 	}
-	k := p.wordAt(p.i, isKeyByte)
-	if k == "" {
+	if p.i == start {
 		p.fail(p.i, "expected a context key in context_value(...), found %s", p.found())
 	}
-	p.i += len(k)
-	return k
+	path, err := spec.ParsePath(p.src[start:p.i])
+	if err != nil {
+		e := err.(*spec.PathError)
+		p.fail(start+e.Offset, "context key %s: %s", p.src[start:p.i], e.Msg)
+	}
+	return path
 }
 
 // quoted reads the Go string literal at p.i.
 func (p *ruleParser) quoted() string {
 	start := p.i
-	end := scanQuoted(p.src, start)
+	end := spec.ScanQuoted(p.src, start)
 	if end < 0 {
 		p.fail(start, "unterminated quoted string")
 	}
@@ -424,21 +431,9 @@ func normNumber(w string) (string, string) {
 	return text, ""
 }
 
-// isKeyByte reports whether c may appear in a bare context key: letters,
-// digits, '_', '.' and '-'.
+// isKeyByte reports whether c may appear in a bare context key (a path of
+// bare segments): letters, digits, '_', '.' and '-'.
 func isKeyByte(c byte) bool { return isWordByte(c) || c == '.' || c == '-' }
-
-func isBareKey(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isKeyByte(s[i]) {
-			return false
-		}
-	}
-	return true
-}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

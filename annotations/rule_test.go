@@ -3,8 +3,12 @@ package annotations
 import (
 	"encoding/json"
 	"errors"
+	"go/token"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 var ruleValidCases = []struct {
@@ -30,6 +34,10 @@ var ruleValidCases = []struct {
 	{`(all(always))`, `all(always)`},
 	{` ( any(task_failed(a), task_skipped(a)) ) `, `any(task_failed(a), task_skipped(a))`},
 	{`context_value(user.id, exists)`, `context_value(user.id, exists)`},
+	{`context_value(order.tier, equals, "vip")`, `context_value(order.tier, equals, "vip")`},
+	{`context_value("order"."tier", equals, "vip")`, `context_value(order.tier, equals, "vip")`},
+	{`context_value("a.b", exists)`, `context_value("a.b", exists)`},
+	{"context_value(order.`x.y`.z, exists)", `context_value(order."x.y".z, exists)`},
 	{`context_value(a-b_c.d, not_exists)`, `context_value(a-b_c.d, not_exists)`},
 	{`context_value("with space", not_equals, null)`, `context_value("with space", not_equals, null)`},
 	{`context_value("a)b", contains, "x(\"y\")")`, `context_value("a)b", contains, "x(\"y\")")`},
@@ -132,7 +140,12 @@ var ruleErrorCases = []struct{ expr, want string }{
 	{`context_value(mode, exists, 1)`, `3:27: expected ")" after exists (exists takes no value), found ","`},
 	{`context_value(mode equals, 1)`, `3:20: expected "," after context_value key, found "equals"`},
 	{`context_value(, exists)`, `3:15: expected a context key in context_value(...), found ","`},
-	{`context_value("", exists)`, `3:15: empty context key`},
+	{`context_value("", exists)`, `3:15: context key "": empty quoted segment`},
+	{`context_value(order..tier, exists)`, `3:21: context key order..tier: empty segment; segments are separated by single dots`},
+	{`context_value(order., exists)`, `3:21: context key order.: empty segment after the last "."`},
+	{`context_value(.tier, exists)`, `3:15: context key .tier: empty segment; segments are separated by single dots`},
+	{`context_value("a"b, exists)`, `3:18: context key "a"b: expected "." after a segment, found "b"`},
+	{`context_value(a"b", exists)`, `3:16: context key a"b": expected "." after a segment, found "\""`},
 	{`context_value("a, exists)`, `3:15: unterminated quoted string`},
 	{"context_value(\"a\nb\", exists)", `3:17: newline in quoted string`},
 	{`context_value("\z", exists)`, `3:16: invalid escape sequence \z in quoted string`},
@@ -157,6 +170,31 @@ var ruleErrorCases = []struct{ expr, want string }{
 	{strings.Repeat("all(", 65) + strings.Repeat(")", 65), `3:257: rules nested too deeply (more than 64 levels)`},
 }
 
+// TestParseRulePath: a context_value key is a path; dots separate
+// segments, and a quoted segment may hold dots.
+func TestParseRulePath(t *testing.T) {
+	for expr, want := range map[string][]string{
+		`context_value(mode, exists)`:                {"mode"},
+		`context_value(order.tier, exists)`:          {"order", "tier"},
+		`context_value("a.b", exists)`:               {"a.b"},
+		`context_value(order."x.y".z, exists)`:       {"order", "x.y", "z"},
+		`context_value("with space".n-1, exists)`:    {"with space", "n-1"},
+		"context_value(`raw`.\"q\\\"uote\", exists)": {"raw", `q"uote`},
+	} {
+		r, err := ParseRule(linePos(1), expr)
+		if err != nil {
+			t.Errorf("%s: %v", expr, err)
+			continue
+		}
+		if !reflect.DeepEqual(r.Path, want) {
+			t.Errorf("%s: Path = %q, want %q", expr, r.Path, want)
+		}
+		if again, err := ParseRule(linePos(1), r.String()); err != nil || !reflect.DeepEqual(again.Path, want) || again.Key != r.Key {
+			t.Errorf("%s: String() = %s does not parse back: %v", expr, r, err)
+		}
+	}
+}
+
 func TestParseRuleErrors(t *testing.T) {
 	cases := ruleErrorCases
 	for _, c := range cases {
@@ -177,5 +215,41 @@ func TestParseRuleErrors(t *testing.T) {
 	// 64 levels are fine.
 	if _, err := ParseRule(linePos(3), strings.Repeat("all(", 63)+"always"+strings.Repeat(")", 63)); err != nil {
 		t.Errorf("64 levels: %v", err)
+	}
+}
+
+// TestRuleParsesEverySpecKind checks that the parser reads every rule kind
+// and operator internal/spec lists, which the runtime also implements.
+func TestRuleParsesEverySpecKind(t *testing.T) {
+	examples := map[string]string{
+		spec.RuleAlways:       "always",
+		spec.RuleAll:          "all(always)",
+		spec.RuleAny:          "any(always)",
+		spec.RuleNone:         "none(always)",
+		spec.RuleTaskSuccess:  "task_success(a)",
+		spec.RuleTaskFailed:   "task_failed(a)",
+		spec.RuleTaskSkipped:  "task_skipped(a)",
+		spec.RuleContextValue: "context_value(k, exists)",
+	}
+	for _, kind := range spec.RuleKinds() {
+		expr, ok := examples[kind]
+		if !ok {
+			t.Errorf("no example of rule kind %q; add one", kind)
+			continue
+		}
+		r, err := ParseRule(token.Position{}, expr)
+		if err != nil || r.Kind != kind {
+			t.Errorf("ParseRule(%q) = %v, %v; want kind %s", expr, r, err, kind)
+		}
+	}
+	for _, op := range spec.Ops() {
+		expr := "context_value(k, " + op + ", 1)"
+		if !spec.OpTakesValue(op) {
+			expr = "context_value(k, " + op + ")"
+		}
+		r, err := ParseRule(token.Position{}, expr)
+		if err != nil || r.Op != op {
+			t.Errorf("ParseRule(%q) = %v, %v; want operator %s", expr, r, err, op)
+		}
 	}
 }

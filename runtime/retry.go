@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 // Backoff is how the delay between attempts grows.
@@ -26,11 +28,11 @@ const (
 func (b Backoff) String() string {
 	switch b {
 	case BackoffExponential:
-		return "exponential"
+		return spec.BackoffExponential
 	case BackoffFixed:
-		return "fixed"
+		return spec.BackoffFixed
 	case BackoffLinear:
-		return "linear"
+		return spec.BackoffLinear
 	}
 	return fmt.Sprintf("Backoff(%d)", int(b))
 }
@@ -55,13 +57,13 @@ const (
 func (k RetryConditionKind) String() string {
 	switch k {
 	case RetryAll:
-		return "all"
+		return spec.ConditionAll
 	case RetryNever:
-		return "never"
+		return spec.ConditionNever
 	case RetryTransient:
-		return "transient"
+		return spec.ConditionTransient
 	case RetryPatterns:
-		return "patterns"
+		return spec.ConditionPatterns
 	}
 	return fmt.Sprintf("RetryConditionKind(%d)", int(k))
 }
@@ -121,22 +123,23 @@ type RetryPolicy struct {
 	Condition RetryCondition
 }
 
-// Defaults of DefaultRetryPolicy, as documented for the task annotation.
+// Defaults of DefaultRetryPolicy, the same as those of the task annotation.
 const (
-	DefaultRetryAttempts = 3
-	DefaultRetryDelay    = time.Second
-	DefaultRetryMaxDelay = 30 * time.Second
+	DefaultRetryAttempts = spec.DefaultRetryAttempts
+	DefaultRetryDelay    = spec.DefaultRetryDelay
+	DefaultRetryMaxDelay = spec.DefaultRetryMaxDelay
 )
 
 // DefaultRetryPolicy returns 3 attempts, exponential backoff from 1s capped at
-// 30s, jitter on, every error retried.
+// 30s, jitter on, every error retried: what a //cloacina:task without retry_
+// keys gets.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
 		MaxAttempts:  DefaultRetryAttempts,
 		Backoff:      BackoffExponential,
 		InitialDelay: DefaultRetryDelay,
 		MaxDelay:     DefaultRetryMaxDelay,
-		Jitter:       true,
+		Jitter:       spec.DefaultRetryJitter,
 		Condition:    RetryCondition{Kind: RetryAll},
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 func TestBaseDelay(t *testing.T) {
@@ -162,4 +165,42 @@ func TestRetryPolicyValidate(t *testing.T) {
 	if zero.Validate() == nil {
 		t.Fatal("zero policy accepted")
 	}
+}
+
+// TestRetryAgreesWithSpec checks that the runtime's retry enums and default
+// policy agree with internal/spec, which the annotation parser and the
+// generator use: a //cloacina:task without retry_ keys must behave like a
+// hand-written task with a nil Retry.
+func TestRetryAgreesWithSpec(t *testing.T) {
+	var backoffs []string
+	for b := BackoffExponential; b <= BackoffLinear; b++ {
+		backoffs = append(backoffs, b.String())
+	}
+	if got, want := sorted(backoffs), sorted(spec.Backoffs()); !slices.Equal(got, want) {
+		t.Errorf("Backoff spellings %v, spec %v", got, want)
+	}
+	var conds []string
+	for k := RetryAll; k <= RetryPatterns; k++ {
+		conds = append(conds, k.String())
+	}
+	if got, want := sorted(conds), sorted(append(spec.Conditions(), spec.ConditionPatterns)); !slices.Equal(got, want) {
+		t.Errorf("RetryConditionKind spellings %v, spec %v", got, want)
+	}
+	p := DefaultRetryPolicy()
+	if p.MaxAttempts != spec.DefaultRetryAttempts || p.Backoff.String() != spec.DefaultRetryBackoff ||
+		p.InitialDelay != spec.DefaultRetryDelay || p.MaxDelay != spec.DefaultRetryMaxDelay ||
+		p.Jitter != spec.DefaultRetryJitter || p.Condition.Kind.String() != spec.DefaultRetryCondition {
+		t.Errorf("DefaultRetryPolicy() = %+v, spec says %d attempts, %s from %s to %s, jitter %v, condition %s", p,
+			spec.DefaultRetryAttempts, spec.DefaultRetryBackoff, spec.DefaultRetryDelay, spec.DefaultRetryMaxDelay,
+			spec.DefaultRetryJitter, spec.DefaultRetryCondition)
+	}
+	if err := p.Validate(); err != nil {
+		t.Errorf("DefaultRetryPolicy() is invalid: %v", err)
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }

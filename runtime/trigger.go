@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 // RuleKind is the form of a trigger rule node.
@@ -29,14 +30,15 @@ const (
 	RuleTaskFailed
 	// RuleTaskSkipped holds when Task was Skipped.
 	RuleTaskSkipped
-	// RuleContextValue compares the context value at Key using Op and Value.
+	// RuleContextValue compares the context value at the path Key using Op
+	// and Value.
 	RuleContextValue
 )
 
 var ruleKindNames = map[RuleKind]string{
-	RuleAlways: "always", RuleAll: "all", RuleAny: "any", RuleNone: "none",
-	RuleTaskSuccess: "task_success", RuleTaskFailed: "task_failed", RuleTaskSkipped: "task_skipped",
-	RuleContextValue: "context_value",
+	RuleAlways: spec.RuleAlways, RuleAll: spec.RuleAll, RuleAny: spec.RuleAny, RuleNone: spec.RuleNone,
+	RuleTaskSuccess: spec.RuleTaskSuccess, RuleTaskFailed: spec.RuleTaskFailed, RuleTaskSkipped: spec.RuleTaskSkipped,
+	RuleContextValue: spec.RuleContextValue,
 }
 
 // String returns the annotation spelling, such as "task_success".
@@ -50,8 +52,8 @@ func (k RuleKind) String() string {
 // ValueOp is the comparison of a context_value rule.
 type ValueOp int
 
-// Comparisons of context_value rules. A missing key makes every comparison
-// false except OpNotExists.
+// Comparisons of context_value rules. A key (or path) that finds nothing
+// makes every comparison false except OpNotExists.
 const (
 	// OpEquals: the value equals the literal (numbers compare by value, so 1 equals 1.0).
 	OpEquals ValueOp = iota + 1
@@ -75,8 +77,8 @@ const (
 )
 
 var valueOpNames = map[ValueOp]string{
-	OpEquals: "equals", OpNotEquals: "not_equals", OpGreaterThan: "greater_than", OpLessThan: "less_than",
-	OpContains: "contains", OpNotContains: "not_contains", OpExists: "exists", OpNotExists: "not_exists",
+	OpEquals: spec.OpEquals, OpNotEquals: spec.OpNotEquals, OpGreaterThan: spec.OpGreaterThan, OpLessThan: spec.OpLessThan,
+	OpContains: spec.OpContains, OpNotContains: spec.OpNotContains, OpExists: spec.OpExists, OpNotExists: spec.OpNotExists,
 }
 
 // String returns the annotation spelling, such as "greater_than".
@@ -88,7 +90,7 @@ func (o ValueOp) String() string {
 }
 
 // TakesValue reports whether the comparison needs a literal.
-func (o ValueOp) TakesValue() bool { return o != OpExists && o != OpNotExists }
+func (o ValueOp) TakesValue() bool { return spec.OpTakesValue(o.String()) }
 
 // ParseValueOp returns the comparison with the given annotation spelling.
 func ParseValueOp(s string) (ValueOp, bool) {
@@ -110,8 +112,9 @@ type TriggerRule struct {
 	Rules []*TriggerRule
 	// Task is the task id of TaskSuccess, TaskFailed and TaskSkipped.
 	Task string
-	// Key, Op and Value describe a ContextValue comparison. Value is a JSON
-	// literal: a string, a number, a bool or nil.
+	// Key, Op and Value describe a ContextValue comparison. Key is a path
+	// (see ContextValue); Value is a JSON literal: a string, a number, a
+	// bool or nil.
 	Key   string
 	Op    ValueOp
 	Value any
@@ -145,6 +148,18 @@ func TaskSkipped(taskID string) *TriggerRule {
 
 // ContextValue returns a rule comparing the merged context's value at key
 // with value. For OpExists and OpNotExists, value is ignored (pass nil).
+//
+// The key is a path, as in the annotation language: segments separated by
+// dots, each looked up in the object the previous ones found. "mode" is the
+// context's key mode; "order.tier" is field tier of the JSON object stored
+// under key order. A path that meets a value other than an object before
+// its last segment, or a missing field, finds nothing (arrays are not
+// indexed: "items.0" is field "0" of an object). A segment that holds a
+// dot, or a quote, is written as a Go string literal inside the key:
+// ContextValue(`"a.b"`, ...) tests the top-level key a.b, and
+// ContextValue(`order."x.y"`, ...) field x.y of order. Other segments are
+// written as they are, spaces included. Validate rejects a malformed path
+// (an empty segment, an unterminated quote).
 func ContextValue(key string, op ValueOp, value any) *TriggerRule {
 	return &TriggerRule{Kind: RuleContextValue, Key: key, Op: op, Value: value}
 }
@@ -194,7 +209,11 @@ func (r *TriggerRule) Evaluate(in TriggerInput) (ok bool, reason string) {
 		}
 		return false, fmt.Sprintf("%s does not hold: task %q is %s", r, r.Task, got)
 	case RuleContextValue:
-		if r.evalContextValue(in.Context) {
+		path, err := spec.ParsePath(r.Key)
+		if err != nil {
+			return false, fmt.Sprintf("context_value key %q: %v", r.Key, err)
+		}
+		if r.evalContextValue(in.Context, path) {
 			return true, ""
 		}
 		return false, fmt.Sprintf("%s does not hold", r)
@@ -202,12 +221,28 @@ func (r *TriggerRule) Evaluate(in TriggerInput) (ok bool, reason string) {
 	return false, fmt.Sprintf("unknown rule kind %d", int(r.Kind))
 }
 
-func (r *TriggerRule) evalContextValue(c *Context) bool {
-	var raw json.RawMessage
-	present := false
-	if c != nil {
-		raw, present = c.Raw(r.Key)
+// lookupPath returns the JSON value at path in c: the value of key path[0],
+// then of each next segment as a field of the object found so far.
+func lookupPath(c *Context, path []string) (json.RawMessage, bool) {
+	if c == nil {
+		return nil, false
 	}
+	raw, ok := c.Raw(path[0])
+	for _, seg := range path[1:] {
+		if !ok {
+			return nil, false
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+			return nil, false // not an object (null decodes to a nil map)
+		}
+		raw, ok = obj[seg]
+	}
+	return raw, ok
+}
+
+func (r *TriggerRule) evalContextValue(c *Context, path []string) bool {
+	raw, present := lookupPath(c, path)
 	switch r.Op {
 	case OpExists:
 		return present
@@ -349,6 +384,9 @@ func (r *TriggerRule) Validate() error {
 		if r.Key == "" {
 			return fmt.Errorf("context_value needs a key")
 		}
+		if _, err := spec.ParsePath(r.Key); err != nil {
+			return fmt.Errorf("context_value key %q: %w", r.Key, err)
+		}
 		if _, ok := valueOpNames[r.Op]; !ok {
 			return fmt.Errorf("context_value(%s): unknown operator %d", r.Key, int(r.Op))
 		}
@@ -390,8 +428,6 @@ func (r *TriggerRule) Tasks() []string {
 	return out
 }
 
-var bareKey = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
 // String prints the rule in the annotation language, such as
 // `all(task_success(transform), context_value(mode, equals, "full"))`.
 func (r *TriggerRule) String() string {
@@ -406,7 +442,7 @@ func (r *TriggerRule) String() string {
 func (r *TriggerRule) write(b *strings.Builder) {
 	switch r.Kind {
 	case RuleAlways:
-		b.WriteString("always")
+		b.WriteString(r.Kind.String())
 	case RuleAll, RuleAny, RuleNone:
 		b.WriteString(r.Kind.String())
 		b.WriteByte('(')
@@ -420,9 +456,9 @@ func (r *TriggerRule) write(b *strings.Builder) {
 	case RuleTaskSuccess, RuleTaskFailed, RuleTaskSkipped:
 		fmt.Fprintf(b, "%s(%s)", r.Kind, r.Task)
 	case RuleContextValue:
-		key := r.Key
-		if !bareKey.MatchString(key) {
-			key = strconv.Quote(key)
+		key := strconv.Quote(r.Key) // malformed: print it, not a different path
+		if path, err := spec.ParsePath(r.Key); err == nil {
+			key = spec.FormatPath(path)
 		}
 		fmt.Fprintf(b, "context_value(%s, %s", key, r.Op)
 		if r.Op.TakesValue() {

@@ -3,8 +3,11 @@ package runtime
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 func input(t *testing.T, states map[string]TaskStatus, ctxJSON string) TriggerInput {
@@ -49,16 +52,32 @@ func TestTriggerCombinators(t *testing.T) {
 	}
 }
 
+type contextValueCase struct {
+	key  string
+	op   ValueOp
+	v    any
+	want bool
+}
+
+// checkContextValues evaluates ContextValue(c.key, c.op, c.v) of each case
+// against in.
+func checkContextValues(t *testing.T, in TriggerInput, cases []contextValueCase) {
+	t.Helper()
+	for _, c := range cases {
+		r := ContextValue(c.key, c.op, c.v)
+		if err := r.Validate(); err != nil {
+			t.Fatalf("%s: %v", r, err)
+		}
+		if got, _ := r.Evaluate(in); got != c.want {
+			t.Errorf("%s = %v, want %v", r, got, c.want)
+		}
+	}
+}
+
 func TestTriggerContextValue(t *testing.T) {
 	ctx := `{"mode":"full","n":5,"f":2.5,"big":1e3,"flag":true,"nil":null,
 		"tags":["a","b",3],"obj":{"k":1},"text":"hello world"}`
-	in := input(t, nil, ctx)
-	cases := []struct {
-		key  string
-		op   ValueOp
-		v    any
-		want bool
-	}{
+	checkContextValues(t, input(t, nil, ctx), []contextValueCase{
 		{"mode", OpEquals, "full", true},
 		{"mode", OpEquals, "delta", false},
 		{"mode", OpNotEquals, "delta", true},
@@ -97,19 +116,57 @@ func TestTriggerContextValue(t *testing.T) {
 		{"missing", OpEquals, nil, false},
 		{"missing", OpNotEquals, "x", false},
 		{"missing", OpNotContains, "x", false},
-	}
-	for _, c := range cases {
-		r := ContextValue(c.key, c.op, c.v)
-		if err := r.Validate(); err != nil {
-			t.Fatalf("%s: %v", r, err)
-		}
-		if got, _ := r.Evaluate(in); got != c.want {
-			t.Errorf("%s = %v, want %v", r, got, c.want)
-		}
-	}
+	})
 	// A nil context behaves as an empty one.
 	if ok, _ := ContextValue("x", OpNotExists, nil).Evaluate(TriggerInput{}); !ok {
 		t.Fatal("not_exists on nil context")
+	}
+}
+
+// TestTriggerContextPath: a key with dots is a path into nested objects,
+// and a quoted segment names a key that holds a dot.
+func TestTriggerContextPath(t *testing.T) {
+	ctx := `{"order":{"tier":"vip","total":{"cents":1250},"x.y":1,"lines":[{"sku":"a"}],"none":null},
+		"a.b":"dotted","has space":{"k":true},"list":[1,2],"s":"str"}`
+	in := input(t, nil, ctx)
+	checkContextValues(t, in, []contextValueCase{
+		{"order.tier", OpEquals, "vip", true},
+		{"order.tier", OpEquals, "basic", false},
+		{"order.tier", OpExists, nil, true},
+		{"order.total.cents", OpGreaterThan, 1000, true},
+		{"order.total", OpContains, "cents", true},
+		{`order."x.y"`, OpEquals, 1, true},
+		{"order.x.y", OpExists, nil, false}, // field x, then y: there is no field x
+		{`"a.b"`, OpEquals, "dotted", true},
+		{"a.b", OpExists, nil, false}, // key a, then field b: there is no key a
+		{"a.b", OpNotExists, nil, true},
+		{`"has space".k`, OpEquals, true, true},
+		{"has space.k", OpEquals, true, true},
+		{"order.missing", OpNotExists, nil, true},
+		{"order.missing", OpNotEquals, "x", false},
+		{"order.none", OpExists, nil, true},
+		{"order.none.deeper", OpExists, nil, false}, // null is not an object
+		{"order.lines.0", OpExists, nil, false},     // arrays are not indexed
+		{"list.0", OpNotExists, nil, true},
+		{"s.len", OpExists, nil, false},
+		{"nope.tier", OpNotExists, nil, true},
+	})
+	// A malformed path is an error, never a silent false.
+	for key, want := range map[string]string{
+		"order..tier": `context_value key "order..tier": empty segment; segments are separated by single dots`,
+		"order.":      `context_value key "order.": empty segment after the last "."`,
+		`"a`:          `context_value key "\"a": unterminated quoted segment`,
+	} {
+		r := ContextValue(key, OpExists, nil)
+		if err := r.Validate(); err == nil || err.Error() != want {
+			t.Errorf("Validate(%s) = %v, want %s", key, err, want)
+		}
+		if ok, why := r.Evaluate(in); ok || why != want {
+			t.Errorf("Evaluate(%s) = %v, %q; want false, %q", key, ok, why, want)
+		}
+		if _, err := NewWorkflow("w").Add(&Task{ID: "a", Func: noop, Trigger: r}).Build(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Build with %s: %v", key, err)
+		}
 	}
 }
 
@@ -124,6 +181,8 @@ func TestTriggerString(t *testing.T) {
 			`all(task_success(transform), context_value(mode, equals, "full"))`},
 		{Any(TaskFailed("a"), None(TaskSkipped("b"))), "any(task_failed(a), none(task_skipped(b)))"},
 		{ContextValue("a.b-c", OpExists, nil), "context_value(a.b-c, exists)"},
+		{ContextValue(`"order".tier`, OpExists, nil), "context_value(order.tier, exists)"},
+		{ContextValue(`"a.b".c`, OpExists, nil), `context_value("a.b".c, exists)`},
 		{ContextValue("has space", OpGreaterThan, 2.5), `context_value("has space", greater_than, 2.5)`},
 		{ContextValue("q", OpEquals, "say \"hi\"\n"), `context_value(q, equals, "say \"hi\"\n")`},
 		{ContextValue("n", OpNotEquals, nil), "context_value(n, not_equals, null)"},
@@ -235,5 +294,30 @@ func TestShouldRunDefaultRule(t *testing.T) {
 	run, reason = guarded.ShouldRun(input(t, map[string]TaskStatus{"load": TaskStatusCompleted}, `{"alert":true}`))
 	if run || reason != `trigger rule: task_failed(load) does not hold: task "load" is Completed` {
 		t.Fatalf("ShouldRun = %v %q", run, reason)
+	}
+}
+
+// TestTriggerNamesAgreeWithSpec checks that every rule kind and operator
+// the annotation parser accepts (internal/spec) has a runtime constant with
+// the same spelling, and the other way round.
+func TestTriggerNamesAgreeWithSpec(t *testing.T) {
+	var kinds, ops []string
+	for k := range ruleKindNames {
+		kinds = append(kinds, k.String())
+	}
+	for o := range valueOpNames {
+		ops = append(ops, o.String())
+		if p, ok := ParseValueOp(o.String()); !ok || p != o {
+			t.Errorf("ParseValueOp(%q) = %v, %v", o, p, ok)
+		}
+		if o.TakesValue() != (o != OpExists && o != OpNotExists) {
+			t.Errorf("%s.TakesValue() = %v", o, o.TakesValue())
+		}
+	}
+	if got, want := sorted(kinds), sorted(spec.RuleKinds()); !slices.Equal(got, want) {
+		t.Errorf("RuleKind spellings %v, spec %v", got, want)
+	}
+	if got, want := sorted(ops), sorted(spec.Ops()); !slices.Equal(got, want) {
+		t.Errorf("ValueOp spellings %v, spec %v", got, want)
 	}
 }

@@ -1,24 +1,17 @@
 package runtime
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/cloacina-go/cloacina/internal/dag"
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
-// DefaultTenant is the tenant of a workflow that names none.
-const DefaultTenant = "public"
-
-var (
-	workflowNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
-	taskIDRE       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
-)
+// DefaultTenant is the tenant of a workflow that names none: "", which
+// means any tenant.
+const DefaultTenant = spec.AnyTenant
 
 // Workflow is a validated, immutable set of tasks and their dependencies,
 // with its topological order computed once. Build one with NewWorkflow, or
@@ -31,9 +24,7 @@ type Workflow struct {
 	version     string
 	tasks       []*Task // input order; graph indices refer to it
 	graph       *dag.Graph
-	byID        map[string]int
-	upstream    []map[int]bool // per task: every ancestor index
-	order       []*Task        // topological order
+	order       []*Task // topological order
 }
 
 // WorkflowBuilder assembles a workflow by hand. Each method returns the
@@ -44,9 +35,9 @@ type WorkflowBuilder struct {
 }
 
 // NewWorkflow starts a workflow named name, which must match
-// [A-Za-z][A-Za-z0-9_-]*.
+// [A-Za-z][A-Za-z0-9_-]*; task ids must match [A-Za-z_][A-Za-z0-9_-]*.
 func NewWorkflow(name string) *WorkflowBuilder {
-	return &WorkflowBuilder{w: Workflow{name: name, tenant: DefaultTenant}}
+	return &WorkflowBuilder{w: Workflow{name: name}}
 }
 
 // Description sets the free-text description.
@@ -55,7 +46,10 @@ func (b *WorkflowBuilder) Description(s string) *WorkflowBuilder { b.w.descripti
 // Author sets the free-text author.
 func (b *WorkflowBuilder) Author(s string) *WorkflowBuilder { b.w.author = s; return b }
 
-// Tenant sets the tenant id; the default is "public".
+// Tenant restricts the workflow to one tenant: the PostgreSQL schema a
+// runner's Config.Schema selects. The name must match [A-Za-z0-9_]+ and be
+// at most 40 characters long. By default (or with "") the workflow runs in
+// every tenant.
 func (b *WorkflowBuilder) Tenant(s string) *WorkflowBuilder { b.w.tenant = s; return b }
 
 // Add appends tasks. The order does not matter to execution or to the
@@ -85,11 +79,13 @@ func (b *WorkflowBuilder) Build() (*Workflow, error) {
 		errs = append(errs, e)
 		return e
 	}
-	if !workflowNameRE.MatchString(w.name) {
-		fail(InvalidName, "", fmt.Sprintf("invalid workflow name %q: must match [A-Za-z][A-Za-z0-9_-]*", w.name))
+	if !spec.ValidWorkflowName(w.name) {
+		fail(InvalidName, "", fmt.Sprintf("invalid workflow name %q: must match %s", w.name, spec.WorkflowNameSyntax))
 	}
-	if w.tenant == "" {
-		w.tenant = DefaultTenant
+	if w.tenant != spec.AnyTenant {
+		if err := spec.CheckTenant(w.tenant); err != nil {
+			fail(InvalidName, "", fmt.Sprintf("invalid tenant %v", err))
+		}
 	}
 	nodes := make([]dag.Node, 0, len(w.tasks))
 	valid := make([]*Task, 0, len(w.tasks))
@@ -98,8 +94,8 @@ func (b *WorkflowBuilder) Build() (*Workflow, error) {
 			fail(InvalidTask, "", fmt.Sprintf("task %d is nil", i+1))
 			continue
 		}
-		if !taskIDRE.MatchString(t.ID) {
-			fail(InvalidName, t.ID, fmt.Sprintf("invalid task id %q: must match [A-Za-z_][A-Za-z0-9_-]*", t.ID))
+		if !spec.ValidTaskID(t.ID) {
+			fail(InvalidName, t.ID, fmt.Sprintf("invalid task id %q: must match %s", t.ID, spec.TaskIDSyntax))
 		}
 		if t.Func == nil {
 			fail(InvalidTask, t.ID, fmt.Sprintf("task %q has no Func", t.ID))
@@ -134,16 +130,18 @@ func (b *WorkflowBuilder) Build() (*Workflow, error) {
 			return nil, err
 		}
 		w.graph = g
-		w.index()
+		w.order = make([]*Task, len(w.tasks))
+		for k, i := range g.Order() {
+			w.order[k] = w.tasks[i]
+		}
 		for i, t := range w.tasks {
 			if t.Trigger == nil {
 				continue
 			}
 			for _, id := range t.Trigger.Tasks() {
-				j, ok := w.byID[id]
-				if !ok || !w.upstream[i][j] {
+				if w.graph.Relation(i, id) != dag.Upstream {
 					e := fail(InvalidTriggerRule, t.ID, fmt.Sprintf("task %q trigger rule names %q, which is not upstream of it%s",
-						t.ID, id, upstreamHint(&w, i)))
+						t.ID, id, upstreamHint(w.graph.AncestorIDs(i))))
 					e.Dependency = id
 				}
 			}
@@ -166,12 +164,7 @@ func (b *WorkflowBuilder) MustBuild() *Workflow {
 	return w
 }
 
-func upstreamHint(w *Workflow, i int) string {
-	var ids []string
-	for j := range w.upstream[i] {
-		ids = append(ids, w.tasks[j].ID)
-	}
-	sort.Strings(ids)
+func upstreamHint(ids []string) string {
 	if len(ids) == 0 {
 		return " (it has no upstream tasks)"
 	}
@@ -194,28 +187,6 @@ func dagKind(k dag.Kind) ValidationKind {
 	return InvalidTask
 }
 
-func (w *Workflow) index() {
-	w.byID = make(map[string]int, len(w.tasks))
-	for i, t := range w.tasks {
-		w.byID[t.ID] = i
-	}
-	w.upstream = make([]map[int]bool, len(w.tasks))
-	for _, i := range w.graph.Order() { // dependencies first, so their sets are ready
-		up := map[int]bool{}
-		for _, d := range w.graph.Deps(i) {
-			up[d] = true
-			for a := range w.upstream[d] {
-				up[a] = true
-			}
-		}
-		w.upstream[i] = up
-	}
-	w.order = make([]*Task, len(w.tasks))
-	for k, i := range w.graph.Order() {
-		w.order[k] = w.tasks[i]
-	}
-}
-
 // Name returns the workflow's name.
 func (w *Workflow) Name() string { return w.name }
 
@@ -225,7 +196,9 @@ func (w *Workflow) Description() string { return w.description }
 // Author returns the free-text author.
 func (w *Workflow) Author() string { return w.author }
 
-// Tenant returns the tenant id ("public" by default).
+// Tenant returns the one tenant the workflow is restricted to, or "" when
+// it runs in every tenant (the default). A tenant is a PostgreSQL schema,
+// selected by a runner's Config.Schema.
 func (w *Workflow) Tenant() string { return w.tenant }
 
 // Version returns a stable hash of the workflow's name, task ids,
@@ -243,7 +216,7 @@ func (w *Workflow) Tasks() []*Task { return w.order }
 
 // Task returns the task with the given id.
 func (w *Workflow) Task(id string) (*Task, bool) {
-	i, ok := w.byID[id]
+	i, ok := w.graph.Index(id)
 	if !ok {
 		return nil, false
 	}
@@ -252,7 +225,7 @@ func (w *Workflow) Task(id string) (*Task, bool) {
 
 // Dependents returns the ids of the tasks that depend directly on id.
 func (w *Workflow) Dependents(id string) []string {
-	i, ok := w.byID[id]
+	i, ok := w.graph.Index(id)
 	if !ok {
 		return nil
 	}
@@ -262,13 +235,14 @@ func (w *Workflow) Dependents(id string) []string {
 // Upstream returns the ids of every task id depends on, directly or not, in
 // topological order.
 func (w *Workflow) Upstream(id string) []string {
-	i, ok := w.byID[id]
+	i, ok := w.graph.Index(id)
 	if !ok {
 		return nil
 	}
+	up := w.graph.Ancestors(i)
 	var out []string
 	for _, j := range w.graph.Order() {
-		if w.upstream[i][j] {
+		if up[j] {
 			out = append(out, w.tasks[j].ID)
 		}
 	}
@@ -301,26 +275,15 @@ func (w *Workflow) ids(idx []int) []string {
 }
 
 // TaskVersion is the part of a task that feeds its workflow's version.
-type TaskVersion struct {
-	ID           string
-	Fingerprint  string
-	Dependencies []string
-}
+type TaskVersion = spec.TaskVersion
 
 // WorkflowVersion computes the version of a workflow from its name and its
 // tasks' ids, fingerprints and dependencies. The order of tasks does not
 // matter; the order of each task's dependencies does, because it decides
-// how their contexts merge. cloacina-gen uses it to emit the version
-// constant; Workflow.Version returns the same value.
+// how their contexts merge. cloacina-gen uses the same function to emit the
+// version constant; Workflow.Version returns the same value.
 func WorkflowVersion(name string, tasks []TaskVersion) string {
-	sorted := append([]TaskVersion(nil), tasks...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
-	h := sha256.New()
-	fmt.Fprintf(h, "cloacina-workflow-v1\x00%s\x00", name)
-	for _, t := range sorted {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x01", t.ID, t.Fingerprint, strings.Join(t.Dependencies, "\x00"))
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return spec.WorkflowVersion(name, tasks)
 }
 
 func computeVersion(name string, tasks []*Task) string {

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloacina-go/cloacina/internal/spec"
+	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 )
 
 func noop(context.Context, *Context) error { return nil }
@@ -22,7 +25,7 @@ func TestWorkflowBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Name() != "etl" || w.Description() != "nightly" || w.Author() != "data team" || w.Tenant() != "public" {
+	if w.Name() != "etl" || w.Description() != "nightly" || w.Author() != "data team" || w.Tenant() != "" {
 		t.Fatalf("metadata: %q %q %q %q", w.Name(), w.Description(), w.Author(), w.Tenant())
 	}
 	var order []string
@@ -52,6 +55,35 @@ func TestWorkflowBuild(t *testing.T) {
 	}
 	if len(w.Version()) != 16 {
 		t.Fatalf("version %q", w.Version())
+	}
+}
+
+// TestWorkflowTenant: a workflow without a tenant runs in every tenant and
+// reports ""; one with a tenant is restricted to that schema name.
+func TestWorkflowTenant(t *testing.T) {
+	for _, tenant := range []string{"", "acme", "1_Acme", strings.Repeat("t", 40)} {
+		w, err := NewWorkflow("w").Tenant(tenant).Add(task("a")).Build()
+		if err != nil {
+			t.Errorf("Tenant(%q): %v", tenant, err)
+		} else if w.Tenant() != tenant {
+			t.Errorf("Tenant(%q): Tenant() = %q", tenant, w.Tenant())
+		}
+	}
+	if w := NewWorkflow("w").Add(task("a")).MustBuild(); w.Tenant() != DefaultTenant || DefaultTenant != "" {
+		t.Errorf("default tenant %q, DefaultTenant %q; want any tenant, \"\"", w.Tenant(), DefaultTenant)
+	}
+}
+
+// TestTenantNamesAreSchemaNames: a tenant is a PostgreSQL schema, so the
+// tenant names a workflow accepts (internal/spec, used by the annotations
+// and by Build) are exactly the schema names the PostgreSQL store accepts.
+func TestTenantNamesAreSchemaNames(t *testing.T) {
+	for _, name := range []string{"", "public", "acme_corp", "1_Acme", "_", "a-b", "a.b", "a b", "café", "Ωmega",
+		strings.Repeat("t", spec.MaxTenantLen), strings.Repeat("t", spec.MaxTenantLen+1)} {
+		tenantErr, schemaErr := spec.CheckTenant(name), postgres.ValidateSchema(name)
+		if (tenantErr == nil) != (schemaErr == nil) {
+			t.Errorf("%q: as a tenant %v, as a schema %v", name, tenantErr, schemaErr)
+		}
 	}
 }
 
@@ -113,6 +145,12 @@ func TestWorkflowValidationErrors(t *testing.T) {
 		{"bad names", NewWorkflow("1w").Add(task("bad id")), []want{
 			{InvalidName, `workflow "1w": invalid workflow name "1w": must match [A-Za-z][A-Za-z0-9_-]*`},
 			{InvalidName, `workflow "1w": invalid task id "bad id": must match [A-Za-z_][A-Za-z0-9_-]*`},
+		}},
+		{"bad tenants", NewWorkflow("w").Tenant("acme-corp").Add(task("a")), []want{
+			{InvalidName, `workflow "w": invalid tenant "acme-corp" has "-"; use letters, digits and "_" (a tenant is a PostgreSQL schema)`},
+		}},
+		{"long tenant", NewWorkflow("w").Tenant(strings.Repeat("t", 41)).Add(task("a")), []want{
+			{InvalidName, `workflow "w": invalid tenant "` + strings.Repeat("t", 41) + `" is 41 characters long; the limit is 40`},
 		}},
 		{"task problems", NewWorkflow("w").Add(
 			&Task{ID: "nofunc"},

@@ -2,21 +2,34 @@
 // directives into a validated workflow graph and the registration code that
 // plugs it into the runtime: a cloacina_gen.go file in each package.
 //
+// Install it as a tool of your module (Go 1.24 or newer), which records it
+// in go.mod with the versions of its dependencies:
+//
+//	go get -tool github.com/cloacina-go/cloacina/cmd/cloacina-gen
+//
+// and put this line in a file of each package that declares workflows:
+//
+//	//go:generate go tool cloacina-gen
+//
+// go generate ./... then writes each package's cloacina_gen.go, and
+// go tool cloacina-gen -check ./... in CI finds the stale ones. (go run
+// github.com/cloacina-go/cloacina/cmd/cloacina-gen does not work in a module
+// that has not added the generator's own dependencies to its go.sum.)
+//
 // Usage:
 //
 //	cloacina-gen [-check] [-graph=mermaid|dot] [packages]
 //
 // Packages are go command patterns and default to ".", so that a bare
-//
-//	//go:generate go run github.com/cloacina-go/cloacina/cmd/cloacina-gen
-//
-// line works. Every problem found in the packages is reported, sorted, as
-// file.go:line:col: message.
+// //go:generate line works. Every problem found in the packages is
+// reported, sorted, as file.go:line:col: message.
 //
 // Flags:
 //
 //	-check    write nothing; list the generated files that are missing,
-//	          out of date or no longer needed, and exit 1 if there are any
+//	          out of date or no longer needed, say how to update each
+//	          (go generate, or the //go:generate line to add), and exit 1
+//	          if there are any
 //	-graph f  write nothing; print every workflow's graph in format f
 //	          (mermaid or dot) to standard output
 //
@@ -32,9 +45,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/cloacina-go/cloacina/internal/gen"
 )
+
+// toolPath is the package users install with go get -tool.
+const toolPath = "github.com/cloacina-go/cloacina/cmd/cloacina-gen"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -96,7 +114,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, path)
 		}
 		if len(stale) > 0 {
-			fmt.Fprintf(stderr, "cloacina-gen: %d generated file(s) out of date; run go generate\n", len(stale))
+			fmt.Fprintf(stderr, "cloacina-gen: %d generated file(s) out of date\n", len(stale))
+			advise(stderr, results)
 			return 1
 		}
 		return 0
@@ -108,4 +127,46 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// advise tells how to bring each stale package up to date: go generate
+// where a //go:generate line runs cloacina-gen, and otherwise which line
+// to add, since go generate does nothing in a package without one.
+func advise(w io.Writer, results []*gen.Result) {
+	wd, _ := os.Getwd()
+	rel := func(path string) string {
+		if r, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(r, "..") {
+			return r
+		}
+		return path
+	}
+	var dirs []string
+	for _, r := range results {
+		if stale, err := r.Stale(); err != nil || !stale {
+			continue
+		}
+		dir := rel(r.Dir)
+		if dir != "." && !filepath.IsAbs(dir) {
+			dir = "." + string(filepath.Separator) + dir
+		}
+		switch {
+		case r.GenerateLine:
+			dirs = append(dirs, dir)
+		case r.Content == nil:
+			fmt.Fprintf(w, "cloacina-gen: %s is no longer needed: package %s has no //cloacina: directives left; delete it\n",
+				rel(r.OutputPath), r.PkgPath)
+		default:
+			file := "one of its files"
+			if len(r.Workflows) > 0 {
+				file = rel(r.Workflows[0].Pos.Filename)
+			}
+			fmt.Fprintf(w, "cloacina-gen: package %s has no //go:generate line that runs cloacina-gen, so go generate does not update %s; add\n"+
+				"\t//go:generate go tool cloacina-gen\n"+
+				"to %s (the tool comes from go get -tool %s), then run go generate %s\n",
+				r.PkgPath, rel(r.OutputPath), file, toolPath, dir)
+		}
+	}
+	if len(dirs) > 0 {
+		fmt.Fprintf(w, "cloacina-gen: run go generate %s\n", strings.Join(dirs, " "))
+	}
 }

@@ -36,18 +36,39 @@ func TestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Write(testgen.Spec{Dir: "other", Workflow: "other", Tasks: 4, Seed: 4}); err != nil {
+	other, err := m.Write(testgen.Spec{Dir: "other", Workflow: "other", Tasks: 4, Seed: 4})
+	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(good.Dir, "cloacina_gen.go")
 
 	t.Run("check before generating", func(t *testing.T) {
 		code, stdout, stderr := invoke(t, good.Dir, "-check")
-		if code != 1 || strings.TrimSpace(stdout) != "cloacina_gen.go" || !strings.Contains(stderr, "out of date") {
-			t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		// The package has no //go:generate line: say which to add, and where.
+		want := "cloacina-gen: 1 generated file(s) out of date\n" +
+			"cloacina-gen: package " + good.ImportPath + " has no //go:generate line that runs cloacina-gen, so go generate does not update cloacina_gen.go; add\n" +
+			"\t//go:generate go tool cloacina-gen\n" +
+			"to doc.go (the tool comes from go get -tool github.com/cloacina-go/cloacina/cmd/cloacina-gen), then run go generate .\n"
+		if code != 1 || strings.TrimSpace(stdout) != "cloacina_gen.go" || stderr != want {
+			t.Fatalf("exit %d, stdout %q, stderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Fatal("-check wrote the file")
+		}
+	})
+	t.Run("check with a go:generate line", func(t *testing.T) {
+		doc := filepath.Join(other.Dir, "doc.go")
+		src, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(doc, append(src, "\n//go:generate go tool cloacina-gen\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := invoke(t, m.Dir, "-check", "./other")
+		want := "cloacina-gen: 1 generated file(s) out of date\ncloacina-gen: run go generate ." + string(filepath.Separator) + "other\n"
+		if code != 1 || strings.TrimSpace(stdout) != filepath.Join("other", "cloacina_gen.go") || stderr != want {
+			t.Fatalf("exit %d, stdout %q, stderr %q, want %q", code, stdout, stderr, want)
 		}
 	})
 	t.Run("generate", func(t *testing.T) {
@@ -115,6 +136,24 @@ func TestCommand(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(bad.Dir, "cloacina_gen.go")); err == nil {
 			t.Fatal("generated code for an invalid package")
+		}
+	})
+	t.Run("check after the directives are removed", func(t *testing.T) {
+		files, _ := filepath.Glob(filepath.Join(good.Dir, "*.go"))
+		for _, f := range files {
+			if filepath.Base(f) == "cloacina_gen.go" {
+				continue
+			}
+			src, _ := os.ReadFile(f)
+			if err := os.WriteFile(f, bytes.ReplaceAll(src, []byte("//cloacina:"), []byte("// was: ")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		code, stdout, stderr := invoke(t, good.Dir, "-check")
+		want := "cloacina-gen: 1 generated file(s) out of date\n" +
+			"cloacina-gen: cloacina_gen.go is no longer needed: package " + good.ImportPath + " has no //cloacina: directives left; delete it\n"
+		if code != 1 || strings.TrimSpace(stdout) != "cloacina_gen.go" || stderr != want {
+			t.Fatalf("exit %d, stdout %q, stderr %q, want %q", code, stdout, stderr, want)
 		}
 	})
 	t.Run("usage", func(t *testing.T) {

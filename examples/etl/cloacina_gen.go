@@ -130,7 +130,6 @@ var cloacinaEtlTasks = []*runtime.Task{
 // EtlWorkflow is workflow "etl", registered in the default registry by init.
 var EtlWorkflow = runtime.NewWorkflow("etl").
 	Description("Nightly extract, transform, load").
-	Tenant("public").
 	Add(cloacinaEtlTasks...).
 	MustBuild()
 

@@ -8,6 +8,7 @@
 // The database file is created on first use and reused afterwards, so
 // every run adds to the same history. transform fails on its first attempt
 // on purpose and succeeds on the retry; the table shows the two attempts.
+// Ctrl-C or SIGTERM cancels the run and shuts the runner down cleanly.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -35,7 +37,9 @@ func main() {
 }
 
 func run(dbURL, mode string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C and SIGTERM (from kill, a service manager or a container
+	// runtime) both cancel the execution and shut the runner down cleanly.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	runner, err := runtime.NewRunner(ctx, &runtime.Config{

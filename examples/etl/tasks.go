@@ -1,6 +1,6 @@
 package main
 
-//go:generate go run github.com/cloacina-go/cloacina/cmd/cloacina-gen
+//go:generate go tool cloacina-gen
 
 import (
 	"context"

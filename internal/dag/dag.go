@@ -1,6 +1,8 @@
 // Package dag holds the graph algorithms shared by the generator and the
 // runtime: validation of a task graph (duplicates, missing dependencies,
-// cycles), topological order and levels, and ancestor queries.
+// cycles), topological order and levels, and ancestor queries, including
+// the rule that a trigger rule may only name tasks upstream of its own
+// (Reach.Relation).
 //
 // It is a leaf package: it knows nothing of tasks beyond their ids and the
 // ids they depend on, and reports problems as typed values so each caller can
@@ -98,15 +100,14 @@ func (p Problem) Message() string {
 }
 
 // Graph is a validated, acyclic graph with its topological order and levels
-// computed once. It is immutable and safe for concurrent use.
+// computed once. It is immutable and safe for concurrent use. Its ancestor
+// queries are those of the embedded Reach.
 type Graph struct {
-	ids        []string       // input order
-	index      map[string]int // id -> input index
-	deps       [][]int        // input index -> dependency indices, declared order
-	dependents [][]int        // input index -> dependent indices, input order
-	order      []int          // topological order (stable: input order among ready nodes)
-	levels     [][]int        // level k holds nodes whose longest path from a root has k edges
-	level      []int          // input index -> level
+	Reach
+	dependents [][]int // input index -> dependent indices, input order
+	order      []int   // topological order (stable: input order among ready nodes)
+	levels     [][]int // level k holds nodes whose longest path from a root has k edges
+	level      []int   // input index -> level
 }
 
 // Check returns every problem with nodes, in a deterministic order:
@@ -308,20 +309,12 @@ func Build(nodes []Node) (*Graph, error) {
 		return nil, &Error{Problems: probs}
 	}
 	g := &Graph{
-		ids:        make([]string, len(nodes)),
-		index:      make(map[string]int, len(nodes)),
-		deps:       make([][]int, len(nodes)),
+		Reach:      *NewReach(nodes),
 		dependents: make([][]int, len(nodes)),
 		level:      make([]int, len(nodes)),
 	}
-	for i, n := range nodes {
-		g.ids[i] = n.ID
-		g.index[n.ID] = i
-	}
-	for i, n := range nodes {
-		for _, d := range n.Deps {
-			j := g.index[d]
-			g.deps[i] = append(g.deps[i], j)
+	for i := range nodes {
+		for _, j := range g.deps[i] {
 			g.dependents[j] = append(g.dependents[j], i)
 		}
 	}
@@ -373,22 +366,6 @@ func (e *Error) Error() string {
 	return strings.Join(msgs, "\n")
 }
 
-// Len returns the number of nodes.
-func (g *Graph) Len() int { return len(g.ids) }
-
-// ID returns the id of the node at input index i.
-func (g *Graph) ID(i int) string { return g.ids[i] }
-
-// Index returns the input index of id.
-func (g *Graph) Index(id string) (int, bool) {
-	i, ok := g.index[id]
-	return i, ok
-}
-
-// Deps returns the input indices of node i's dependencies in declared order.
-// The slice must not be modified.
-func (g *Graph) Deps(i int) []int { return g.deps[i] }
-
 // Dependents returns the input indices of the nodes that depend on node i, in
 // input order. The slice must not be modified.
 func (g *Graph) Dependents(i int) []int { return g.dependents[i] }
@@ -405,23 +382,6 @@ func (g *Graph) Levels() [][]int { return g.levels }
 // Level returns node i's depth (see Levels).
 func (g *Graph) Level(i int) int { return g.level[i] }
 
-// Ancestors reports, for node i, every node it depends on directly or
-// transitively, as a set of input indices.
-func (g *Graph) Ancestors(i int) map[int]bool {
-	out := map[int]bool{}
-	stack := append([]int(nil), g.deps[i]...)
-	for len(stack) > 0 {
-		u := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if out[u] {
-			continue
-		}
-		out[u] = true
-		stack = append(stack, g.deps[u]...)
-	}
-	return out
-}
-
 // Roots returns the nodes without dependencies, in input order.
 func (g *Graph) Roots() []int { return g.levels[0] }
 
@@ -434,6 +394,135 @@ func (g *Graph) Leaves() []int {
 		}
 	}
 	return out
+}
+
+// Reach answers ancestor queries. It is part of every Graph, and NewReach
+// builds one over nodes that need not form a valid graph, so that the
+// generator can check trigger rules while it reports the graph's other
+// problems: dependencies on unknown ids are not followed, a duplicated id
+// stands for its first node, and on a cycle each member is upstream of the
+// others but never of itself.
+type Reach struct {
+	ids   []string       // input order
+	index map[string]int // id -> input index of its first node
+	deps  [][]int        // input index -> indices of its known dependencies, declared order
+}
+
+// NewReach indexes nodes for ancestor queries.
+func NewReach(nodes []Node) *Reach {
+	r := &Reach{
+		ids:   make([]string, len(nodes)),
+		index: make(map[string]int, len(nodes)),
+		deps:  make([][]int, len(nodes)),
+	}
+	for i, n := range nodes {
+		r.ids[i] = n.ID
+		if _, dup := r.index[n.ID]; !dup {
+			r.index[n.ID] = i
+		}
+	}
+	for i, n := range nodes {
+		for _, d := range n.Deps {
+			if j, ok := r.index[d]; ok {
+				r.deps[i] = append(r.deps[i], j)
+			}
+		}
+	}
+	return r
+}
+
+// Len returns the number of nodes.
+func (r *Reach) Len() int { return len(r.ids) }
+
+// ID returns the id of the node at input index i.
+func (r *Reach) ID(i int) string { return r.ids[i] }
+
+// Index returns the input index of id (of its first node, if duplicated).
+func (r *Reach) Index(id string) (int, bool) {
+	i, ok := r.index[id]
+	return i, ok
+}
+
+// Deps returns the input indices of node i's dependencies in declared order.
+// The slice must not be modified.
+func (r *Reach) Deps(i int) []int { return r.deps[i] }
+
+// Ancestors reports, for node i, every node it depends on directly or
+// transitively, as a set of input indices. Node i itself is never in it.
+func (r *Reach) Ancestors(i int) map[int]bool {
+	out := map[int]bool{}
+	stack := append([]int(nil), r.deps[i]...)
+	for len(stack) > 0 {
+		u := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if out[u] || u == i {
+			continue
+		}
+		out[u] = true
+		stack = append(stack, r.deps[u]...)
+	}
+	return out
+}
+
+// AncestorIDs returns the ids of node i's ancestors, sorted, each once.
+func (r *Reach) AncestorIDs(i int) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for j := range r.Ancestors(i) {
+		if id := r.ids[j]; !seen[id] && id != r.ids[i] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Relation is how the node an id names stands to a node that refers to it,
+// as a trigger rule of a task refers to other tasks.
+type Relation int
+
+const (
+	// Upstream: the id names an ancestor, which is what a trigger rule may
+	// name.
+	Upstream Relation = iota + 1
+	// Self: the id is the referring node's own.
+	Self
+	// Unknown: no node has the id.
+	Unknown
+	// NotUpstream: the id names a node the referring node does not depend
+	// on, directly or not.
+	NotUpstream
+)
+
+// String returns the relation's name in snake_case.
+func (rel Relation) String() string {
+	switch rel {
+	case Upstream:
+		return "upstream"
+	case Self:
+		return "self"
+	case Unknown:
+		return "unknown"
+	case NotUpstream:
+		return "not_upstream"
+	}
+	return fmt.Sprintf("Relation(%d)", int(rel))
+}
+
+// Relation tells how the node named id stands to node i. A trigger rule of
+// task i may only name ids for which it returns Upstream.
+func (r *Reach) Relation(i int, id string) Relation {
+	j, ok := r.index[id]
+	switch {
+	case id == r.ids[i]:
+		return Self
+	case !ok:
+		return Unknown
+	case r.Ancestors(i)[j]:
+		return Upstream
+	}
+	return NotUpstream
 }
 
 // intHeap is a min-heap of ints, used to keep topological order stable.

@@ -257,3 +257,73 @@ func TestDeepChainDoesNotOverflow(t *testing.T) {
 		t.Fatalf("want one cycle over %d nodes, got %d problems", n, len(probs))
 	}
 }
+
+func TestReachRelation(t *testing.T) {
+	// b and c form a cycle; d depends on an unknown id and on a duplicated
+	// id, which stands for its first node.
+	nodes := []Node{
+		{ID: "a"},
+		{ID: "b", Deps: []string{"a", "c"}},
+		{ID: "c", Deps: []string{"b"}},
+		{ID: "d", Deps: []string{"nope", "e"}},
+		{ID: "e", Deps: []string{"a"}},
+		{ID: "e", Deps: []string{"c"}},
+		{ID: "f"},
+	}
+	r := NewReach(nodes)
+	cases := []struct {
+		from, id string
+		want     Relation
+	}{
+		{"b", "a", Upstream},
+		{"b", "c", Upstream},
+		{"c", "a", Upstream},
+		{"b", "b", Self},
+		{"c", "c", Self},
+		{"d", "a", Upstream},
+		{"d", "e", Upstream},
+		{"d", "c", NotUpstream}, // only through the second e, which is not followed
+		{"d", "nope", Unknown},
+		{"a", "b", NotUpstream},
+		{"f", "a", NotUpstream},
+	}
+	for _, c := range cases {
+		i, _ := r.Index(c.from)
+		if got := r.Relation(i, c.id); got != c.want {
+			t.Errorf("Relation(%s, %s) = %s, want %s", c.from, c.id, got, c.want)
+		}
+	}
+	for from, want := range map[string][]string{"b": {"a", "c"}, "c": {"a", "b"}, "d": {"a", "e"}, "a": nil} {
+		i, _ := r.Index(from)
+		if got := r.AncestorIDs(i); !reflect.DeepEqual(got, want) {
+			t.Errorf("AncestorIDs(%s) = %v, want %v", from, got, want)
+		}
+	}
+}
+
+func TestGraphRelationAgreesWithAncestors(t *testing.T) {
+	nodes := []Node{{ID: "x"}, {ID: "y", Deps: []string{"x"}}, {ID: "z", Deps: []string{"y"}}, {ID: "w", Deps: []string{"x"}}}
+	g, err := Build(nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < g.Len(); i++ {
+		anc := g.Ancestors(i)
+		for j := 0; j < g.Len(); j++ {
+			want := NotUpstream
+			switch {
+			case i == j:
+				want = Self
+			case anc[j]:
+				want = Upstream
+			}
+			if got := g.Relation(i, g.ID(j)); got != want {
+				t.Errorf("Relation(%s, %s) = %s, want %s", g.ID(i), g.ID(j), got, want)
+			}
+		}
+	}
+	zi, _ := g.Index("z")
+	if got := g.AncestorIDs(zi); !reflect.DeepEqual(got, []string{"x", "y"}) {
+		t.Errorf("AncestorIDs(z) = %v", got)
+	}
+}

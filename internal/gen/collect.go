@@ -23,6 +23,7 @@ type pkgState struct {
 	workflows []*annotations.Workflow // in source order
 	tasks     []*annotations.Task     // in source order
 	directive bool                    // any //cloacina: line at all, valid or not
+	generate  bool                    // a //go:generate line runs cloacina-gen
 }
 
 // process runs collect, validate, fingerprint and emit on one package.
@@ -42,6 +43,7 @@ func process(l *loaded, p *packages.Package) *Result {
 		return r
 	}
 	s.collect()
+	r.GenerateLine = s.generate
 	if !s.directive {
 		return r
 	}
@@ -80,24 +82,38 @@ func process(l *loaded, p *packages.Package) *Result {
 	return r
 }
 
-// collect parses the directives of every file, in file name order.
+// collect parses the directives of every file, in file name order, and
+// refuses those in files that not every build compiles.
 func (s *pkgState) collect() {
 	files := make([]*ast.File, 0, len(s.p.Syntax))
+	loaded := map[string]bool{}
 	for _, f := range s.p.Syntax {
-		if !s.l.stubbed[s.l.fset.File(f.FileStart).Name()] {
+		name := s.l.fset.File(f.FileStart).Name()
+		loaded[name] = true
+		s.generate = s.generate || s.l.generates[name]
+		switch why := excludedReason(name, f, false); {
+		case s.l.stubbed[name]:
+		case why != "":
+			s.refuse(f, why)
+		default:
 			files = append(files, f)
 		}
 	}
+	s.scanDir(loaded)
 	sort.Slice(files, func(i, j int) bool {
 		return s.l.fset.File(files[i].FileStart).Name() < s.l.fset.File(files[j].FileStart).Name()
 	})
+	// Positions inside annotations' messages ("first given at ...") are
+	// absolute; make them relative like every other position.
+	sep := string(filepath.Separator)
+	absDir, relDir := s.p.Dir+sep, s.l.at(token.Position{Filename: s.p.Dir})+sep
+	if relDir == "."+sep {
+		relDir = ""
+	}
 	for _, f := range files {
 		af, errs := annotations.ParseFile(s.l.fset, f)
 		for _, e := range errs {
-			// Positions inside messages ("first given at ...") name files
-			// by their base name, as the generator's own messages do.
-			msg := strings.ReplaceAll(e.Msg, s.p.Dir+string(filepath.Separator), "")
-			s.errs.add(e.Pos, DirectiveError, "%s", msg)
+			s.errs.add(e.Pos, DirectiveError, "%s", strings.ReplaceAll(e.Msg, absDir, relDir))
 		}
 		if len(errs) > 0 || len(af.Workflows) > 0 || len(af.Tasks) > 0 {
 			s.directive = true

@@ -47,12 +47,36 @@
 //
 // Every error of a run is collected; none stops the others from being
 // found. Errors are sorted by file, line and column and print as
-// file.go:line:col: message, with paths relative to Options.Dir; positions
-// quoted inside a message use the file's base name (all files of a package
-// share a directory). A package with errors gets no generated code.
+// file.go:line:col: message, with paths relative to Options.Dir (the
+// working directory by default); positions quoted inside a message ("also
+// declared at x/a.go:11:1") are relative to the same directory, so both
+// read alike. A package with errors gets no generated code.
 // Load errors are reported only for packages that have directives (or
 // could not be loaded at all): a broken package without directives is
-// none of the generator's business. Test files are not read.
+// none of the generator's business.
+//
+// # Files the generator does not read
+//
+// cloacina_gen.go has no build constraint: every build of the package
+// compiles it, so it may only refer to functions that every build has.
+// Directives are therefore read only from files every build compiles, and
+// a directive anywhere else in the package's directory is an error
+// (ExcludedFile) at its position, never silently ignored:
+//
+//   - in a _test.go file (of the package or of its external test package),
+//     which go build does not compile; test workflows are built by hand
+//     with runtime.NewWorkflow;
+//   - in a file with a //go:build (or // +build) line, whether or not this
+//     run's build flags satisfy it: generating with -tags would otherwise
+//     write code that breaks the untagged build;
+//   - in a file with a GOOS or GOARCH suffix (x_linux.go), for the same
+//     reason;
+//   - in any other file the go command leaves out of the build.
+//
+// The fix is to move the directive and its function to a file without
+// constraints; the function may still call platform-specific code. Files
+// whose names start with "_" or "." are ignored, as the go command
+// ignores them.
 //
 // Fingerprint. Each task's fingerprint (see Fingerprint) hashes its
 // function declaration, printed by go/printer without comments and without
@@ -62,8 +86,11 @@
 // formatting, key order, line splitting and the deps/dependencies alias do
 // not. A key given with its default value counts as a change, because
 // Canonical lists the keys that were given. The workflow version is
-// runtime.WorkflowVersion over the tasks' ids, fingerprints and
-// dependencies, so the generated constant equals Workflow.Version().
+// internal/spec.WorkflowVersion over the tasks' ids, fingerprints and
+// dependencies, the function runtime.WorkflowVersion forwards to, so the
+// generated constant equals Workflow.Version(). The generator imports
+// internal/spec rather than package runtime, so that building it does not
+// compile the runtime's database drivers.
 //
 // Emit. github.com/dave/jennifer renders the file, which imports only the
 // runtime package (and encoding/json when a trigger rule compares a

@@ -12,6 +12,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/cloacina-go/cloacina/annotations"
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 const jsonPath = "encoding/json"
@@ -118,7 +119,9 @@ func emitWorkflow(f *jen.File, w *Workflow) {
 	if w.Author != "" {
 		chain = chain.Op(".").Line().Id("Author").Call(jen.Lit(w.Author))
 	}
-	chain = chain.Op(".").Line().Id("Tenant").Call(jen.Lit(w.Tenant))
+	if w.Tenant != "" {
+		chain = chain.Op(".").Line().Id("Tenant").Call(jen.Lit(w.Tenant))
+	}
 	chain = chain.Op(".").Line().Id("Add").Call(jen.Id(tasksVar).Op("...")).Op(".").Line().Id("MustBuild").Call()
 	f.Var().Id(value).Op("=").Add(chain)
 }
@@ -227,7 +230,7 @@ func rule(r *annotations.Rule) jen.Code {
 	case annotations.RuleTaskSuccess, annotations.RuleTaskFailed, annotations.RuleTaskSkipped:
 		return fn.Call(jen.Lit(r.Task))
 	case annotations.RuleContextValue:
-		return fn.Call(jen.Lit(r.Key), jen.Qual(RuntimePath, ops[r.Op]), literal(r.Value))
+		return fn.Call(jen.Lit(spec.JoinPath(r.Path)), jen.Qual(RuntimePath, ops[r.Op]), literal(r.Value))
 	}
 	panic(fmt.Sprintf("cloacina-gen: unknown rule kind %q", r.Kind))
 }

@@ -48,6 +48,10 @@ const (
 	// OutputError: the output file exists and was not written by
 	// cloacina-gen.
 	OutputError
+	// ExcludedFile: a directive is in a file that not every build of the
+	// package compiles: a _test.go file, or a file with build constraints
+	// or a GOOS/GOARCH suffix.
+	ExcludedFile
 )
 
 var kindNames = map[ErrorKind]string{
@@ -65,6 +69,7 @@ var kindNames = map[ErrorKind]string{
 	TriggerError:        "trigger",
 	NameConflict:        "name_conflict",
 	OutputError:         "output",
+	ExcludedFile:        "excluded_file",
 }
 
 // String returns the kind's name in snake_case. The graph kinds use the
@@ -162,11 +167,11 @@ func relative(pos token.Position, dir string) token.Position {
 	return pos
 }
 
-// short formats pos for use inside a message about another position of
-// the same package: the file's base name, line and column.
-func short(pos token.Position) string {
-	pos.Filename = filepath.Base(pos.Filename)
-	return pos.String()
+// at formats pos for use inside a message about another position,
+// relative to the directory the primary positions are relative to, so that
+// "c at x/t.go:19:1" reads like the "x/t.go:12:1:" that starts the line.
+func (l *loaded) at(pos token.Position) string {
+	return relative(pos, l.dir).String()
 }
 
 // parsePos parses the position of a packages.Error: "file:line:col",

@@ -9,7 +9,7 @@ import (
 	"go/token"
 
 	"github.com/cloacina-go/cloacina/annotations"
-	"github.com/cloacina-go/cloacina/runtime"
+	"github.com/cloacina-go/cloacina/internal/spec"
 )
 
 // Fingerprint returns the fingerprint of a task: the hex SHA-256 of its
@@ -57,7 +57,7 @@ func (s *pkgState) build(wfs []*wfTasks) []*Workflow {
 			GoName:      goName(w.dir.Name),
 			Pos:         w.dir.Pos,
 		}
-		versions := make([]runtime.TaskVersion, 0, len(w.tasks))
+		versions := make([]spec.TaskVersion, 0, len(w.tasks))
 		for _, t := range w.tasks {
 			fp, ok := prints[t]
 			if !ok {
@@ -65,9 +65,9 @@ func (s *pkgState) build(wfs []*wfTasks) []*Workflow {
 				prints[t] = fp
 			}
 			m.Tasks = append(m.Tasks, &Task{ID: t.ID, Func: t.FuncName, Deps: t.Deps, Fingerprint: fp, Directive: t})
-			versions = append(versions, runtime.TaskVersion{ID: t.ID, Fingerprint: fp, Dependencies: t.Deps})
+			versions = append(versions, spec.TaskVersion{ID: t.ID, Fingerprint: fp, Dependencies: t.Deps})
 		}
-		m.Version = runtime.WorkflowVersion(m.Name, versions)
+		m.Version = spec.WorkflowVersion(m.Name, versions)
 		out = append(out, m)
 	}
 	return out

@@ -56,13 +56,17 @@ type Result struct {
 	// Errors are the problems found in the package, sorted, with positions
 	// relative to Options.Dir when inside it.
 	Errors ErrorList
+	// GenerateLine reports whether a //go:generate line of the package
+	// (in a file go generate reads) runs cloacina-gen, so that go generate
+	// updates OutputPath.
+	GenerateLine bool
 }
 
 // Workflow is one validated workflow of a package, as the generated code
 // defines it.
 type Workflow struct {
 	// Name, Description, Author and Tenant are the directive's values
-	// (Tenant defaults to "public").
+	// (Tenant is "" when not given: the workflow runs in every tenant).
 	Name        string
 	Description string
 	Author      string

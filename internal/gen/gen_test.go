@@ -177,3 +177,36 @@ func TestGenerateNoPackages(t *testing.T) {
 		t.Fatalf("errors = %v", errs)
 	}
 }
+
+// TestGenerateWithTags: a task in a file whose build constraint the -tags
+// of this run satisfy is refused all the same, because the generated file
+// is compiled by the untagged build too, which lacks the function.
+func TestGenerateWithTags(t *testing.T) {
+	t.Parallel()
+	m := sharedModule(t)
+	files := map[string]string{
+		"tags/pkg/tasks.go": "package pkg\n\nimport (\n\t\"context\"\n\n\t\"github.com/cloacina-go/cloacina/runtime\"\n)\n\n" +
+			"//cloacina:workflow name=tagged\n\n//cloacina:task id=a\nfunc A(ctx context.Context, c *runtime.Context) error { return nil }\n",
+		"tags/pkg/pro.go": "//go:build pro\n\npackage pkg\n\nimport (\n\t\"context\"\n\n\t\"github.com/cloacina-go/cloacina/runtime\"\n)\n\n" +
+			"//cloacina:task id=b deps=a\nfunc B(ctx context.Context, c *runtime.Context) error { return nil }\n",
+	}
+	for name, src := range files {
+		if err := m.WriteFile(name, []byte(src)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, flags := range [][]string{nil, {"-tags=pro"}} {
+		rs, err := gen.Generate(t.Context(), &gen.Options{Dir: m.Dir, Env: m.Env(), BuildFlags: flags}, "./tags/pkg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := gen.Errors(rs)
+		want := filepath.Join("tags", "pkg", "pro.go") + ":11:1: //cloacina:task in a file with the build constraint //go:build pro; "
+		if len(errs) != 1 || errs[0].Kind != gen.ExcludedFile || !strings.HasPrefix(errs[0].Error(), want) {
+			t.Errorf("flags %v: errors %v, want one starting %q", flags, errs, want)
+		}
+		if rs[0].Content != nil {
+			t.Errorf("flags %v: generated code despite the error", flags)
+		}
+	}
+}

@@ -22,11 +22,15 @@ const loadMode = packages.NeedName | packages.NeedSyntax | packages.NeedTypes | 
 
 // loaded is the outcome of the single packages.Load of a run.
 type loaded struct {
+	dir  string // absolute; error positions are made relative to it
 	fset *token.FileSet
 	pkgs []*packages.Package
 	// stubbed holds the files whose previous generated output was replaced
 	// by an empty file for type checking.
 	stubbed map[string]bool
+	// generates holds the files with a //go:generate line that runs
+	// cloacina-gen.
+	generates map[string]bool
 }
 
 // load runs packages.Load once for all patterns.
@@ -37,7 +41,7 @@ type loaded struct {
 // stop the generator from replacing it, and the identifiers it declares
 // are free to be declared again.
 func load(ctx context.Context, dir string, opts *Options, patterns []string) (*loaded, error) {
-	l := &loaded{fset: token.NewFileSet(), stubbed: map[string]bool{}}
+	l := &loaded{dir: dir, fset: token.NewFileSet(), stubbed: map[string]bool{}, generates: map[string]bool{}}
 	var mu sync.Mutex
 	cfg := &packages.Config{
 		Context:    ctx,
@@ -56,6 +60,11 @@ func load(ctx context.Context, dir string, opts *Options, patterns []string) (*l
 				l.stubbed[filename] = true
 				mu.Unlock()
 				return &ast.File{FileStart: f.FileStart, FileEnd: f.FileEnd, Package: f.Package, Name: f.Name}, nil
+			}
+			if hasGenerateLine(src) {
+				mu.Lock()
+				l.generates[filename] = true
+				mu.Unlock()
 			}
 			return parser.ParseFile(fset, filename, src, parser.ParseComments|parser.SkipObjectResolution)
 		},

@@ -135,7 +135,9 @@ func TestPropertyFaults(t *testing.T) {
 				t.Errorf("%s: %v does not name task %s", p.ImportPath, hit, inj.Task)
 			}
 			for _, rel := range inj.Related {
-				if !strings.Contains(hit.Msg, rel.String()) {
+				// Relative to the same directory as the error's own position.
+				rel.File = filepath.Join(filepath.Dir(hit.Pos.Filename), rel.File)
+				if !strings.Contains(hit.Msg, " "+rel.String()) {
 					t.Errorf("%s: %v does not name position %s", p.ImportPath, hit, rel)
 				}
 			}

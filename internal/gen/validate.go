@@ -35,7 +35,7 @@ func (s *pkgState) assign() []*wfTasks {
 	var wfs []*wfTasks
 	for _, w := range s.workflows {
 		if first, ok := byName[w.Name]; ok && w.Name != "" {
-			s.errs.add(w.Pos, DuplicateWorkflow, "duplicate workflow name %q; first declared at %s", w.Name, short(first.dir.Pos))
+			s.errs.add(w.Pos, DuplicateWorkflow, "duplicate workflow name %q; first declared at %s", w.Name, s.l.at(first.dir.Pos))
 			continue
 		}
 		wt := &wfTasks{dir: w}
@@ -77,7 +77,7 @@ func (s *pkgState) assign() []*wfTasks {
 					// Reported; the task still joins the workflow, so that
 					// its dependents are not reported as well.
 					s.errs.add(elementPos(k, i), AssignmentError, "workflow %q: tasks= names task %q, which names workflow %q (at %s)",
-						w.dir.Name, id, t.Workflow, short(t.Keys["workflow"].ValuePos))
+						w.dir.Name, id, t.Workflow, s.l.at(t.Keys["workflow"].ValuePos))
 				}
 				w.tasks = append(w.tasks, t)
 			}
@@ -104,7 +104,7 @@ func (s *pkgState) assign() []*wfTasks {
 					t.ID, t.Workflow, quoteList(names), suggest.DidYouMean(t.Workflow, names))
 			case w.dir.HasTasks && !contains(w.dir.Tasks, t.ID):
 				s.errs.add(pos, AssignmentError, "task %q names workflow %q, whose tasks= list (at %s) does not include it; add %q to the list",
-					t.ID, t.Workflow, short(w.dir.Keys["tasks"].ValuePos), t.ID)
+					t.ID, t.Workflow, s.l.at(w.dir.Keys["tasks"].ValuePos), t.ID)
 			case !w.dir.HasTasks:
 				w.tasks = append(w.tasks, t)
 			}
@@ -179,41 +179,47 @@ func (s *pkgState) validate(wfs []*wfTasks) {
 		}
 	}
 	for _, w := range wfs {
-		s.checkGraph(w, byID)
-		s.checkTriggers(w)
+		if len(w.tasks) == 0 {
+			s.checkEmpty(w)
+			continue
+		}
+		nodes := make([]dag.Node, len(w.tasks))
+		ids := make([]string, 0, len(w.tasks))
+		for i, t := range w.tasks {
+			nodes[i] = dag.Node{ID: t.ID, Deps: t.Deps}
+			if i == 0 || w.tasks[i-1].ID != t.ID {
+				ids = append(ids, t.ID)
+			}
+		}
+		s.checkGraph(w, nodes, ids, byID)
+		s.checkTriggers(w, nodes, ids)
 	}
 	s.checkNames(wfs)
 }
 
-// checkGraph reports the problems dag.Check finds, at the positions of
-// the tasks concerned.
-func (s *pkgState) checkGraph(w *wfTasks, inOther map[string][]string) {
+// checkEmpty reports a workflow without tasks.
+func (s *pkgState) checkEmpty(w *wfTasks) {
+	if w.dir.HasTasks && w.dir.Tasks == nil {
+		return // the tasks= value is invalid, which is reported
+	}
+	hint := "annotate functions with //cloacina:task"
+	if w.dir.HasTasks {
+		hint = "list existing task ids in tasks="
+	}
+	s.errs.add(w.dir.Pos, EmptyWorkflow, "workflow %q has no tasks; %s", w.dir.Name, hint)
+}
+
+// checkGraph reports the problems dag.Check finds in the workflow's nodes
+// (w.tasks, sorted by id; ids holds each id once), at the positions of the
+// tasks concerned.
+func (s *pkgState) checkGraph(w *wfTasks, nodes []dag.Node, ids []string, inOther map[string][]string) {
 	name := w.dir.Name
-	if len(w.tasks) == 0 {
-		if w.dir.HasTasks && w.dir.Tasks == nil {
-			return // the tasks= value is invalid, which is reported
-		}
-		hint := "annotate functions with //cloacina:task"
-		if w.dir.HasTasks {
-			hint = "list existing task ids in tasks="
-		}
-		s.errs.add(w.dir.Pos, EmptyWorkflow, "workflow %q has no tasks; %s", name, hint)
-		return
-	}
-	nodes := make([]dag.Node, len(w.tasks))
-	ids := make([]string, 0, len(w.tasks))
-	for i, t := range w.tasks {
-		nodes[i] = dag.Node{ID: t.ID, Deps: t.Deps}
-		if i == 0 || w.tasks[i-1].ID != t.ID {
-			ids = append(ids, t.ID)
-		}
-	}
 	for _, p := range dag.Check(nodes) {
 		switch p.Kind {
 		case dag.Duplicate:
 			t, first := w.tasks[p.Index], w.tasks[p.FirstIndex]
 			s.errs.add(t.Pos, DuplicateTask, "duplicate task id %q in workflow %q (func %s); also declared at %s (func %s)",
-				t.ID, name, t.FuncName, short(first.Pos), first.FuncName)
+				t.ID, name, t.FuncName, s.l.at(first.Pos), first.FuncName)
 		case dag.MissingDependency:
 			t := w.tasks[p.Index]
 			hint := ""
@@ -237,7 +243,7 @@ func (s *pkgState) checkGraph(w *wfTasks, inOther map[string][]string) {
 				}
 				seen[id] = true
 				o := taskByID(w.tasks, id)
-				others = append(others, fmt.Sprintf("%s at %s", id, short(o.Pos)))
+				others = append(others, fmt.Sprintf("%s at %s", id, s.l.at(o.Pos)))
 			}
 			where := ""
 			if len(others) > 0 {
@@ -251,43 +257,31 @@ func (s *pkgState) checkGraph(w *wfTasks, inOther map[string][]string) {
 }
 
 // checkTriggers reports trigger rules naming a task that is not upstream of
-// their task (a transitive dependency in the same workflow).
-func (s *pkgState) checkTriggers(w *wfTasks) {
-	deps := map[string][]string{}
-	for _, t := range w.tasks {
-		if _, ok := deps[t.ID]; !ok {
-			deps[t.ID] = t.Deps
-		}
-	}
-	var ids []string
-	for id := range deps {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, t := range w.tasks {
+// their task (a transitive dependency in the same workflow). It runs on
+// graphs with problems too, which dag.Reach tolerates.
+func (s *pkgState) checkTriggers(w *wfTasks, nodes []dag.Node, ids []string) {
+	var reach *dag.Reach
+	for i, t := range w.tasks {
 		if t.Trigger == nil {
 			continue
 		}
-		up := upstream(t.ID, deps)
+		if reach == nil {
+			reach = dag.NewReach(nodes)
+		}
 		walkRule(t.Trigger, func(r *annotations.Rule) {
-			if r.Task == "" || up[r.Task] {
+			if r.Task == "" {
 				return
 			}
-			switch _, known := deps[r.Task]; {
-			case r.Task == t.ID:
+			switch reach.Relation(i, r.Task) {
+			case dag.Self:
 				s.errs.add(r.Pos, TriggerError, "trigger_rules: %s names task %q itself; a rule can only test tasks upstream of it",
 					r, t.ID)
-			case !known:
+			case dag.Unknown:
 				s.errs.add(r.Pos, TriggerError, "trigger_rules: %s names unknown task %q (%s)%s",
 					r, r.Task, listIDs("tasks of workflow "+quote(w.dir.Name), ids), suggest.DidYouMean(r.Task, ids))
-			default:
-				var ups []string
-				for id := range up {
-					ups = append(ups, id)
-				}
-				sort.Strings(ups)
+			case dag.NotUpstream:
 				s.errs.add(r.Pos, TriggerError, "trigger_rules: %s names task %q, which is not upstream of %q (%s); a rule can only test tasks %q depends on, directly or not",
-					r, r.Task, t.ID, listIDs("upstream of "+quote(t.ID), ups), t.ID)
+					r, r.Task, t.ID, listIDs("upstream of "+quote(t.ID), reach.AncestorIDs(i)), t.ID)
 			}
 		})
 	}
@@ -312,7 +306,7 @@ func (s *pkgState) checkNames(wfs []*wfTasks) {
 			}
 			if obj := s.p.Types.Scope().Lookup(id); obj != nil {
 				s.errs.add(w.dir.Pos, NameConflict, "workflow %q: the generated %s would conflict with the %s declared at %s; rename one",
-					w.dir.Name, id, objectKind(obj), short(s.l.fset.Position(obj.Pos())))
+					w.dir.Name, id, objectKind(obj), s.l.at(s.l.fset.Position(obj.Pos())))
 			}
 		}
 	}
@@ -342,23 +336,6 @@ func goName(name string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// upstream returns every task id reachable from id through dependencies.
-func upstream(id string, deps map[string][]string) map[string]bool {
-	out := map[string]bool{}
-	stack := append([]string(nil), deps[id]...)
-	for len(stack) > 0 {
-		d := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if out[d] {
-			continue
-		}
-		out[d] = true
-		stack = append(stack, deps[d]...)
-	}
-	delete(out, id) // a task on a cycle is not its own upstream
-	return out
 }
 
 func walkRule(r *annotations.Rule, f func(*annotations.Rule)) {

@@ -25,3 +25,9 @@ func D(ctx context.Context, c *runtime.Context) error { return nil }
 //cloacina:task id=e deps=d
 //cloacina:task trigger_rules=all(context_value(mode, equals, "full"), context_value(mode, not_equals, `raw\n`), context_value(rows, greater_than, 100), context_value(rows, less_than, -1.5e3), context_value(big, equals, 123456789012345678901234567890), context_value(tags, contains, "eu"), context_value(tags, not_contains, "us"), context_value(dry_run, equals, false), context_value(enabled, not_equals, true), context_value(cursor, equals, null), context_value("odd key", exists), context_value(legacy.flag, not_exists))
 func E(ctx context.Context, c *runtime.Context) error { return nil }
+
+// F tests fields of nested objects: a key with dots is a path, and a quoted
+// segment holds a dot.
+//
+//cloacina:task id=f deps=e trigger_rules=any(context_value(order.tier, equals, "vip"), context_value("a.b".c, exists), context_value(order."x.y", greater_than, 1))
+func F(ctx context.Context, c *runtime.Context) error { return nil }

@@ -66,7 +66,6 @@ var cloacinaAllTaskKeysTasks = []*runtime.Task{
 // AllTaskKeysWorkflow is workflow "all-task-keys", registered in the default
 // registry by init.
 var AllTaskKeysWorkflow = runtime.NewWorkflow("all-task-keys").
-	Tenant("public").
 	Add(cloacinaAllTaskKeysTasks...).
 	MustBuild()
 

@@ -75,7 +75,6 @@ var cloacinaBasicTasks = []*runtime.Task{
 // BasicWorkflow is workflow "basic", registered in the default registry by
 // init.
 var BasicWorkflow = runtime.NewWorkflow("basic").
-	Tenant("public").
 	Add(cloacinaBasicTasks...).
 	MustBuild()
 

@@ -65,7 +65,6 @@ var cloacinaCallbacksTasks = []*runtime.Task{
 // CallbacksWorkflow is workflow "callbacks", registered in the default registry
 // by init.
 var CallbacksWorkflow = runtime.NewWorkflow("callbacks").
-	Tenant("public").
 	Add(cloacinaCallbacksTasks...).
 	MustBuild()
 

@@ -92,7 +92,6 @@ var cloacinaDefaultIdsTasks = []*runtime.Task{
 // DefaultIdsWorkflow is workflow "default-ids", registered in the default
 // registry by init.
 var DefaultIdsWorkflow = runtime.NewWorkflow("default-ids").
-	Tenant("public").
 	Add(cloacinaDefaultIdsTasks...).
 	MustBuild()
 

@@ -75,7 +75,6 @@ var cloacinaDependenciesAliasTasks = []*runtime.Task{
 // DependenciesAliasWorkflow is workflow "dependencies-alias", registered in the
 // default registry by init.
 var DependenciesAliasWorkflow = runtime.NewWorkflow("dependencies-alias").
-	Tenant("public").
 	Add(cloacinaDependenciesAliasTasks...).
 	MustBuild()
 

@@ -46,7 +46,6 @@ var cloacinaImportAliasTasks = []*cloacinaruntime.Task{
 // ImportAliasWorkflow is workflow "import-alias", registered in the default
 // registry by init.
 var ImportAliasWorkflow = cloacinaruntime.NewWorkflow("import-alias").
-	Tenant("public").
 	Add(cloacinaImportAliasTasks...).
 	MustBuild()
 

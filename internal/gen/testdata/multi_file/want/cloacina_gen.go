@@ -76,7 +76,6 @@ var cloacinaMultiFileTasks = []*runtime.Task{
 // MultiFileWorkflow is workflow "multi-file", registered in the default
 // registry by init.
 var MultiFileWorkflow = runtime.NewWorkflow("multi-file").
-	Tenant("public").
 	Add(cloacinaMultiFileTasks...).
 	MustBuild()
 

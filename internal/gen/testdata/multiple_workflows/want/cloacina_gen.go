@@ -79,7 +79,6 @@ var cloacinaCleanupTasks = []*runtime.Task{
 // CleanupWorkflow is workflow "cleanup", registered in the default registry by
 // init.
 var CleanupWorkflow = runtime.NewWorkflow("cleanup").
-	Tenant("public").
 	Add(cloacinaCleanupTasks...).
 	MustBuild()
 
@@ -133,7 +132,6 @@ var cloacinaDailySyncTasks = []*runtime.Task{
 // registry by init.
 var DailySyncWorkflow = runtime.NewWorkflow("daily-sync").
 	Description("Implicit: every task claimed by no other workflow").
-	Tenant("public").
 	Add(cloacinaDailySyncTasks...).
 	MustBuild()
 
@@ -186,7 +184,6 @@ var cloacinaWeeklyAuditTasks = []*runtime.Task{
 // WeeklyAuditWorkflow is workflow "weekly-audit", registered in the default
 // registry by init.
 var WeeklyAuditWorkflow = runtime.NewWorkflow("weekly-audit").
-	Tenant("public").
 	Add(cloacinaWeeklyAuditTasks...).
 	MustBuild()
 

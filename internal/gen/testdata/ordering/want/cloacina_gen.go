@@ -44,7 +44,6 @@ var cloacinaOrderingATasks = []*runtime.Task{
 // OrderingAWorkflow is workflow "ordering-a", registered in the default
 // registry by init.
 var OrderingAWorkflow = runtime.NewWorkflow("ordering-a").
-	Tenant("public").
 	Add(cloacinaOrderingATasks...).
 	MustBuild()
 
@@ -97,7 +96,6 @@ var cloacinaOrderingBTasks = []*runtime.Task{
 // OrderingBWorkflow is workflow "ordering-b", registered in the default
 // registry by init.
 var OrderingBWorkflow = runtime.NewWorkflow("ordering-b").
-	Tenant("public").
 	Add(cloacinaOrderingBTasks...).
 	MustBuild()
 

@@ -42,7 +42,6 @@ var cloacinaRefersToGeneratedTasks = []*runtime.Task{
 // RefersToGeneratedWorkflow is workflow "refers-to-generated", registered in
 // the default registry by init.
 var RefersToGeneratedWorkflow = runtime.NewWorkflow("refers-to-generated").
-	Tenant("public").
 	Add(cloacinaRefersToGeneratedTasks...).
 	MustBuild()
 

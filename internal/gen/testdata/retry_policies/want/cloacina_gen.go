@@ -89,7 +89,6 @@ var cloacinaRetryPoliciesTasks = []*runtime.Task{
 // RetryPoliciesWorkflow is workflow "retry-policies", registered in the default
 // registry by init.
 var RetryPoliciesWorkflow = runtime.NewWorkflow("retry-policies").
-	Tenant("public").
 	Add(cloacinaRetryPoliciesTasks...).
 	MustBuild()
 

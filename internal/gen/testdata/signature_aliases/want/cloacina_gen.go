@@ -60,7 +60,6 @@ var cloacinaSignatureAliasesTasks = []*runtime.Task{
 // SignatureAliasesWorkflow is workflow "signature-aliases", registered in the
 // default registry by init.
 var SignatureAliasesWorkflow = runtime.NewWorkflow("signature-aliases").
-	Tenant("public").
 	Add(cloacinaSignatureAliasesTasks...).
 	MustBuild()
 

@@ -42,7 +42,6 @@ var cloacinaStaleOutputTasks = []*runtime.Task{
 // StaleOutputWorkflow is workflow "stale-output", registered in the default
 // registry by init.
 var StaleOutputWorkflow = runtime.NewWorkflow("stale-output").
-	Tenant("public").
 	Add(cloacinaStaleOutputTasks...).
 	MustBuild()
 

@@ -15,13 +15,14 @@ var (
 	_ runtime.TaskFunc = C
 	_ runtime.TaskFunc = D
 	_ runtime.TaskFunc = E
+	_ runtime.TaskFunc = F
 )
 
 // TriggerRulesVersion is the version of workflow "trigger-rules": a hash of its
 // name and of its tasks' ids, code fingerprints and dependencies. It equals
 // TriggerRulesWorkflow.Version() and changes whenever a task's code or
 // directive does.
-const TriggerRulesVersion = "e345cbc1ada53f0a"
+const TriggerRulesVersion = "95a54b043ffcb785"
 
 // TriggerRulesGraph is the static dependency graph of workflow "trigger-rules":
 // every task id, mapped to the ids of the tasks it depends on, in declared
@@ -32,6 +33,7 @@ var TriggerRulesGraph = map[string][]string{
 	"c": {"b"},
 	"d": {"c"},
 	"e": {"d"},
+	"f": {"e"},
 }
 
 // cloacinaTriggerRulesTasks are the task definitions of workflow
@@ -123,12 +125,30 @@ var cloacinaTriggerRulesTasks = []*runtime.Task{
 		),
 		Fingerprint: "a15f2093d28bf7fa463893a6ee68367aeb38f8c9a871a8041bbfaad7f5cfae69",
 	},
+	{
+		ID:           "f",
+		Dependencies: []string{"e"},
+		Func:         F,
+		Retry: &runtime.RetryPolicy{
+			MaxAttempts:  3,
+			Backoff:      runtime.BackoffExponential,
+			InitialDelay: 1000000000,  // 1s
+			MaxDelay:     30000000000, // 30s
+			Jitter:       true,
+			Condition:    runtime.RetryCondition{Kind: runtime.RetryAll},
+		},
+		Trigger: runtime.Any(
+			runtime.ContextValue("order.tier", runtime.OpEquals, "vip"),
+			runtime.ContextValue("\"a.b\".c", runtime.OpExists, nil),
+			runtime.ContextValue("order.\"x.y\"", runtime.OpGreaterThan, json.Number("1")),
+		),
+		Fingerprint: "d25c9c45ba9f61a26185aa5bb3e6bf09b28fe9a24e044119aabf807fd2a4ff96",
+	},
 }
 
 // TriggerRulesWorkflow is workflow "trigger-rules", registered in the default
 // registry by init.
 var TriggerRulesWorkflow = runtime.NewWorkflow("trigger-rules").
-	Tenant("public").
 	Add(cloacinaTriggerRulesTasks...).
 	MustBuild()
 
