@@ -148,8 +148,7 @@ func (c *Config) validate() error {
 	if c.Schema != "" {
 		if err := postgres.ValidateSchema(c.Schema); err != nil {
 			errs = append(errs, fmt.Errorf("Schema: %w", err))
-		}
-		if c.Store == nil && c.Pool == nil && strings.HasPrefix(c.DatabaseURL, "sqlite://") && c.Schema != store.DefaultTenant {
+		} else if c.Store == nil && c.Pool == nil && strings.HasPrefix(c.DatabaseURL, "sqlite://") && c.Schema != store.DefaultTenant {
 			errs = append(errs, fmt.Errorf("Schema %q: a SQLite file holds one tenant; use a file of its own for another tenant", c.Schema))
 		}
 	}

@@ -53,6 +53,7 @@ type options struct {
 	schema      string
 	worker      bool
 	records     string
+	submit      string
 }
 
 func main() {
@@ -66,6 +67,7 @@ func main() {
 	flag.StringVar(&o.schema, "schema", "", "PostgreSQL schema (default: a fresh one, dropped at the end)")
 	flag.BoolVar(&o.worker, "worker", false, "run as a worker process until standard input closes (used by -runners)")
 	flag.StringVar(&o.records, "records", "", "where a worker writes its task timings")
+	flag.StringVar(&o.submit, "submit", "serial", "how executions are submitted: serial (one ExecuteAsync after another), concurrent (ExecuteAsync from 32 goroutines) or many (one ExecuteMany)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -256,13 +258,9 @@ func run(o options) error {
 	}
 
 	begin := time.Now()
-	execs := make([]*runtime.Execution, 0, o.workflows)
-	for i := 0; i < o.workflows; i++ {
-		e, err := r.ExecuteAsync(ctx, wf.Name(), nil)
-		if err != nil {
-			return err
-		}
-		execs = append(execs, e)
+	execs, err := submit(ctx, r, wf.Name(), o.workflows, o.submit)
+	if err != nil {
+		return err
 	}
 	submitted := time.Since(begin)
 	for _, e := range execs {
@@ -292,8 +290,8 @@ func run(o options) error {
 		}
 	}
 	tasks := o.workflows * wf.Len()
-	fmt.Printf("shape=%s workflows=%d tasks=%d concurrency=%d runners=%d db=%s\n",
-		o.shape, o.workflows, tasks, o.concurrency, o.runners, redact(o.dbURL))
+	fmt.Printf("shape=%s workflows=%d tasks=%d concurrency=%d runners=%d submit=%s db=%s\n",
+		o.shape, o.workflows, tasks, o.concurrency, o.runners, o.submit, redact(o.dbURL))
 	fmt.Printf("elapsed %s (submitting %s)\n", elapsed.Round(time.Millisecond), submitted.Round(time.Millisecond))
 	fmt.Printf("workflows/s %.1f\n", float64(o.workflows)/elapsed.Seconds())
 	fmt.Printf("tasks/s %.1f\n", float64(tasks)/elapsed.Seconds())
@@ -306,6 +304,46 @@ func run(o options) error {
 			pct(lat, 50), pct(lat, 99), lat[len(lat)-1].Round(time.Microsecond), len(lat))
 	}
 	return nil
+}
+
+// submit starts n executions of the workflow the given way and returns
+// their handles.
+func submit(ctx context.Context, r *runtime.Runner, name string, n int, how string) ([]*runtime.Execution, error) {
+	switch how {
+	case "serial":
+		execs := make([]*runtime.Execution, 0, n)
+		for i := 0; i < n; i++ {
+			e, err := r.ExecuteAsync(ctx, name, nil)
+			if err != nil {
+				return nil, err
+			}
+			execs = append(execs, e)
+		}
+		return execs, nil
+	case "concurrent":
+		execs := make([]*runtime.Execution, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		const submitters = 32
+		for g := 0; g < submitters; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := g; i < n; i += submitters {
+					execs[i], errs[i] = r.ExecuteAsync(ctx, name, nil)
+				}
+			}(g)
+		}
+		wg.Wait()
+		return execs, errors.Join(errs...)
+	case "many":
+		subs := make([]runtime.Submission, n)
+		for i := range subs {
+			subs[i] = runtime.Submission{Workflow: name}
+		}
+		return r.ExecuteMany(ctx, subs)
+	}
+	return nil, fmt.Errorf("-submit %q: want serial, concurrent or many", how)
 }
 
 type worker struct {

@@ -1,14 +1,21 @@
-// Command river compares the throughput of Cloacina's `wide` workflow (N
-// independent no-op tasks in one execution, one runner) with River's
-// burn-down benchmark (insert N no-op jobs, then work them all) on the same
+// Command river compares the throughput of Cloacina with River's burn-down
+// benchmark (insert N no-op jobs, then work them all) on the same
 // PostgreSQL server, in the same process, with the same number of workers.
+// Cloacina runs one of two shapes of N no-op tasks in all:
+//
+//   - wide: one execution of N independent tasks;
+//   - parallel: N/5 executions of the five-task workflow fan_out -> (a, b,
+//     c) -> fan_in, submitted with one ExecuteMany. River works five jobs
+//     per execution, so tasks/s and jobs/s compare directly.
 //
 //	go run . -db postgres://postgres@127.0.0.1:5432/test?sslmode=disable -n 20000 -workers 100
+//	go run . -db postgres://postgres@127.0.0.1:5432/test?sslmode=disable -shape parallel -n 5000 -workers 100
 //
 // Both figures include the insertion of the work: Cloacina is timed from just
-// before ExecuteAsync (which inserts the N task rows) until Wait returns;
-// River from just before its first InsertMany until the N-th job completion
-// event arrives. Each side runs in a fresh schema that is dropped afterwards.
+// before ExecuteAsync/ExecuteMany (which insert the task rows) until the
+// last Wait returns; River from just before its first InsertMany until the
+// N-th job completion event arrives. Each side runs in a fresh schema that is
+// dropped afterwards.
 //
 // This program lives in its own module so that the main module never depends
 // on River.
@@ -42,6 +49,7 @@ import (
 // options are the command-line settings shared by both sides.
 type options struct {
 	db                 string
+	shape              string
 	n                  int
 	workers            int
 	timeout            time.Duration
@@ -77,6 +85,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.db, "db", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL URL used by both sides (pgxpool settings such as pool_max_conns apply to both)")
 	flag.IntVar(&o.n, "n", 20000, "no-op tasks (Cloacina) and jobs (River)")
+	flag.StringVar(&o.shape, "shape", "wide", "Cloacina's workflow: wide (one execution of n tasks) or parallel (n/5 five-task executions)")
 	flag.IntVar(&o.workers, "workers", 100, "Cloacina Concurrency and River MaxWorkers of the default queue")
 	rounds := flag.Int("rounds", 1, "measure each side this many times, alternating which goes first, and report the medians")
 	cloacinaOnly := flag.Bool("cloacina-only", false, "run only the Cloacina side (for profiling)")
@@ -120,6 +129,10 @@ func validate(o *options, rounds int, cloacinaOnly, riverOnly bool) error {
 	switch {
 	case o.n < 1:
 		return errors.New("-n must be at least 1")
+	case o.shape != "wide" && o.shape != "parallel":
+		return fmt.Errorf("-shape must be wide or parallel, not %q", o.shape)
+	case o.shape == "parallel" && o.n%5 != 0:
+		return errors.New("-n must be a multiple of 5 for -shape parallel")
 	case o.workers < 1:
 		return errors.New("-workers must be at least 1")
 	case rounds < 1:
@@ -269,11 +282,11 @@ func run(o *options, rounds int, doCloacina, doRiver bool) error {
 }
 
 func printCloacina(prefix string, o *options, m measurement) {
-	fmt.Printf("%scloacina wide: %d tasks in %.2fs = %.0f tasks/s (workers %d)\n",
-		prefix, o.n, m.elapsed.Seconds(), m.rate(o.n), o.workers)
+	fmt.Printf("%scloacina %s: %d tasks in %.2fs = %.0f tasks/s (workers %d)\n",
+		prefix, o.shape, o.n, m.elapsed.Seconds(), m.rate(o.n), o.workers)
 	m.others.warn(prefix)
 	if m.insert > 0 {
-		fmt.Printf("%s  ExecuteAsync (insert) %.3fs, then until Wait returned %.3fs\n",
+		fmt.Printf("%s  submission (insert) %.3fs, then until the last Wait returned %.3fs\n",
 			prefix, m.insert.Seconds(), (m.elapsed - m.insert).Seconds())
 	}
 }
@@ -323,8 +336,8 @@ func dropSchema(admin *pgxpool.Pool, schema string) error {
 	return err
 }
 
-// runCloacina runs one execution of a workflow of o.n independent no-op
-// tasks on one runner with Concurrency o.workers, in a fresh schema.
+// runCloacina runs o.n no-op tasks in o.shape on one runner with
+// Concurrency o.workers, in a fresh schema.
 func runCloacina(ctx context.Context, admin *pgxpool.Pool, o *options) (m measurement, err error) {
 	schema, err := freshSchema("cloacina_bench_")
 	if err != nil {
@@ -338,9 +351,21 @@ func runCloacina(ctx context.Context, admin *pgxpool.Pool, o *options) (m measur
 
 	noop := func(context.Context, *runtime.Context) error { return nil }
 	p := runtime.NoRetry()
-	b := runtime.NewWorkflow("wide")
-	for i := 0; i < o.n; i++ {
-		b.Add(&runtime.Task{ID: fmt.Sprintf("t%d", i), Func: noop, Retry: &p})
+	t := func(id string, deps ...string) *runtime.Task {
+		return &runtime.Task{ID: id, Dependencies: deps, Func: noop, Retry: &p}
+	}
+	b := runtime.NewWorkflow(o.shape)
+	subs := []runtime.Submission{{Workflow: o.shape}}
+	if o.shape == "parallel" {
+		b.Add(t("fan_out"), t("a", "fan_out"), t("b", "fan_out"), t("c", "fan_out"), t("fan_in", "a", "b", "c"))
+		subs = make([]runtime.Submission, o.n/5)
+		for i := range subs {
+			subs[i] = runtime.Submission{Workflow: o.shape}
+		}
+	} else {
+		for i := 0; i < o.n; i++ {
+			b.Add(t(fmt.Sprintf("t%d", i)))
+		}
 	}
 	wf, err := b.Build()
 	if err != nil {
@@ -373,24 +398,30 @@ func runCloacina(ctx context.Context, admin *pgxpool.Pool, o *options) (m measur
 	stop := watch(admin, o.app)
 	defer stop()
 	begin := time.Now()
-	e, err := r.ExecuteAsync(tctx, wf.Name(), nil)
+	execs, err := r.ExecuteMany(tctx, subs)
 	if err != nil {
 		return m, err
 	}
 	m.insert = time.Since(begin)
-	res, err := e.Wait(tctx)
+	var results []*runtime.PipelineResult
+	for _, e := range execs {
+		res, err := e.Wait(tctx)
+		if err != nil {
+			return m, err
+		}
+		results = append(results, res)
+	}
 	m.elapsed = time.Since(begin)
 	m.others = stop()
-	if err != nil {
-		return m, err
-	}
-	if res.Status != runtime.PipelineStatusCompleted {
-		return m, fmt.Errorf("execution ended %s", res.Status)
-	}
 	done := 0
-	for _, t := range res.Tasks {
-		if t.Status == runtime.TaskStatusCompleted {
-			done++
+	for _, res := range results {
+		if res.Status != runtime.PipelineStatusCompleted {
+			return m, fmt.Errorf("execution ended %s", res.Status)
+		}
+		for _, t := range res.Tasks {
+			if t.Status == runtime.TaskStatusCompleted {
+				done++
+			}
 		}
 	}
 	if done != o.n {

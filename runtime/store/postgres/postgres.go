@@ -36,13 +36,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
 )
@@ -77,13 +77,12 @@ type Options struct {
 	Schema string
 }
 
-var schemaRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-
-// ValidateSchema reports whether name can be used as Options.Schema. Names
-// are checked before any SQL is sent.
+// ValidateSchema reports whether name can be used as Options.Schema: a
+// schema is a tenant, and follows the tenant-name rule ([A-Za-z0-9_]+, at
+// most 40 characters). Names are checked before any SQL is sent.
 func ValidateSchema(name string) error {
-	if !schemaRE.MatchString(name) || len(name) > 40 {
-		return fmt.Errorf("schema name %q must match [A-Za-z0-9_]+ and be at most 40 characters", name)
+	if err := spec.CheckTenant(name); err != nil {
+		return fmt.Errorf("schema name %q must match %s and be at most %d characters: %w", name, spec.TenantSyntax, spec.MaxTenantLen, err)
 	}
 	return nil
 }

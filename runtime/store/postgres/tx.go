@@ -632,30 +632,38 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		for i, c := range f.Counters {
 			ids[i], terminal[i], failed[i], errs[i], start[i] = c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start
 		}
-		// SET expressions see the row as it was, so the CASEs test the
-		// counts before this update; old holds the states before it.
-		b.Queue(t.s.q(`WITH d AS (SELECT * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bool[]) AS d(id, n, f, m, s)),
-			old AS MATERIALIZED (SELECT e.id, e.state FROM cloacina_executions e JOIN d ON d.id = e.id ORDER BY e.id FOR UPDATE OF e),
-			upd AS (
+		// One statement per execution, in id order: each locks one row by
+		// its primary key, so executions are locked in a fixed order, which
+		// one statement over many rows does not promise (the order in which
+		// an UPDATE ... FROM reaches its rows is the plan's). In the final
+		// batch they cost no round trip. SET expressions see the row as it
+		// was, so the CASEs test the counts before this update. The
+		// statement ended the execution if it is now finished with no task
+		// left and had some left before: tasks_remaining + $3 is the count
+		// before, exact even when the row was updated by another
+		// transaction meanwhile (the update then applies to, and returns,
+		// its newest version).
+		counters := t.s.q(`WITH upd AS (
 				UPDATE cloacina_executions AS e SET
-					tasks_remaining = e.tasks_remaining - d.n,
-					tasks_failed = e.tasks_failed + d.f,
-					error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
-					state = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-						THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
-						WHEN d.s AND e.state = 'pending' THEN 'running'
+					tasks_remaining = e.tasks_remaining - $3,
+					tasks_failed = e.tasks_failed + $4,
+					error = CASE WHEN e.error = '' THEN $5 ELSE e.error END,
+					state = CASE WHEN e.tasks_remaining - $3 <= 0 AND e.state IN ('pending', 'running', 'paused')
+						THEN CASE WHEN e.tasks_failed + $4 > 0 THEN 'failed' ELSE 'completed' END
+						WHEN $6 AND e.state = 'pending' THEN 'running'
 						ELSE e.state END,
-					started_at = CASE WHEN d.s AND e.started_at IS NULL THEN `+nowSQL+` ELSE e.started_at END,
-					completed_at = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-						THEN `+nowSQL+` ELSE e.completed_at END
-				FROM d JOIN old ON old.id = d.id
-				WHERE e.id = d.id
-				RETURNING e.id, e.state, old.state AS before),
-			done AS (SELECT id, state FROM upd WHERE before IN ('pending', 'running', 'paused') AND state IN ('completed', 'failed')),
+					started_at = CASE WHEN $6 AND e.started_at IS NULL THEN ` + nowSQL + ` ELSE e.started_at END,
+					completed_at = CASE WHEN e.tasks_remaining - $3 <= 0 AND e.state IN ('pending', 'running', 'paused')
+						THEN ` + nowSQL + ` ELSE e.completed_at END
+				WHERE e.id = $2
+				RETURNING e.id, e.state, e.tasks_remaining <= 0 AND e.tasks_remaining + $3 > 0 AS ended),
+			done AS (SELECT id, state FROM upd WHERE ended AND state IN ('completed', 'failed')),
 			ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
-				SELECT id, '', 'execution_' || state, 0, '', $7, `+nowSQL+` FROM done ORDER BY id)
-			SELECT done.id, done.state FROM done LEFT JOIN LATERAL (SELECT pg_notify($8, 'f:' || done.id)) AS n ON true`),
-			t.now, ids, terminal, failed, errs, start, t.runner, t.s.channel)
+				SELECT id, '', 'execution_' || state, 0, '', $7, ` + nowSQL + ` FROM done)
+			SELECT done.id, done.state FROM done LEFT JOIN LATERAL (SELECT pg_notify($8, 'f:' || done.id)) AS n ON true`)
+		for _, c := range f.Counters {
+			b.Queue(counters, t.now, c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start, t.runner, t.s.channel)
+		}
 	}
 	var payloads []string
 	if f.Ready {
@@ -689,7 +697,7 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		}
 	}
 	var ended []store.FinishedExecution
-	if len(f.Counters) > 0 {
+	for range f.Counters {
 		rows, err := br.Query()
 		if err != nil {
 			return nil, fmt.Errorf("update executions: %w", err)

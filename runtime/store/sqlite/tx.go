@@ -552,37 +552,29 @@ func (t *tx) SetPausedState(exec string, paused bool) (bool, error) {
 	return n > 0, err
 }
 
-// Finish implements engine.Tx: the counters in one statement (with a read
-// of the states before, to tell the executions it ends), then the events
-// in multi-row inserts. Notifications are for other processes; SQLite has
-// none to send (other processes sharing the file poll).
+// Finish implements engine.Tx: the counters in one statement, then the
+// events in multi-row inserts. Notifications are for other processes;
+// SQLite has none to send (other processes sharing the file poll).
 func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 	var ended []store.FinishedExecution
 	if len(f.Counters) > 0 {
-		ids := make([]string, len(f.Counters))
 		payload := make([][]any, len(f.Counters))
+		terminal := make(map[string]int, len(f.Counters))
 		for i, c := range f.Counters {
-			ids[i] = c.Exec
 			payload[i] = []any{c.Exec, c.Terminal, c.Failed, c.FirstError, c.Start}
-		}
-		active := map[string]bool{}
-		if err := t.each(func(r *sql.Rows) error {
-			var id string
-			var state store.ExecutionState
-			err := r.Scan(&id, &state)
-			active[id] = !state.Terminal()
-			return err
-		}, `SELECT id, state FROM cloacina_executions WHERE id IN (SELECT value FROM json_each(?))`, jsonArg(ids)); err != nil {
-			return nil, fmt.Errorf("update executions: %w", err)
+			terminal[c.Exec] = c.Terminal
 		}
 		// SET expressions see the row as it was, so the CASEs test the
-		// counts before this update.
+		// counts before this update. The update ended an execution that
+		// is now finished with no task left and had some left before
+		// (its count now plus this delta).
 		err := t.each(func(r *sql.Rows) error {
 			var fe store.FinishedExecution
-			if err := r.Scan(&fe.ID, &fe.State); err != nil {
+			var remaining int
+			if err := r.Scan(&fe.ID, &fe.State, &remaining); err != nil {
 				return err
 			}
-			if active[fe.ID] && fe.State.Terminal() {
+			if fe.State.Terminal() && remaining <= 0 && remaining+terminal[fe.ID] > 0 {
 				ended = append(ended, fe)
 			}
 			return nil
@@ -599,7 +591,7 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 					THEN ?1 ELSE e.completed_at END
 			FROM (SELECT value->>0 AS id, value->>1 AS n, value->>2 AS f, value->>3 AS m, value->>4 AS s FROM json_each(?2)) AS d
 			WHERE e.id = d.id
-			RETURNING id, state`, t.now, jsonArg(payload))
+			RETURNING id, state, tasks_remaining`, t.now, jsonArg(payload))
 		if err != nil {
 			return nil, fmt.Errorf("update executions: %w", err)
 		}
