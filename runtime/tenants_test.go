@@ -264,3 +264,55 @@ func TestPostgresConcurrentMigration(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkflowTenantRestrictsWhereItRuns: a workflow declared for a tenant
+// runs in that tenant's schema only. A runner of another tenant refuses to
+// start it, and does not claim an execution of it found in its schema; a
+// workflow declared for no tenant runs in both.
+func TestPostgresWorkflowTenantRestrictsWhereItRuns(t *testing.T) {
+	t.Parallel()
+	u := postgresURL(t)
+	acme, other := freshSchema(t), freshSchema(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	noop := fn(func(context.Context, *runtime.Context) error { return nil })
+	only := runtime.NewWorkflow("acme_only").Tenant(acme).Add(&runtime.Task{ID: "a", Func: noop}).MustBuild()
+	shared := runtime.NewWorkflow("shared").Add(&runtime.Task{ID: "a", Func: noop}).MustBuild()
+	if only.Tenant() != acme || shared.Tenant() != "" {
+		t.Fatalf("tenants: %q, %q", only.Tenant(), shared.Tenant())
+	}
+	ra := newRunner(t, &runtime.Config{DatabaseURL: u, Schema: acme}, only, shared)
+	rb := newRunner(t, &runtime.Config{DatabaseURL: u, Schema: other}, only, shared)
+
+	if res := execute(t, ra, "acme_only", nil); res.Status != runtime.PipelineStatusCompleted {
+		t.Fatalf("acme_only in its tenant: %s", res.Status)
+	}
+	_, err := rb.ExecuteAsync(ctx, "acme_only", nil)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("belongs to tenant %q", acme)) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("serves tenant %q", other)) {
+		t.Fatalf("starting acme_only in another tenant = %v", err)
+	}
+	for _, r := range []*runtime.Runner{ra, rb} {
+		if res := execute(t, r, "shared", nil); res.Status != runtime.PipelineStatusCompleted {
+			t.Fatalf("a workflow of no tenant: %s", res.Status)
+		}
+	}
+	// An execution of acme_only that reached the other tenant's schema
+	// anyway (written by hand) is left alone by that tenant's runner: it
+	// claims the later execution of shared, and not this older one.
+	id, err := pgCreateExecution(ctx, rb.Store(), only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := execute(t, rb, "shared", nil); res.Status != runtime.PipelineStatusCompleted {
+		t.Fatalf("shared after the foreign execution: %s", res.Status)
+	}
+	e, err := rb.Execution(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Result(ctx)
+	if err != nil || res.Status != runtime.PipelineStatusPending || res.Tasks[0].Status != runtime.TaskStatusReady {
+		t.Fatalf("the foreign execution = %+v, %v; want it Pending with its task Ready (never claimed)", res, err)
+	}
+}
