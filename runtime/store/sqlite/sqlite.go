@@ -66,6 +66,11 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// maxPrepared bounds the statements kept prepared store-wide: each set of
+// rows of a new size has its own text (see expand), and the common sizes
+// come first.
+const maxPrepared = 1024
+
 // cached returns the store-wide prepared statement for query, or nil.
 func (s *Store) cached(query string) *sql.Stmt {
 	s.mu.Lock()
@@ -80,6 +85,12 @@ func (s *Store) prepare(ctx context.Context, queries []string) {
 	for _, q := range queries {
 		if s.cached(q) != nil {
 			continue
+		}
+		s.mu.Lock()
+		full := len(s.stmts) >= maxPrepared
+		s.mu.Unlock()
+		if full {
+			return // texts beyond the bound are prepared per transaction
 		}
 		st, err := s.write.PrepareContext(context.WithoutCancel(ctx), q)
 		if err != nil {

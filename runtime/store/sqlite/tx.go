@@ -15,10 +15,10 @@ import (
 )
 
 // tx is one operation's part of a write transaction: the engine.Tx of this
-// backend. Times are Unix microseconds; sets of rows travel as one JSON
-// array parameter read with json_each, so each method is one statement
-// (two where SQLite needs a read first). On a local file a statement
-// costs no round trip, so nothing is deferred.
+// backend. Times are Unix microseconds; sets of rows travel as VALUES lists
+// of bound parameters (see rowSet), so each method is one statement per
+// chunk of rows. On a local file a statement costs no round trip, so
+// nothing is deferred.
 type tx struct {
 	s          *Store
 	ctx        context.Context
@@ -87,12 +87,20 @@ func jsonArg(v any) string {
 	return string(b)
 }
 
-func keysArg(keys []engine.Key) string {
-	pairs := make([][2]string, len(keys))
-	for i, k := range keys {
-		pairs[i] = [2]string{k.Exec, k.Task}
+func keyRows(keys []engine.Key) *rowSet {
+	rs := newRows(2, len(keys))
+	for _, k := range keys {
+		rs.add(k.Exec, k.Task)
 	}
-	return jsonArg(pairs)
+	return rs
+}
+
+func listRows(ids []string) *rowSet {
+	rs := newRows(1, len(ids))
+	for _, id := range ids {
+		rs.add(id)
+	}
+	return rs
 }
 
 func micros(t time.Time) any {
@@ -136,37 +144,34 @@ func (t *tx) InsertValues(vals []engine.ExecValue) error {
 
 // InsertExecutions implements engine.Tx.
 func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
-	payload := make([][]any, len(rows))
-	for i, r := range rows {
+	rs := newRows(15, len(rows))
+	for _, r := range rows {
 		r.CreatedAt = time.UnixMicro(t.now)
-		var deadline any
+		var deadline, key, meta any
 		if r.Timeout > 0 {
 			r.Deadline = r.CreatedAt.Add(r.Timeout)
 			deadline = r.Deadline.UnixMicro()
 		}
-		var key, meta any
 		if r.IdempotencyKey != "" {
 			key = r.IdempotencyKey
 		}
 		if r.Meta != nil {
 			meta = string(r.Meta)
 		}
-		payload[i] = []any{r.ID, r.WorkflowName, r.WorkflowVersion, r.Tenant, engine.DocText(&r.Input), engine.DocRefs(&r.Input),
-			r.TasksTotal, deadline, key, r.Origin, r.OriginName, meta}
+		rs.add(r.ID, r.WorkflowName, r.WorkflowVersion, r.Tenant, string(store.ExecutionPending), engine.DocText(&r.Input),
+			engine.DocRefs(&r.Input), r.TasksTotal, r.TasksTotal, t.now, deadline, key, r.Origin, r.OriginName, meta)
 	}
-	_, err := t.exec(`INSERT INTO cloacina_executions
+	_, err := t.execRows(`INSERT INTO cloacina_executions
 		(id, workflow_name, workflow_version, tenant, state, input, input_refs, tasks_total, tasks_remaining, created_at,
 		 deadline_at, idempotency_key, origin, origin_name, meta)
-		SELECT value->>0, value->>1, value->>2, value->>3, 'pending', value->>4, value->>5, value->>6, value->>6, ?1,
-		       value->>7, value->>8, value->>9, value->>10, value->>11
-		FROM json_each(?2)`, t.now, jsonArg(payload))
+		VALUES {rows}`, nil, rs)
 	return err
 }
 
 // InsertTasks implements engine.Tx.
 func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
-	payload := make([][]any, len(rows))
-	for i, r := range rows {
+	rs := newRows(19, len(rows))
+	for _, r := range rows {
 		var retryAt, completed, input, inputRefs, output, outputRefs any
 		var reason, errMsg string
 		switch r.State {
@@ -182,16 +187,14 @@ func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
 		if r.State != store.TaskNotStarted {
 			pending = 0
 		}
-		payload[i] = []any{r.Exec, r.Task, r.WorkflowName, r.Version, r.Position, engine.JoinList(r.Deps), engine.JoinList(r.RuleTasks),
-			engine.JoinList(r.Dependents), pending, r.MaxAttempts, r.State, retryAt, input, inputRefs, output, outputRefs,
-			reason, errMsg, completed}
+		rs.add(r.Exec, r.Task, r.WorkflowName, r.Version, r.Position, engine.JoinList(r.Deps), engine.JoinList(r.RuleTasks),
+			engine.JoinList(r.Dependents), pending, r.MaxAttempts, string(r.State), retryAt, input, inputRefs, output, outputRefs,
+			reason, errMsg, completed)
 	}
-	_, err := t.exec(`INSERT INTO cloacina_tasks
+	_, err := t.execRows(`INSERT INTO cloacina_tasks
 		(execution_id, task_id, workflow_name, workflow_version, position, deps, rule_tasks, dependents, pending_deps,
 		 max_attempts, state, retry_at, input, input_refs, output, output_refs, skip_reason, error, completed_at)
-		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
-		       value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15, value->>16, value->>17, value->>18
-		FROM json_each(?)`, jsonArg(payload))
+		VALUES {rows}`, nil, rs)
 	return err
 }
 
@@ -199,49 +202,61 @@ func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
 // changes only if its task is Running, claimed by this runner, at the
 // attempt given.
 func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) ([]*engine.TaskRow, error) {
-	var set string
+	var set, cols string
+	var rs *rowSet
 	switch kind {
 	case store.OutcomeSucceeded:
 		set = `state = 'completed', output = COALESCE(d.o, t.input),
 			output_refs = CASE WHEN d.o IS NULL THEN t.input_refs ELSE d.r END,
 			completed_at = ?1, error = '', error_detail = ''`
+		cols = `column4 AS o, column5 AS r`
+		rs = newRows(5, len(outs))
+		for _, o := range outs {
+			var out, refs any // NULL: the output is the input, unchanged
+			if o.Output != nil {
+				out, refs = engine.DocText(o.Output), engine.DocRefs(o.Output)
+			}
+			rs.add(o.Exec, o.Task, o.Attempt, out, refs)
+		}
 	case store.OutcomeRetry:
 		t.s.retriesPending.Store(true) // read by claims later in this transaction too
 		set = `state = 'ready', retry_at = ?1 + d.delay, error = d.m, error_detail = d.x`
+		cols = `column4 AS m, column5 AS x, column6 AS delay`
+		rs = newRows(6, len(outs))
+		for _, o := range outs {
+			rs.add(o.Exec, o.Task, o.Attempt, o.Error, string(o.ErrorDetail), o.RetryDelay.Microseconds())
+		}
 	case store.OutcomeFailed:
 		set = `state = 'failed', output = t.input, output_refs = t.input_refs, completed_at = ?1, error = d.m, error_detail = d.x`
+		cols = `column4 AS m, column5 AS x`
+		rs = newRows(5, len(outs))
+		for _, o := range outs {
+			rs.add(o.Exec, o.Task, o.Attempt, o.Error, string(o.ErrorDetail))
+		}
 	default:
 		return nil, fmt.Errorf("unknown outcome kind %d", kind)
 	}
-	payload := make([][]any, len(outs))
-	for i, o := range outs {
-		var out, refs any // NULL: the output is the input, unchanged
-		if o.Output != nil {
-			out, refs = engine.DocText(o.Output), engine.DocRefs(o.Output)
-		}
-		payload[i] = []any{o.Exec, o.Task, o.Attempt, out, refs, o.Error, string(o.ErrorDetail), o.RetryDelay.Microseconds()}
-	}
 	var done []*engine.TaskRow
-	err := t.each(func(r *sql.Rows) error {
+	err := t.eachRows(func(r *sql.Rows) error {
 		row, err := scanTaskRow(r)
 		done = append(done, row)
 		return err
-	}, `UPDATE cloacina_tasks AS t SET `+set+`, claimed_by = NULL, heartbeat_at = NULL
-		FROM (SELECT value->>0 AS e, value->>1 AS k, value->>2 AS a, value->>3 AS o, value->>4 AS r, value->>5 AS m,
-			value->>6 AS x, value->>7 AS delay FROM json_each(?3)) AS d
+	}, `WITH fixed AS (SELECT ?1, ?2) -- the fixed parameters come first (see rowSet)
+		UPDATE cloacina_tasks AS t SET `+set+`, claimed_by = NULL, heartbeat_at = NULL
+		FROM (SELECT column1 AS e, column2 AS k, column3 AS a, `+cols+` FROM (VALUES {rows})) AS d
 		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'running' AND t.claimed_by = ?2 AND t.attempt = d.a
-		RETURNING `+taskRowColumns, t.now, t.runner, jsonArg(payload))
+		RETURNING `+taskRowColumns, []any{t.now, t.runner}, rs)
 	return done, err
 }
 
 // LowerPending implements engine.Tx.
 func (t *tx) LowerPending(keys []engine.Key, n []int) ([]*engine.TaskRow, error) {
-	payload := make([][]any, len(keys))
+	rs := newRows(3, len(keys))
 	for i, k := range keys {
-		payload[i] = []any{k.Exec, k.Task, n[i]}
+		rs.add(k.Exec, k.Task, n[i])
 	}
 	var unblocked []*engine.TaskRow
-	err := t.each(func(r *sql.Rows) error {
+	err := t.eachRows(func(r *sql.Rows) error {
 		var pending int
 		row, err := scanTaskRow(r, &pending)
 		if err == nil && pending == 0 {
@@ -249,9 +264,9 @@ func (t *tx) LowerPending(keys []engine.Key, n []int) ([]*engine.TaskRow, error)
 		}
 		return err
 	}, `UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - d.n
-		FROM (SELECT value->>0 AS e, value->>1 AS k, value->>2 AS n FROM json_each(?)) AS d
+		FROM (SELECT column1 AS e, column2 AS k, column3 AS n FROM (VALUES {rows})) AS d
 		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'not_started'
-		RETURNING `+taskRowColumns+`, pending_deps`, jsonArg(payload))
+		RETURNING `+taskRowColumns+`, pending_deps`, nil, rs)
 	return unblocked, err
 }
 
@@ -261,7 +276,7 @@ func (t *tx) LoadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error
 	if len(keys) == 0 {
 		return out, nil
 	}
-	err := t.each(func(r *sql.Rows) error {
+	err := t.eachRows(func(r *sql.Rows) error {
 		var k engine.Key
 		d := &store.DepResult{}
 		var data, refs *string
@@ -274,14 +289,14 @@ func (t *tx) LoadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error
 		out[k] = d
 		return err
 	}, `SELECT execution_id, task_id, state, output, output_refs FROM cloacina_tasks
-		WHERE (execution_id, task_id) IN (SELECT value->>0, value->>1 FROM json_each(?))`, keysArg(keys))
+		WHERE (execution_id, task_id) IN (VALUES {rows})`, nil, keyRows(keys))
 	return out, err
 }
 
 // LoadInputs implements engine.Tx.
 func (t *tx) LoadInputs(ids []string) (map[string]store.Doc, error) {
 	out := make(map[string]store.Doc, len(ids))
-	err := t.each(func(r *sql.Rows) error {
+	err := t.eachRows(func(r *sql.Rows) error {
 		var id, data string
 		var refs *string
 		if err := r.Scan(&id, &data, &refs); err != nil {
@@ -292,55 +307,55 @@ func (t *tx) LoadInputs(ids []string) (map[string]store.Doc, error) {
 			out[id] = *doc
 		}
 		return err
-	}, `SELECT id, input, input_refs FROM cloacina_executions WHERE id IN (SELECT value FROM json_each(?))`, jsonArg(ids))
+	}, `SELECT id, input, input_refs FROM cloacina_executions WHERE id IN (VALUES {rows})`, nil, listRows(ids))
 	return out, err
 }
 
 // LoadValues implements engine.Tx.
 func (t *tx) LoadValues(exec string, hashes []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(hashes))
-	err := t.each(func(r *sql.Rows) error {
+	err := t.eachRows(func(r *sql.Rows) error {
 		var h string
 		var data []byte
 		err := r.Scan(&h, &data)
 		out[h] = data
 		return err
-	}, `SELECT hash, data FROM cloacina_values WHERE execution_id = ? AND hash IN (SELECT value FROM json_each(?))`, exec, jsonArg(hashes))
+	}, `SELECT hash, data FROM cloacina_values WHERE execution_id = ?1 AND hash IN (VALUES {rows})`, []any{exec}, listRows(hashes))
 	return out, err
 }
 
 // SetDecided implements engine.Tx: one statement per kind of decision.
 func (t *tx) SetDecided(ds []*engine.Decided) error {
-	var ready, skipped, failed [][]any
+	ready, skipped, failed := newRows(3, len(ds)), newRows(4, 0), newRows(2, 0)
 	for _, d := range ds {
 		switch d.State {
 		case store.TaskReady:
-			ready = append(ready, []any{d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input)})
+			ready.add(d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input))
 		case store.TaskSkipped:
-			skipped = append(skipped, []any{d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input), d.Reason})
+			skipped.add(d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input), d.Reason)
 		default:
-			failed = append(failed, []any{d.ID, d.Reason})
+			failed.add(d.ID, d.Reason)
 		}
 	}
-	if len(ready) > 0 {
-		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = ?1, input = d.i, input_refs = d.r
-			FROM (SELECT value->>0 AS id, value->>1 AS i, value->>2 AS r FROM json_each(?2)) AS d WHERE t.id = d.id`,
-			t.now, jsonArg(ready)); err != nil {
+	if ready.len() > 0 {
+		if _, err := t.execRows(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = ?1, input = d.i, input_refs = d.r
+			FROM (SELECT column1 AS id, column2 AS i, column3 AS r FROM (VALUES {rows})) AS d WHERE t.id = d.id`,
+			[]any{t.now}, ready); err != nil {
 			return fmt.Errorf("ready tasks: %w", err)
 		}
 	}
-	if len(skipped) > 0 {
-		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'skipped', input = d.i, input_refs = d.r,
+	if skipped.len() > 0 {
+		if _, err := t.execRows(`UPDATE cloacina_tasks AS t SET state = 'skipped', input = d.i, input_refs = d.r,
 				output = d.i, output_refs = d.r, skip_reason = d.s, completed_at = ?1
-			FROM (SELECT value->>0 AS id, value->>1 AS i, value->>2 AS r, value->>3 AS s FROM json_each(?2)) AS d WHERE t.id = d.id`,
-			t.now, jsonArg(skipped)); err != nil {
+			FROM (SELECT column1 AS id, column2 AS i, column3 AS r, column4 AS s FROM (VALUES {rows})) AS d WHERE t.id = d.id`,
+			[]any{t.now}, skipped); err != nil {
 			return fmt.Errorf("skip tasks: %w", err)
 		}
 	}
-	if len(failed) > 0 {
-		if _, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'failed', error = d.m, completed_at = ?1
-			FROM (SELECT value->>0 AS id, value->>1 AS m FROM json_each(?2)) AS d WHERE t.id = d.id`,
-			t.now, jsonArg(failed)); err != nil {
+	if failed.len() > 0 {
+		if _, err := t.execRows(`UPDATE cloacina_tasks AS t SET state = 'failed', error = d.m, completed_at = ?1
+			FROM (SELECT column1 AS id, column2 AS m FROM (VALUES {rows})) AS d WHERE t.id = d.id`,
+			[]any{t.now}, failed); err != nil {
 			return fmt.Errorf("fail tasks: %w", err)
 		}
 	}
@@ -395,7 +410,7 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 			meta     []byte
 		}
 		facts := map[string]*fact{}
-		err := t.each(func(r *sql.Rows) error {
+		err := t.eachRows(func(r *sql.Rows) error {
 			var id string
 			f := &fact{}
 			var meta sql.NullString
@@ -407,7 +422,7 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 			}
 			facts[id] = f
 			return nil
-		}, `SELECT id, deadline_at, started_at IS NULL, meta FROM cloacina_executions WHERE id IN (SELECT value FROM json_each(?))`, jsonArg(execs))
+		}, `SELECT id, deadline_at, started_at IS NULL, meta FROM cloacina_executions WHERE id IN (VALUES {rows})`, nil, listRows(execs))
 		if err != nil {
 			return nil, time.Time{}, err
 		}
@@ -439,20 +454,21 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 
 // Heartbeat implements engine.Tx.
 func (t *tx) Heartbeat(refs []store.TaskRef) (map[engine.Key]bool, error) {
-	payload := make([][]any, len(refs))
-	for i, r := range refs {
-		payload[i] = []any{r.ExecutionID, r.TaskID, r.Attempt}
+	rs := newRows(3, len(refs))
+	for _, r := range refs {
+		rs.add(r.ExecutionID, r.TaskID, r.Attempt)
 	}
 	held := map[engine.Key]bool{}
-	err := t.each(func(r *sql.Rows) error {
+	err := t.eachRows(func(r *sql.Rows) error {
 		var k engine.Key
 		err := r.Scan(&k.Exec, &k.Task)
 		held[k] = true
 		return err
-	}, `UPDATE cloacina_tasks AS t SET heartbeat_at = ?1
-		FROM (SELECT value->>0 AS e, value->>1 AS k, value->>2 AS a FROM json_each(?3)) AS d
+	}, `WITH fixed AS (SELECT ?1, ?2) -- the fixed parameters come first (see rowSet)
+		UPDATE cloacina_tasks AS t SET heartbeat_at = ?1
+		FROM (SELECT column1 AS e, column2 AS k, column3 AS a FROM (VALUES {rows})) AS d
 		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.attempt = d.a AND t.claimed_by = ?2 AND t.state = 'running'
-		RETURNING execution_id, task_id`, t.now, t.runner, jsonArg(payload))
+		RETURNING execution_id, task_id`, []any{t.now, t.runner}, rs)
 	return held, err
 }
 
@@ -475,20 +491,24 @@ func (t *tx) StaleClaims(staleAfter time.Duration) ([]*engine.StaleRow, error) {
 
 // Requeue implements engine.Tx.
 func (t *tx) Requeue(ids []int64) error {
-	_, err := t.exec(`UPDATE cloacina_tasks SET state = 'ready', retry_at = ?1, claimed_by = NULL, heartbeat_at = NULL,
-		recoveries = recoveries + 1 WHERE id IN (SELECT value FROM json_each(?2))`, t.now, jsonArg(ids))
+	rs := newRows(1, len(ids))
+	for _, id := range ids {
+		rs.add(id)
+	}
+	_, err := t.execRows(`UPDATE cloacina_tasks SET state = 'ready', retry_at = ?1, claimed_by = NULL, heartbeat_at = NULL,
+		recoveries = recoveries + 1 WHERE id IN (VALUES {rows})`, []any{t.now}, rs)
 	return err
 }
 
 // Abandon implements engine.Tx.
 func (t *tx) Abandon(ids []int64, errs []string) error {
-	payload := make([][]any, len(ids))
+	rs := newRows(2, len(ids))
 	for i, id := range ids {
-		payload[i] = []any{id, errs[i]}
+		rs.add(id, errs[i])
 	}
-	_, err := t.exec(`UPDATE cloacina_tasks AS t SET state = 'failed', output = t.input, output_refs = t.input_refs,
+	_, err := t.execRows(`UPDATE cloacina_tasks AS t SET state = 'failed', output = t.input, output_refs = t.input_refs,
 			completed_at = ?1, claimed_by = NULL, heartbeat_at = NULL, error = d.m
-		FROM (SELECT value->>0 AS id, value->>1 AS m FROM json_each(?2)) AS d WHERE t.id = d.id`, t.now, jsonArg(payload))
+		FROM (SELECT column1 AS id, column2 AS m FROM (VALUES {rows})) AS d WHERE t.id = d.id`, []any{t.now}, rs)
 	return err
 }
 
@@ -558,17 +578,17 @@ func (t *tx) SetPausedState(exec string, paused bool) (bool, error) {
 func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 	var ended []store.FinishedExecution
 	if len(f.Counters) > 0 {
-		payload := make([][]any, len(f.Counters))
+		rs := newRows(5, len(f.Counters))
 		terminal := make(map[string]int, len(f.Counters))
-		for i, c := range f.Counters {
-			payload[i] = []any{c.Exec, c.Terminal, c.Failed, c.FirstError, c.Start}
+		for _, c := range f.Counters {
+			rs.add(c.Exec, c.Terminal, c.Failed, c.FirstError, c.Start)
 			terminal[c.Exec] = c.Terminal
 		}
 		// SET expressions see the row as it was, so the CASEs test the
 		// counts before this update. The update ended an execution that
 		// is now finished with no task left and had some left before
 		// (its count now plus this delta).
-		err := t.each(func(r *sql.Rows) error {
+		err := t.eachRows(func(r *sql.Rows) error {
 			var fe store.FinishedExecution
 			var remaining int
 			if err := r.Scan(&fe.ID, &fe.State, &remaining); err != nil {
@@ -589,9 +609,9 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 				started_at = CASE WHEN d.s AND e.started_at IS NULL THEN ?1 ELSE e.started_at END,
 				completed_at = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
 					THEN ?1 ELSE e.completed_at END
-			FROM (SELECT value->>0 AS id, value->>1 AS n, value->>2 AS f, value->>3 AS m, value->>4 AS s FROM json_each(?2)) AS d
+			FROM (SELECT column1 AS id, column2 AS n, column3 AS f, column4 AS m, column5 AS s FROM (VALUES {rows})) AS d
 			WHERE e.id = d.id
-			RETURNING id, state, tasks_remaining`, t.now, jsonArg(payload))
+			RETURNING id, state, tasks_remaining`, []any{t.now}, rs)
 		if err != nil {
 			return nil, fmt.Errorf("update executions: %w", err)
 		}
