@@ -267,6 +267,17 @@ func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
 	return nil
 }
 
+// findTasks finds tasks by key with their claim, for a statement to filter
+// in a MATERIALIZED CTE of its own: a filter on the state next to the join
+// would let the planner scan a partial index of every running (or ready)
+// row, dead versions included, instead of probing the key's index once
+// per row; on a table without fresh statistics it does, at milliseconds a
+// statement.
+const findTasks = `SELECT t.id, t.state, t.claimed_by, t.attempt, u.*
+			FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+				AS u(e, k, a, o, r, m, x, delay)
+			JOIN cloacina_tasks t ON t.execution_id = u.e AND t.task_id = u.k`
+
 // RecordOutcomes implements engine.Tx: one guarded UPDATE, whose rows are
 // locked in id order (see Lock order in the package documentation).
 func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) ([]*engine.TaskRow, error) {
@@ -302,15 +313,13 @@ func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) (
 		row, err := scanTaskRow(r)
 		done = append(done, row)
 		return err
-	}, `WITH d AS MATERIALIZED (
-			SELECT t.id, u.o, u.r, u.m, u.x, u.delay
-			FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
-				AS u(e, k, a, o, r, m, x, delay)
-			JOIN cloacina_tasks t ON t.execution_id = u.e AND t.task_id = u.k
-			WHERE t.state = 'running' AND t.claimed_by = $10 AND t.attempt = u.a
+	}, `WITH j AS MATERIALIZED (`+findTasks+`),
+		d AS MATERIALIZED (
+			SELECT t.id, j.o, j.r, j.m, j.x, j.delay FROM j JOIN cloacina_tasks t ON t.id = j.id
+			WHERE j.state = 'running' AND j.claimed_by = $10 AND j.attempt = j.a
 			ORDER BY t.id FOR UPDATE OF t)
 		UPDATE cloacina_tasks AS t SET `+set+`, claimed_by = NULL, heartbeat_at = NULL
-		FROM d WHERE t.id = d.id
+		FROM d WHERE t.id = d.id AND t.state = 'running' AND t.claimed_by = $10
 		RETURNING `+taskRowColumns, t.now, execs, tasks, attempts, outputs, refs, msgs, details, delays, t.runner)
 	return done, err
 }
@@ -438,6 +447,13 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 	}
 	var got []*engine.Claimed
 	var next time.Time
+	// The claim must walk the ready index in order and stop at its limit.
+	// On a table whose statistics are missing or stale (a fresh schema, a
+	// burst of new rows) the planner prefers a bitmap scan of every ready
+	// row and a sort, which costs milliseconds per claim; it is switched
+	// off for this one statement.
+	t.later(`SET LOCAL enable_bitmapscan = off`)
+	defer t.later(`SET LOCAL enable_bitmapscan = on`)
 	err := t.query(func(r pgx.Rows) error {
 		var exec, task, name, version, input *string
 		var attempt, maxAttempts *int
@@ -505,11 +521,11 @@ func (t *tx) Heartbeat(refs []store.TaskRef) (map[engine.Key]bool, error) {
 		err := r.Scan(&k.Exec, &k.Task)
 		held[k] = true
 		return err
-	}, `WITH held AS (
-			SELECT t.id, t.execution_id, t.task_id
+	}, `WITH j AS MATERIALIZED ( -- no state filter here: see findTasks
+			SELECT t.id, t.execution_id, t.task_id, t.attempt, t.claimed_by, t.state, d.a
 			FROM unnest($2::text[], $3::text[], $4::int[]) AS d(e, k, a)
-			JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
-			WHERE t.attempt = d.a AND t.claimed_by = $5 AND t.state = 'running'),
+			JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k),
+		held AS (SELECT id, execution_id, task_id FROM j WHERE attempt = a AND claimed_by = $5 AND state = 'running'),
 		lk AS (SELECT t.id FROM cloacina_tasks t JOIN held ON held.id = t.id
 			WHERE t.claimed_by = $5 AND t.state = 'running' ORDER BY t.id FOR UPDATE OF t SKIP LOCKED),
 		upd AS (UPDATE cloacina_tasks AS t SET heartbeat_at = coalesce($1::timestamptz, clock_timestamp()) FROM lk WHERE t.id = lk.id)
