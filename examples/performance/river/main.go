@@ -4,12 +4,13 @@
 // Cloacina runs one of two shapes of N no-op tasks in all:
 //
 //   - wide: one execution of N independent tasks;
+//
 //   - parallel: N/5 executions of the five-task workflow fan_out -> (a, b,
 //     c) -> fan_in, submitted with one ExecuteMany. River works five jobs
 //     per execution, so tasks/s and jobs/s compare directly.
 //
-//	go run . -db postgres://postgres@127.0.0.1:5432/test?sslmode=disable -n 20000 -workers 100
-//	go run . -db postgres://postgres@127.0.0.1:5432/test?sslmode=disable -shape parallel -n 5000 -workers 100
+//     go run . -db postgres://postgres@127.0.0.1:5432/test?sslmode=disable -n 20000 -workers 100
+//     go run . -db postgres://postgres@127.0.0.1:5432/test?sslmode=disable -shape parallel -n 5000 -workers 100
 //
 // Both figures include the insertion of the work: Cloacina is timed from just
 // before ExecuteAsync/ExecuteMany (which insert the task rows) until the

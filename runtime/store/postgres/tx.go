@@ -324,35 +324,95 @@ func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) (
 	return done, err
 }
 
-// LowerPending implements engine.Tx. Rows are locked in id order.
-func (t *tx) LowerPending(keys []engine.Key, n []int) ([]*engine.TaskRow, error) {
+// Unblock implements engine.Tx in one statement: it locks the tasks in id
+// order and reads, for those left with no pending dependency, the
+// dependencies' states and outputs. Only the tasks still blocked have
+// their count written (deferred): the others are about to be decided, and
+// updating them twice would write every one of them twice.
+func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.Key]*store.DepResult, error) {
 	execs, tasks := keyArrays(keys)
 	ns := make([]int32, len(n))
 	for i, v := range n {
 		ns[i] = int32(v)
 	}
 	var unblocked []*engine.TaskRow
+	deps := map[engine.Key]*store.DepResult{}
+	var blockedIDs []int64
+	var blockedCounts []int32
+	seen := map[int64]bool{}
 	err := t.query(func(r pgx.Rows) error {
-		row, err := scanTaskRow(r)
-		unblocked = append(unblocked, row)
-		return err
+		var pending int32
+		var depTask, depState, depData, depRefs *string
+		row, err := scanTaskRow(r, &pending, &depTask, &depState, &depData, &depRefs)
+		if err != nil {
+			return err
+		}
+		if pending > 0 {
+			blockedIDs, blockedCounts = append(blockedIDs, row.ID), append(blockedCounts, pending)
+			return nil
+		}
+		if !seen[row.ID] {
+			seen[row.ID] = true
+			unblocked = append(unblocked, row)
+		}
+		if depTask != nil {
+			d := &store.DepResult{TaskID: *depTask, State: store.TaskState(*depState)}
+			if d.Output, err = engine.ScanDoc(depData, depRefs); err != nil {
+				return err
+			}
+			deps[engine.Key{Exec: row.Exec, Task: *depTask}] = d
+		}
+		return nil
 	}, `WITH lk AS MATERIALIZED (
-			SELECT t.id, d.n FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, n)
+			SELECT t.id, t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.deps, t.rule_tasks, t.dependents,
+				t.pending_deps - d.n AS pending
+			FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, n)
 			JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
-			WHERE t.state = 'not_started' ORDER BY t.id FOR UPDATE OF t),
-		u AS (UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - lk.n FROM lk WHERE t.id = lk.id
-			RETURNING `+taskRowColumns+`, t.pending_deps)
-		SELECT id, execution_id, task_id, workflow_name, workflow_version, deps, rule_tasks, dependents
-		FROM u WHERE pending_deps = 0`, execs, tasks, ns)
-	return unblocked, err
+			WHERE t.state = 'not_started' ORDER BY t.id FOR UPDATE OF t)
+		SELECT lk.id, lk.execution_id, lk.task_id, lk.workflow_name, lk.workflow_version, lk.deps, lk.rule_tasks, lk.dependents,
+			lk.pending, x.task_id, x.state, x.output::text, x.output_refs::text
+		FROM lk LEFT JOIN LATERAL (
+			SELECT x.task_id, x.state, x.output, x.output_refs FROM cloacina_tasks x
+			WHERE lk.pending = 0 AND x.execution_id = lk.execution_id
+			  AND x.task_id = ANY(string_to_array(concat_ws(',', NULLIF(lk.deps, ''), NULLIF(lk.rule_tasks, '')), ','))
+		) AS x ON true`, execs, tasks, ns)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(blockedIDs) > 0 {
+		t.later(`UPDATE cloacina_tasks AS t SET pending_deps = d.p FROM unnest($1::bigint[], $2::int[]) AS d(id, p) WHERE t.id = d.id`,
+			blockedIDs, blockedCounts)
+	}
+	// The dependencies were read with the statement's snapshot. A task
+	// whose lock was waited for may have been unblocked by a transaction
+	// that committed after it: its dependencies finished there, and a
+	// statement of its own, with a snapshot taken now, reads them.
+	var stale []engine.Key
+	for _, row := range unblocked {
+		for _, names := range [][]string{row.Deps, row.RuleTasks} {
+			for _, name := range names {
+				k := engine.Key{Exec: row.Exec, Task: name}
+				if d := deps[k]; d == nil || !d.State.Terminal() {
+					stale = append(stale, k)
+				}
+			}
+		}
+	}
+	if len(stale) > 0 {
+		fresh, err := t.loadDeps(stale)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, d := range fresh {
+			deps[k] = d
+		}
+	}
+	return unblocked, deps, nil
 }
 
-// LoadDeps implements engine.Tx.
-func (t *tx) LoadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error) {
+// loadDeps returns the state and output of the given tasks.
+func (t *tx) loadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error) {
 	out := make(map[engine.Key]*store.DepResult, len(keys))
-	if len(keys) == 0 {
-		return out, nil
-	}
 	execs, tasks := keyArrays(keys)
 	err := t.query(func(r pgx.Rows) error {
 		var k engine.Key

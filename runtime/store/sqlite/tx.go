@@ -249,8 +249,9 @@ func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) (
 	return done, err
 }
 
-// LowerPending implements engine.Tx.
-func (t *tx) LowerPending(keys []engine.Key, n []int) ([]*engine.TaskRow, error) {
+// Unblock implements engine.Tx: one update lowers the counts, one read
+// loads the dependencies of the tasks left with none.
+func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.Key]*store.DepResult, error) {
 	rs := newRows(3, len(keys))
 	for i, k := range keys {
 		rs.add(k.Exec, k.Task, n[i])
@@ -267,16 +268,23 @@ func (t *tx) LowerPending(keys []engine.Key, n []int) ([]*engine.TaskRow, error)
 		FROM (SELECT column1 AS e, column2 AS k, column3 AS n FROM (VALUES {rows})) AS d
 		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'not_started'
 		RETURNING `+taskRowColumns+`, pending_deps`, nil, rs)
-	return unblocked, err
-}
-
-// LoadDeps implements engine.Tx.
-func (t *tx) LoadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error) {
-	out := make(map[engine.Key]*store.DepResult, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+	if err != nil || len(unblocked) == 0 {
+		return unblocked, nil, err
 	}
-	err := t.eachRows(func(r *sql.Rows) error {
+	var depKeys []engine.Key
+	seen := map[engine.Key]bool{}
+	for _, row := range unblocked {
+		for _, names := range [][]string{row.Deps, row.RuleTasks} {
+			for _, name := range names {
+				if k := (engine.Key{Exec: row.Exec, Task: name}); !seen[k] {
+					seen[k] = true
+					depKeys = append(depKeys, k)
+				}
+			}
+		}
+	}
+	deps := make(map[engine.Key]*store.DepResult, len(depKeys))
+	err = t.eachRows(func(r *sql.Rows) error {
 		var k engine.Key
 		d := &store.DepResult{}
 		var data, refs *string
@@ -286,11 +294,11 @@ func (t *tx) LoadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error
 		d.TaskID = k.Task
 		var err error
 		d.Output, err = engine.ScanDoc(data, refs)
-		out[k] = d
+		deps[k] = d
 		return err
 	}, `SELECT execution_id, task_id, state, output, output_refs FROM cloacina_tasks
-		WHERE (execution_id, task_id) IN (VALUES {rows})`, nil, keyRows(keys))
-	return out, err
+		WHERE (execution_id, task_id) IN (VALUES {rows})`, nil, keyRows(depKeys))
+	return unblocked, deps, err
 }
 
 // LoadInputs implements engine.Tx.

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OutOfLineValues", testOutOfLineValues},
 		{"ErrorDetail", testErrorDetail},
 		{"ClaimedTaskFields", testClaimedTaskFields},
+		{"ConcurrentCompletionsOfOneJoin", testConcurrentJoin},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,6 +107,9 @@ func decide(in *store.DecideInput) (*store.Decision, error) {
 	}
 	dec := &store.Decision{Run: true}
 	for _, d := range direct {
+		if d.Output == nil {
+			return nil, fmt.Errorf("dependency %q (%s) has no output", d.TaskID, d.State)
+		}
 		if d.State != store.TaskCompleted {
 			dec.Run, dec.Reason = false, fmt.Sprintf("dependency %q is %s", d.TaskID, d.State)
 			break
@@ -1003,6 +1007,65 @@ func testClaimedTaskFields(t *testing.T, s *suite) {
 	for _, c := range s.claim(t, "r1", 10) {
 		if !c.ReadyAt.Equal(epoch.Add(3 * time.Second)) {
 			t.Fatalf("%s ready at %v, want when a completed", c.TaskID, c.ReadyAt)
+		}
+	}
+}
+
+// testConcurrentJoin completes the two middle tasks of many diamonds at
+// once, from two runners in parallel: whichever completes last unblocks d,
+// and d must see both outputs, even when that transaction waited for the
+// other's lock.
+func testConcurrentJoin(t *testing.T, s *suite) {
+	const n = 200
+	var execs []*store.NewExecution
+	for i := 0; i < n; i++ {
+		execs = append(execs, diamond(fmt.Sprintf("e%02d", i)))
+	}
+	s.createWith(t, decide, execs...)
+	for _, a := range s.claim(t, "r1", 2*n) {
+		s.complete(t, "r1", succeed(a, `{}`))
+	}
+	mid := s.claim(t, "r1", 4*n)
+	if len(mid) != 2*n {
+		t.Fatalf("claimed %d middle tasks, want %d", len(mid), 2*n)
+	}
+	var bs, cs []store.Outcome
+	for _, c := range mid {
+		o := succeed(c, `{"`+c.TaskID+`":1}`)
+		if c.TaskID == "b" {
+			bs = append(bs, o)
+		} else {
+			cs = append(cs, o)
+		}
+	}
+	// One outcome per call, so the two goroutines interleave execution by
+	// execution.
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, batch := range [][]store.Outcome{bs, cs} {
+		wg.Add(1)
+		go func(batch []store.Outcome) {
+			defer wg.Done()
+			for _, o := range batch {
+				if _, err := s.CompleteTasks(ctxb, &store.CompleteTasksParams{RunnerID: "r1", Now: s.at(), Outcomes: []store.Outcome{o}, Decide: decide}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(batch)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	ds := s.claim(t, "r1", 4*n)
+	if len(ds) != n {
+		t.Fatalf("claimed %d joins, want %d", len(ds), n)
+	}
+	for _, d := range ds {
+		if string(d.Input.Data) != `{"deps":[{"b":1},{"c":1}]}` {
+			t.Fatalf("%s/d input = %s, want both outputs", d.ExecutionID, d.Input.Data)
 		}
 	}
 }

@@ -82,47 +82,33 @@ func (o *op) drain() error {
 		for i, k := range keys {
 			n[i] = counts[k]
 		}
-		unblocked, err := o.tx.LowerPending(keys, n)
+		unblocked, deps, err := o.tx.Unblock(keys, n)
 		if err != nil {
 			return fmt.Errorf("update dependents: %w", err)
 		}
-		if err := o.decideAll(unblocked); err != nil {
+		if err := o.decideAll(unblocked, deps); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// decideAll decides tasks whose dependencies are all terminal and stores
-// the answers: one statement to load every dependency, one for the
-// execution inputs of roots, one for new values, one for the decisions.
-func (o *op) decideAll(rows []*TaskRow) error {
+// decideAll decides tasks whose dependencies are all terminal, given the
+// state and output of those dependencies, and stores the answers: one
+// statement for the execution inputs of roots, one for new values, one for
+// the decisions.
+func (o *op) decideAll(rows []*TaskRow, deps map[Key]*store.DepResult) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	var keys []Key
 	var roots []string
-	seen := map[Key]bool{}
 	for _, row := range rows {
 		if len(row.Deps) == 0 {
 			roots = append(roots, row.Exec)
 		}
-		for _, names := range [][]string{row.Deps, row.RuleTasks} {
-			for _, name := range names {
-				k := Key{Exec: row.Exec, Task: name}
-				if !seen[k] {
-					seen[k] = true
-					keys = append(keys, k)
-				}
-			}
-		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
-	deps, err := o.tx.LoadDeps(keys)
-	if err != nil {
-		return fmt.Errorf("load dependencies: %w", err)
-	}
+	var err error
 	var inputs map[string]store.Doc
 	if len(roots) > 0 {
 		if inputs, err = o.tx.LoadInputs(roots); err != nil {

@@ -168,11 +168,12 @@ type Tx interface {
 	// output (or its input); Retry: Ready again at now + RetryDelay with
 	// the error; Failed: Failed with the error, its output its input.
 	RecordOutcomes(kind store.OutcomeKind, outs []*OutcomeRow) ([]*TaskRow, error)
-	// LowerPending lowers the count of pending dependencies of not-started
-	// tasks by n and returns those left with none.
-	LowerPending(keys []Key, n []int) ([]*TaskRow, error)
-	// LoadDeps returns the state and output of the given tasks.
-	LoadDeps(keys []Key) (map[Key]*store.DepResult, error)
+	// Unblock lowers the count of pending dependencies of not-started
+	// tasks by n and returns those left with none, and the state and output
+	// of every dependency and rule task of those. The tasks it returns
+	// must be locked and decided with SetDecided; a backend may leave their
+	// count as it was, since a decided task's count is never read again.
+	Unblock(keys []Key, n []int) ([]*TaskRow, map[Key]*store.DepResult, error)
 	// LoadInputs returns the input contexts of executions.
 	LoadInputs(ids []string) (map[string]store.Doc, error)
 	// LoadValues returns out-of-line values of an execution.
