@@ -166,7 +166,7 @@ func (d *dispatcher) launch() bool {
 	}
 	f := &flight{}
 	switch {
-	case len(d.pending) > 0:
+	case len(d.pending) > 0 && d.batchReady():
 		f.outcomes, f.keys, f.ended = d.pending, d.keys, d.ended
 		d.pending, d.keys, d.ended = nil, nil, nil
 	case d.want && limit > 0 && d.claimsIn == 0:
@@ -180,6 +180,16 @@ func (d *dispatcher) launch() bool {
 	d.flights++
 	go d.fly(f) // owned by the dispatcher: run waits for every flight to land
 	return true
+}
+
+// batchReady reports whether the pending outcomes should take off now. A
+// lone flight always goes at once, so a chain of tasks never waits. A
+// second flight alongside one in the air goes only with a batch worth its
+// transaction, a quarter of the runner's slots, or when nothing else is
+// running that could add to it: otherwise the first outcome of a wave
+// would take off alone, and every transaction would carry a handful.
+func (d *dispatcher) batchReady() bool {
+	return d.flights == 0 || d.inflight == 0 || len(d.pending) >= max(1, d.r.cfg.Concurrency/4)
 }
 
 // fly makes the store call of f and hands it back to the dispatcher. The
