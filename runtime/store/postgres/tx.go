@@ -178,12 +178,12 @@ func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
 	ids, names, versions, tenants, inputs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	origins, originNames := make([]string, n), make([]string, n)
 	refs, keys, metas := make([]*string, n), make([]*string, n), make([]*string, n)
-	totals := make([]int32, n)
+	totals, leaves := make([]int32, n), make([]int32, n)
 	timeouts := make([]*int64, n)
 	byID := make(map[string]*engine.ExecRow, n)
 	for i, r := range rows {
 		ids[i], names[i], versions[i], tenants[i], inputs[i] = r.ID, r.WorkflowName, r.WorkflowVersion, r.Tenant, engine.DocText(&r.Input)
-		origins[i], originNames[i], refs[i], totals[i] = r.Origin, r.OriginName, engine.DocRefs(&r.Input), int32(r.TasksTotal)
+		origins[i], originNames[i], refs[i], totals[i], leaves[i] = r.Origin, r.OriginName, engine.DocRefs(&r.Input), int32(r.TasksTotal), int32(r.Leaves)
 		if r.Timeout > 0 {
 			us := r.Timeout.Microseconds()
 			timeouts[i] = &us
@@ -200,14 +200,14 @@ func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
 	}
 	t.deferred = append(t.deferred, deferred{
 		sql: t.s.q(`INSERT INTO cloacina_executions (id, workflow_name, workflow_version, tenant, state, input, input_refs,
-				tasks_total, tasks_remaining, created_at, deadline_at, idempotency_key, origin, origin_name, meta)
-			SELECT u.id, u.name, u.version, u.tenant, 'pending', u.input::json, u.refs::json, u.total, u.total, ` + nowSQL + `,
+				tasks_total, leaves_remaining, created_at, deadline_at, idempotency_key, origin, origin_name, meta)
+			SELECT u.id, u.name, u.version, u.tenant, 'pending', u.input::json, u.refs::json, u.total, u.leaves, ` + nowSQL + `,
 				` + nowSQL + ` + u.timeout * interval '1 microsecond', u.key, u.origin, u.origin_name, u.meta::json
 			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[],
-				$10::text[], $11::text[], $12::text[], $13::text[])
-				AS u(id, name, version, tenant, input, refs, total, timeout, key, origin, origin_name, meta)
+				$10::text[], $11::text[], $12::text[], $13::text[], $14::int[])
+				AS u(id, name, version, tenant, input, refs, total, timeout, key, origin, origin_name, meta, leaves)
 			RETURNING id, created_at, deadline_at`),
-		args: []any{t.now, ids, names, versions, tenants, inputs, refs, totals, timeouts, keys, origins, originNames, metas},
+		args: []any{t.now, ids, names, versions, tenants, inputs, refs, totals, timeouts, keys, origins, originNames, metas, leaves},
 		read: func(r pgx.Rows) error {
 			var id string
 			var created time.Time
@@ -660,7 +660,7 @@ func (t *tx) EndTasks(exec, reason string) ([]*engine.EndedTask, error) {
 
 // EndExecution implements engine.Tx.
 func (t *tx) EndExecution(exec string, state store.ExecutionState, reason string) (bool, error) {
-	n, err := t.exec(`UPDATE cloacina_executions SET state = $2, error = $3, completed_at = `+nowSQL+`, tasks_remaining = 0
+	n, err := t.exec(`UPDATE cloacina_executions SET state = $2, error = $3, completed_at = `+nowSQL+`, leaves_remaining = 0
 		WHERE id = $4 AND state IN ('pending', 'running', 'paused')`, t.now, string(state), reason, exec)
 	return n > 0, err
 }
@@ -714,25 +714,25 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		// an UPDATE ... FROM reaches its rows is the plan's). In the final
 		// batch they cost no round trip. SET expressions see the row as it
 		// was, so the CASEs test the counts before this update. The
-		// statement ended the execution if it is now finished with no task
-		// left and had some left before: tasks_remaining + $3 is the count
+		// statement ended the execution if it is now finished with no leaf
+		// left and had some left before: leaves_remaining + $3 is the count
 		// before, exact even when the row was updated by another
 		// transaction meanwhile (the update then applies to, and returns,
 		// its newest version).
 		counters := t.s.q(`WITH upd AS (
 				UPDATE cloacina_executions AS e SET
-					tasks_remaining = e.tasks_remaining - $3,
+					leaves_remaining = e.leaves_remaining - $3,
 					tasks_failed = e.tasks_failed + $4,
 					error = CASE WHEN e.error = '' THEN $5 ELSE e.error END,
-					state = CASE WHEN e.tasks_remaining - $3 <= 0 AND e.state IN ('pending', 'running', 'paused')
+					state = CASE WHEN e.leaves_remaining - $3 <= 0 AND e.state IN ('pending', 'running', 'paused')
 						THEN CASE WHEN e.tasks_failed + $4 > 0 THEN 'failed' ELSE 'completed' END
 						WHEN $6 AND e.state = 'pending' THEN 'running'
 						ELSE e.state END,
 					started_at = CASE WHEN $6 AND e.started_at IS NULL THEN ` + nowSQL + ` ELSE e.started_at END,
-					completed_at = CASE WHEN e.tasks_remaining - $3 <= 0 AND e.state IN ('pending', 'running', 'paused')
+					completed_at = CASE WHEN e.leaves_remaining - $3 <= 0 AND e.state IN ('pending', 'running', 'paused')
 						THEN ` + nowSQL + ` ELSE e.completed_at END
 				WHERE e.id = $2
-				RETURNING e.id, e.state, e.tasks_remaining <= 0 AND e.tasks_remaining + $3 > 0 AS ended),
+				RETURNING e.id, e.state, e.leaves_remaining <= 0 AND e.leaves_remaining + $3 > 0 AS ended),
 			done AS (SELECT id, state FROM upd WHERE ended AND state IN ('completed', 'failed')),
 			ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
 				SELECT id, '', 'execution_' || state, 0, '', $7, ` + nowSQL + ` FROM done)

@@ -159,10 +159,10 @@ func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
 			meta = string(r.Meta)
 		}
 		rs.add(r.ID, r.WorkflowName, r.WorkflowVersion, r.Tenant, string(store.ExecutionPending), engine.DocText(&r.Input),
-			engine.DocRefs(&r.Input), r.TasksTotal, r.TasksTotal, t.now, deadline, key, r.Origin, r.OriginName, meta)
+			engine.DocRefs(&r.Input), r.TasksTotal, r.Leaves, t.now, deadline, key, r.Origin, r.OriginName, meta)
 	}
 	_, err := t.execRows(`INSERT INTO cloacina_executions
-		(id, workflow_name, workflow_version, tenant, state, input, input_refs, tasks_total, tasks_remaining, created_at,
+		(id, workflow_name, workflow_version, tenant, state, input, input_refs, tasks_total, leaves_remaining, created_at,
 		 deadline_at, idempotency_key, origin, origin_name, meta)
 		VALUES {rows}`, nil, rs)
 	return err
@@ -549,7 +549,7 @@ func (t *tx) EndTasks(exec, reason string) ([]*engine.EndedTask, error) {
 
 // EndExecution implements engine.Tx.
 func (t *tx) EndExecution(exec string, state store.ExecutionState, reason string) (bool, error) {
-	r, err := t.exec(`UPDATE cloacina_executions SET state = ?, error = ?, completed_at = ?, tasks_remaining = 0
+	r, err := t.exec(`UPDATE cloacina_executions SET state = ?, error = ?, completed_at = ?, leaves_remaining = 0
 		WHERE id = ? AND state IN ('pending', 'running', 'paused')`, state, reason, t.now, exec)
 	if err != nil {
 		return false, err
@@ -594,8 +594,8 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		}
 		// SET expressions see the row as it was, so the CASEs test the
 		// counts before this update. The update ended an execution that
-		// is now finished with no task left and had some left before
-		// (its count now plus this delta).
+		// is now finished with no leaf left and had some left before (its
+		// count now plus this delta).
 		err := t.eachRows(func(r *sql.Rows) error {
 			var fe store.FinishedExecution
 			var remaining int
@@ -607,19 +607,19 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 			}
 			return nil
 		}, `UPDATE cloacina_executions AS e SET
-				tasks_remaining = e.tasks_remaining - d.n,
+				leaves_remaining = e.leaves_remaining - d.n,
 				tasks_failed = e.tasks_failed + d.f,
 				error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
-				state = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+				state = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
 					THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
 					WHEN d.s AND e.state = 'pending' THEN 'running'
 					ELSE e.state END,
 				started_at = CASE WHEN d.s AND e.started_at IS NULL THEN ?1 ELSE e.started_at END,
-				completed_at = CASE WHEN e.tasks_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+				completed_at = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
 					THEN ?1 ELSE e.completed_at END
 			FROM (SELECT column1 AS id, column2 AS n, column3 AS f, column4 AS m, column5 AS s FROM (VALUES {rows})) AS d
 			WHERE e.id = d.id
-			RETURNING id, state, tasks_remaining`, []any{t.now}, rs)
+			RETURNING id, state, leaves_remaining`, []any{t.now}, rs)
 		if err != nil {
 			return nil, fmt.Errorf("update executions: %w", err)
 		}

@@ -39,7 +39,7 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 		for _, pl := range plans {
 			ne := pl.exec
 			rows = append(rows, &ExecRow{ID: ne.ID, WorkflowName: ne.WorkflowName, WorkflowVersion: ne.WorkflowVersion,
-				Tenant: pl.tenant, Input: pl.input, TasksTotal: len(ne.Tasks), Timeout: ne.Timeout,
+				Tenant: pl.tenant, Input: pl.input, TasksTotal: len(ne.Tasks), Leaves: pl.leaves, Timeout: ne.Timeout,
 				IdempotencyKey: ne.IdempotencyKey, Origin: ne.Origin, OriginName: ne.OriginName, Meta: ne.Meta})
 			for _, v := range ne.Values {
 				vals = append(vals, ExecValue{Exec: ne.ID, Value: v})

@@ -21,7 +21,8 @@ type op struct {
 	counters map[string]*Counter
 	queue    []*TaskRow // terminal tasks whose dependents need a look
 	readied  int
-	ready    bool // notify that tasks became claimable
+	ready    bool // tasks became claimable: notify, unless this operation's claim took them all
+	drained  bool // a claim of this operation found fewer tasks than it could take
 	changed  []string
 	ended    []string
 }
@@ -44,11 +45,14 @@ func (o *op) counter(exec string) *Counter {
 }
 
 // terminal records that a task reached a terminal state and queues its
-// dependents for a look.
+// dependents for a look. Only leaves and failures touch the execution's
+// counters (see Counter).
 func (o *op) terminal(row *TaskRow, state store.TaskState, errMsg string) {
-	c := o.counter(row.Exec)
-	c.Terminal++
+	if len(row.Dependents) == 0 {
+		o.counter(row.Exec).Terminal++
+	}
 	if state == store.TaskFailed {
+		c := o.counter(row.Exec)
 		c.Failed++
 		if c.FirstError == "" {
 			c.FirstError = fmt.Sprintf("task %q failed: %s", row.Task, errMsg)
@@ -211,6 +215,7 @@ func (o *op) claim(limit int, workflows []string) (*store.ClaimTasksResult, erro
 		return nil, fmt.Errorf("claim tasks: %w", err)
 	}
 	res.NextRetryAt = next
+	o.drained = len(got) < limit
 	sort.Slice(got, func(i, j int) bool {
 		return Key{Exec: got[i].ExecutionID, Task: got[i].TaskID}.Less(Key{Exec: got[j].ExecutionID, Task: got[j].TaskID})
 	})
@@ -231,7 +236,12 @@ func (o *op) finish() ([]store.FinishedExecution, error) {
 	if err := o.drain(); err != nil {
 		return nil, err
 	}
-	f := &Final{Events: o.events, Ready: o.ready, Changed: o.changed, Ended: o.ended}
+	// Tasks this operation made claimable are news for other runners only
+	// if its own claim left some behind: they belong to executions this
+	// runner runs, so a claim that came back short took every one (a
+	// NOTIFY costs each commit a turn at the server's one notification
+	// queue lock).
+	f := &Final{Events: o.events, Ready: o.ready && !o.drained, Changed: o.changed, Ended: o.ended}
 	ids := make([]string, 0, len(o.counters))
 	for id := range o.counters {
 		ids = append(ids, id)

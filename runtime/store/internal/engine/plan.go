@@ -15,6 +15,7 @@ type plan struct {
 	// it, in task order.
 	dependents map[string][]string
 	input      store.Doc // EmptyDoc when none was given
+	leaves     int       // tasks nothing depends on
 	tenant     string    // store.DefaultTenant when none was given
 }
 
@@ -41,6 +42,11 @@ func planCreate(p *store.CreateExecutionsParams) ([]*plan, error) {
 			return nil, err
 		}
 		pl := &plan{exec: ne, dependents: dependents, input: ne.Input, tenant: ne.Tenant}
+		for _, spec := range ne.Tasks {
+			if len(dependents[spec.TaskID]) == 0 {
+				pl.leaves++
+			}
+		}
 		if pl.input.Data == nil {
 			pl.input.Data = store.EmptyDoc.Data
 		}

@@ -54,9 +54,12 @@ type ExecRow struct {
 	ID, WorkflowName, WorkflowVersion, Tenant string
 	Input                                     store.Doc
 	TasksTotal                                int
-	Timeout                                   time.Duration // > 0 sets the deadline
-	IdempotencyKey, Origin, OriginName        string
-	Meta                                      []byte
+	// Leaves counts the tasks nothing depends on: the execution ends when
+	// they are all terminal (see Counter).
+	Leaves                             int
+	Timeout                            time.Duration // > 0 sets the deadline
+	IdempotencyKey, Origin, OriginName string
+	Meta                               []byte
 	// CreatedAt and Deadline are set by the backend once Write returns.
 	CreatedAt, Deadline time.Time
 }
@@ -116,8 +119,14 @@ type EndedTask struct {
 }
 
 // Counter is the change a transaction makes to an execution's counters.
+// An execution ends when its leaves (the tasks nothing depends on) are all
+// terminal: a task is decided only once its dependencies are terminal, and
+// every task is a leaf or upstream of one, so the leaves end last. Counting
+// only them leaves the execution's row alone while inner tasks finish.
 type Counter struct {
-	Exec             string
+	Exec string
+	// Terminal counts leaves that became terminal, Failed any task that
+	// failed.
 	Terminal, Failed int
 	// FirstError is the error of the first task that failed, for the
 	// execution's error.
@@ -141,7 +150,8 @@ type Final struct {
 	// failed); Finish appends an execution_completed or execution_failed
 	// event for each, notifies NotifyExecutionFinished, and returns them.
 	Counters []Counter
-	// Ready asks for NotifyTasksReady.
+	// Ready asks for NotifyTasksReady: tasks became claimable that this
+	// operation did not claim itself.
 	Ready bool
 	// Changed and Ended ask for NotifyExecutionChanged and
 	// NotifyExecutionFinished about these executions.

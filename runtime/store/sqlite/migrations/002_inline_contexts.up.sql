@@ -2,7 +2,9 @@
 -- input and output. Values larger than store.InlineLimit are stored once per
 -- execution in cloacina_values and referred to by hash (the *_refs columns,
 -- a JSON object of key -> hash, NULL when empty). Tasks carry their
--- workflow and a held flag, so claims read one table.
+-- workflow and a held flag, so claims read one table. An execution counts
+-- its leaves left (the tasks nothing depends on, which end last) instead of
+-- every task, so inner tasks finishing leave its row alone.
 --
 -- SQLite cannot drop columns that take part in foreign keys, so the tables
 -- are rebuilt: new tables, the rows copied, the old tables dropped children
@@ -25,7 +27,7 @@ CREATE TABLE cloacina_executions_v2 (
     input_refs       TEXT,
     error            TEXT    NOT NULL DEFAULT '',
     tasks_total      INTEGER NOT NULL,
-    tasks_remaining  INTEGER NOT NULL,
+    leaves_remaining INTEGER NOT NULL,
     tasks_failed     INTEGER NOT NULL DEFAULT 0,
     created_at       INTEGER NOT NULL, -- Unix microseconds, like every time column
     started_at       INTEGER,
@@ -38,9 +40,12 @@ CREATE TABLE cloacina_executions_v2 (
 );
 
 INSERT INTO cloacina_executions_v2 (id, workflow_name, workflow_version, tenant, state, input, error,
-        tasks_total, tasks_remaining, tasks_failed, created_at, started_at, completed_at, deadline_at)
+        tasks_total, leaves_remaining, tasks_failed, created_at, started_at, completed_at, deadline_at)
     SELECT e.id, e.workflow_name, e.workflow_version, e.tenant, e.state, CAST(c.data AS TEXT), e.error,
-        e.tasks_total, e.tasks_remaining, e.tasks_failed, e.created_at, e.started_at, e.completed_at, e.deadline_at
+        e.tasks_total,
+        (SELECT COUNT(*) FROM cloacina_tasks t WHERE t.execution_id = e.id AND t.dependents = ''
+            AND t.state NOT IN ('completed', 'failed', 'skipped')),
+        e.tasks_failed, e.created_at, e.started_at, e.completed_at, e.deadline_at
     FROM cloacina_executions e JOIN cloacina_contexts c ON c.id = e.input_ctx;
 
 CREATE TABLE cloacina_tasks_v2 (
