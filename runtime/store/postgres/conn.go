@@ -2,19 +2,15 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // txConn is a transaction on one pooled connection that spends no round
 // trip of its own: BEGIN travels with the first statement, and COMMIT with
-// the last batch (see finalize). A write operation is then three round
-// trips when it records outcomes and claims: the outcomes, the claim, and
-// the events, counters and notifications with the commit.
+// the last batch (see tx.Finish).
 type txConn struct {
 	c          *pgxpool.Conn
 	begun      bool
@@ -22,77 +18,42 @@ type txConn struct {
 	done       bool
 }
 
-// begin prepends BEGIN to a batch when the transaction has not started.
+// opening are the statements that start every write transaction. The
+// write statements all probe indexes for the rows they name or walk one in
+// order (a claim); on tables whose statistics are missing or stale (a fresh
+// schema, a burst of new rows) the planner prefers bitmap scans of every
+// ready or running row followed by a sort, at milliseconds a statement, so
+// bitmap scans are off for the transaction.
+var opening = []string{"begin", "set local enable_bitmapscan = off"}
+
+// batch prepends the opening statements to a batch when the transaction
+// has not started.
 func (c *txConn) batch(b *pgx.Batch) *pgx.Batch {
 	if c.begun {
 		return b
 	}
 	c.begun = true
 	nb := &pgx.Batch{}
-	nb.Queue("begin")
+	for _, q := range opening {
+		nb.Queue(q)
+	}
 	nb.QueuedQueries = append(nb.QueuedQueries, b.QueuedQueries...)
 	return nb
 }
 
-// send sends b, reading the result of a prepended BEGIN first.
+// send sends b, reading the results of prepended opening statements first.
 func (c *txConn) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
 	prepended := !c.begun
 	br := c.c.SendBatch(ctx, c.batch(b))
 	if prepended {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return nil, fmt.Errorf("begin transaction: %w", err)
+		for range opening {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return nil, fmt.Errorf("begin transaction: %w", err)
+			}
 		}
 	}
 	return br, nil
-}
-
-// Exec runs one statement.
-func (c *txConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if c.begun {
-		return c.c.Exec(ctx, sql, args...)
-	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := c.send(ctx, b)
-	if err != nil {
-		return pgconn.CommandTag{}, err
-	}
-	tag, err := br.Exec()
-	return tag, errors.Join(err, br.Close())
-}
-
-// Query runs one statement that returns rows.
-func (c *txConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if c.begun {
-		return c.c.Query(ctx, sql, args...)
-	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := c.send(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := br.Query()
-	if err != nil {
-		br.Close()
-		return nil, err
-	}
-	return &batchRows{Rows: rows, br: br}, nil
-}
-
-// QueryRow runs one statement that returns at most one row.
-func (c *txConn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if c.begun {
-		return c.c.QueryRow(ctx, sql, args...)
-	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := c.send(ctx, b)
-	if err != nil {
-		return errRow{err}
-	}
-	return &batchRow{row: br.QueryRow(), br: br}
 }
 
 // SendBatch sends a batch inside the transaction.
@@ -113,7 +74,7 @@ func (c *txConn) Commit(ctx context.Context, commitQueued bool) error {
 	return err
 }
 
-// Rollback ends a transaction that did not commit and releases the
+// Release rolls back a transaction that did not commit and releases the
 // connection either way.
 func (c *txConn) Release(ctx context.Context) {
 	if c.begun && !c.done {
@@ -125,32 +86,3 @@ func (c *txConn) Release(ctx context.Context) {
 	}
 	c.c.Release()
 }
-
-// batchRows closes the batch with the rows.
-type batchRows struct {
-	pgx.Rows
-	br pgx.BatchResults
-}
-
-func (r *batchRows) Close() {
-	r.Rows.Close()
-	_ = r.br.Close()
-}
-
-// batchRow closes the batch after the scan.
-type batchRow struct {
-	row pgx.Row
-	br  pgx.BatchResults
-}
-
-func (r *batchRow) Scan(dest ...any) error {
-	err := r.row.Scan(dest...)
-	if cerr := r.br.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }

@@ -73,9 +73,10 @@ func (s *Store) listenLoop(ctx context.Context, conn *pgx.Conn, out chan<- store
 			conn = nil
 			continue
 		}
-		note, ok := parsePayload(n.Payload)
-		if ok && !send(ctx, out, note) {
-			return
+		for _, note := range parsePayload(n.Payload) {
+			if !send(ctx, out, note) {
+				return
+			}
 		}
 	}
 }
@@ -90,15 +91,20 @@ func send(ctx context.Context, out chan<- store.Notification, n store.Notificati
 }
 
 // parsePayload reads the payloads the store sends: "r" (tasks ready),
-// "f:<execution id>" (finished), "c:<execution id>" (changed).
-func parsePayload(p string) (store.Notification, bool) {
-	switch {
-	case p == "r":
-		return store.Notification{Kind: store.NotifyTasksReady}, true
-	case strings.HasPrefix(p, "f:"):
-		return store.Notification{Kind: store.NotifyExecutionFinished, ExecutionID: p[2:]}, true
-	case strings.HasPrefix(p, "c:"):
-		return store.Notification{Kind: store.NotifyExecutionChanged, ExecutionID: p[2:]}, true
+// "f:<execution id>,..." (finished), "c:<execution id>,..." (changed).
+func parsePayload(p string) []store.Notification {
+	kinds := map[string]store.NotificationKind{"f:": store.NotifyExecutionFinished, "c:": store.NotifyExecutionChanged}
+	if p == "r" {
+		return []store.Notification{{Kind: store.NotifyTasksReady}}
 	}
-	return store.Notification{}, false
+	if len(p) < 2 || kinds[p[:2]] == 0 {
+		return nil
+	}
+	var out []store.Notification
+	for _, id := range strings.Split(p[2:], ",") {
+		if id != "" {
+			out = append(out, store.Notification{Kind: kinds[p[:2]], ExecutionID: id})
+		}
+	}
+	return out
 }

@@ -61,6 +61,8 @@ type Store struct {
 	qschema  string   // quoted for SQL
 	channel  string   // NOTIFY channel of this schema
 	queries  sync.Map // query text -> schema-qualified text
+	notify   *notifier
+	closing  sync.Once
 }
 
 var (
@@ -139,6 +141,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
+	s.notify = newNotifier(s)
 	return s, nil
 }
 
@@ -153,11 +156,15 @@ func (s *Store) Schema() string { return s.schema }
 // Pool returns the store's connection pool.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Close closes the pool if the store opened it.
+// Close sends the notifications still queued, stops the store's
+// notifier, and closes the pool if the store opened it.
 func (s *Store) Close() error {
-	if s.ownsPool {
-		s.pool.Close()
-	}
+	s.closing.Do(func() {
+		s.notify.stop()
+		if s.ownsPool {
+			s.pool.Close()
+		}
+	})
 	return nil
 }
 

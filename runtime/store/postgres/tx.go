@@ -35,6 +35,9 @@ type tx struct {
 	runner   string
 	now      *time.Time
 	deferred []deferred
+	// What to notify once the transaction commits (see notifier).
+	ready             bool
+	finished, changed []string
 }
 
 var _ engine.Tx = (*tx)(nil)
@@ -507,13 +510,8 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 	}
 	var got []*engine.Claimed
 	var next time.Time
-	// The claim must walk the ready index in order and stop at its limit.
-	// On a table whose statistics are missing or stale (a fresh schema, a
-	// burst of new rows) the planner prefers a bitmap scan of every ready
-	// row and a sort, which costs milliseconds per claim; it is switched
-	// off for this one statement.
-	t.later(`SET LOCAL enable_bitmapscan = off`)
-	defer t.later(`SET LOCAL enable_bitmapscan = on`)
+	// The claim walks the ready index in order and stops at its limit
+	// (bitmap scans are off in write transactions: see opening).
 	err := t.query(func(r pgx.Rows) error {
 		var exec, task, name, version, input *string
 		var attempt, maxAttempts *int
@@ -684,9 +682,9 @@ func (t *tx) SetPausedState(exec string, paused bool) (bool, error) {
 }
 
 // Finish implements engine.Tx: the deferred statements, the events, the
-// counters (one statement that locks the executions in id order, ends
-// those with nothing left to run, writes their events and notifies their
-// waiters), the other notifications and COMMIT, in one round trip.
+// counters (a statement per execution, in id order, that ends it when
+// nothing is left to run and writes its event) and COMMIT, in one round
+// trip. The notifications follow the commit (see notifier).
 func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 	b := &pgx.Batch{}
 	readDeferred := t.flush(b)
@@ -736,24 +734,12 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 			done AS (SELECT id, state FROM upd WHERE ended AND state IN ('completed', 'failed')),
 			ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
 				SELECT id, '', 'execution_' || state, 0, '', $7, ` + nowSQL + ` FROM done)
-			SELECT done.id, done.state FROM done LEFT JOIN LATERAL (SELECT pg_notify($8, 'f:' || done.id)) AS n ON true`)
+			SELECT id, state FROM done`)
 		for _, c := range f.Counters {
-			b.Queue(counters, t.now, c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start, t.runner, t.s.channel)
+			b.Queue(counters, t.now, c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start, t.runner)
 		}
 	}
-	var payloads []string
-	if f.Ready {
-		payloads = append(payloads, "r")
-	}
-	for _, id := range f.Changed {
-		payloads = append(payloads, "c:"+id)
-	}
-	for _, id := range f.Ended {
-		payloads = append(payloads, "f:"+id)
-	}
-	if len(payloads) > 0 {
-		b.Queue(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, t.s.channel, payloads)
-	}
+	t.ready, t.changed, t.finished = f.Ready, f.Changed, f.Ended
 	if b.Len() == 0 {
 		return nil, nil // nothing was written; the caller's commit ends the transaction
 	}
@@ -787,11 +773,6 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 			return nil, fmt.Errorf("update executions: %w", err)
 		}
 	}
-	if len(payloads) > 0 {
-		if _, err := br.Exec(); err != nil {
-			return nil, fmt.Errorf("notify: %w", err)
-		}
-	}
 	tag, err := br.Exec()
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
@@ -804,6 +785,9 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 	}
 	t.c.done = true
 	sort.Slice(ended, func(i, j int) bool { return ended[i].ID < ended[j].ID })
+	for _, fe := range ended {
+		t.finished = append(t.finished, fe.ID)
+	}
 	return ended, nil
 }
 
@@ -851,6 +835,7 @@ func (s *Store) writeOnce(ctx context.Context, now time.Time, runner string, fn 
 	if err := conn.Commit(ctx, conn.done); err != nil {
 		return !conn.committing && isConnectionLost(err, conn), fmt.Errorf("commit: %w", err)
 	}
+	s.notify.add(t.ready, t.finished, t.changed)
 	return false, nil
 }
 

@@ -52,6 +52,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 	if err != nil {
 		t.Fatalf("open the old schema: %v", err)
 	}
+	defer s.Close()
 	e, err := s.GetExecution(ctx, "e1")
 	if err != nil || e.State != store.ExecutionRunning || string(e.Input.Data) != `{"in":1}` {
 		t.Fatalf("execution after the upgrade = %+v, %v", e, err)
