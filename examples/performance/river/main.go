@@ -13,9 +13,10 @@
 //     go run . -db postgres://postgres@127.0.0.1:5432/test?sslmode=disable -shape parallel -n 5000 -workers 100
 //
 // Both figures include the insertion of the work: Cloacina is timed from just
-// before ExecuteAsync/ExecuteMany (which insert the task rows) until the
-// last Wait returns; River from just before its first InsertMany until the
-// N-th job completion event arrives. Each side runs in a fresh schema that is
+// before ExecuteMany (which inserts the task rows) until the runner knows the
+// last execution ended (Execution.Done); River from just before its first
+// InsertMany until the N-th job completion event arrives. Results are read
+// and checked after the timing on both sides. Each side runs in a fresh schema that is
 // dropped afterwards.
 //
 // This program lives in its own module so that the main module never depends
@@ -287,7 +288,7 @@ func printCloacina(prefix string, o *options, m measurement) {
 		prefix, o.shape, o.n, m.elapsed.Seconds(), m.rate(o.n), o.workers)
 	m.others.warn(prefix)
 	if m.insert > 0 {
-		fmt.Printf("%s  submission (insert) %.3fs, then until the last Wait returned %.3fs\n",
+		fmt.Printf("%s  submission (insert) %.3fs, then until the last execution ended %.3fs\n",
 			prefix, m.insert.Seconds(), (m.elapsed - m.insert).Seconds())
 	}
 }
@@ -404,6 +405,17 @@ func runCloacina(ctx context.Context, admin *pgxpool.Pool, o *options) (m measur
 		return m, err
 	}
 	m.insert = time.Since(begin)
+	for _, e := range execs {
+		select {
+		case <-e.Done():
+		case <-tctx.Done():
+			return m, tctx.Err()
+		}
+	}
+	m.elapsed = time.Since(begin)
+	m.others = stop()
+	// As River's side only counts completion events, the results are read
+	// and checked after the timing.
 	var results []*runtime.PipelineResult
 	for _, e := range execs {
 		res, err := e.Wait(tctx)
@@ -412,8 +424,6 @@ func runCloacina(ctx context.Context, admin *pgxpool.Pool, o *options) (m measur
 		}
 		results = append(results, res)
 	}
-	m.elapsed = time.Since(begin)
-	m.others = stop()
 	done := 0
 	for _, res := range results {
 		if res.Status != runtime.PipelineStatusCompleted {
