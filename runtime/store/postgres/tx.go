@@ -270,19 +270,14 @@ func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
 	return nil
 }
 
-// findTasks finds tasks by key with their claim, for a statement to filter
-// in a MATERIALIZED CTE of its own: a filter on the state next to the join
-// would let the planner scan a partial index of every running (or ready)
-// row, dead versions included, instead of probing the key's index once
-// per row; on a table without fresh statistics it does, at milliseconds a
-// statement.
-const findTasks = `SELECT t.id, t.state, t.claimed_by, t.attempt, u.*
-			FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
-				AS u(e, k, a, o, r, m, x, delay)
-			JOIN cloacina_tasks t ON t.execution_id = u.e AND t.task_id = u.k`
-
 // RecordOutcomes implements engine.Tx: one guarded UPDATE, whose rows are
-// locked in id order (see Lock order in the package documentation).
+// locked in id order (see Lock order in the package documentation). The
+// rows are found by key alone and the claim is checked by the update: a
+// filter on the state next to the join would let the planner scan the
+// partial index of every running row, dead versions included, instead of
+// probing the key's index once per row, and on a table without fresh
+// statistics it does, at milliseconds a statement. An outcome whose claim
+// was lost locks its row for nothing, which is rare.
 func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) ([]*engine.TaskRow, error) {
 	var set string
 	switch kind {
@@ -316,13 +311,13 @@ func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) (
 		row, err := scanTaskRow(r)
 		done = append(done, row)
 		return err
-	}, `WITH j AS MATERIALIZED (`+findTasks+`),
-		d AS MATERIALIZED (
-			SELECT t.id, j.o, j.r, j.m, j.x, j.delay FROM j JOIN cloacina_tasks t ON t.id = j.id
-			WHERE j.state = 'running' AND j.claimed_by = $10 AND j.attempt = j.a
+	}, `WITH d AS MATERIALIZED (
+			SELECT t.id, u.* FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+				AS u(e, k, a, o, r, m, x, delay)
+			JOIN cloacina_tasks t ON t.execution_id = u.e AND t.task_id = u.k
 			ORDER BY t.id FOR UPDATE OF t)
 		UPDATE cloacina_tasks AS t SET `+set+`, claimed_by = NULL, heartbeat_at = NULL
-		FROM d WHERE t.id = d.id AND t.state = 'running' AND t.claimed_by = $10
+		FROM d WHERE t.id = d.id AND t.state = 'running' AND t.claimed_by = $10 AND t.attempt = d.a
 		RETURNING `+taskRowColumns, t.now, execs, tasks, attempts, outputs, refs, msgs, details, delays, t.runner)
 	return done, err
 }
@@ -579,7 +574,7 @@ func (t *tx) Heartbeat(refs []store.TaskRef) (map[engine.Key]bool, error) {
 		err := r.Scan(&k.Exec, &k.Task)
 		held[k] = true
 		return err
-	}, `WITH j AS MATERIALIZED ( -- no state filter here: see findTasks
+	}, `WITH j AS MATERIALIZED ( -- no state filter here: see RecordOutcomes
 			SELECT t.id, t.execution_id, t.task_id, t.attempt, t.claimed_by, t.state, d.a
 			FROM unnest($2::text[], $3::text[], $4::int[]) AS d(e, k, a)
 			JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k),
