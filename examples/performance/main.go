@@ -296,7 +296,8 @@ func run(o options) error {
 	tasks := o.workflows * wf.Len()
 	fmt.Printf("shape=%s workflows=%d tasks=%d concurrency=%d runners=%d submit=%s db=%s\n",
 		o.shape, o.workflows, tasks, o.concurrency, o.runners, o.submit, redact(o.dbURL))
-	fmt.Printf("elapsed %s (submitting %s)\n", elapsed.Round(time.Millisecond), submitted.Round(time.Millisecond))
+	fmt.Printf("elapsed %s (submitting %s = %.0f executions/s)\n", elapsed.Round(time.Millisecond),
+		submitted.Round(time.Millisecond), float64(o.workflows)/submitted.Seconds())
 	fmt.Printf("workflows/s %.1f\n", float64(o.workflows)/elapsed.Seconds())
 	fmt.Printf("tasks/s %.1f\n", float64(tasks)/elapsed.Seconds())
 	if o.runners > 1 {
@@ -307,7 +308,25 @@ func run(o options) error {
 		fmt.Printf("step latency p50 %s p99 %s max %s (%d steps)\n",
 			pct(lat, 50), pct(lat, 99), lat[len(lat)-1].Round(time.Microsecond), len(lat))
 	}
+	if peak := peakRSS(); peak != "" {
+		fmt.Printf("peak RSS of this process %s\n", peak)
+	}
 	return nil
+}
+
+// peakRSS is the process's peak resident set size as the kernel reports it
+// (VmHWM in /proc/self/status), or "" where there is no such file.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // submit starts n executions of the workflow the given way and returns
