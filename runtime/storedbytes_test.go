@@ -1,0 +1,133 @@
+package runtime_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloacina-go/cloacina/runtime"
+)
+
+// TestLargeInputIsStoredOnce runs a chain of seven tasks, each adding a
+// small key to a context that carries a large value unchanged, and checks
+// what the store grew by: the large value must be stored about once, not
+// once per task. The value is random so that neither store can shrink it by
+// compression and hide a copy per task.
+func TestLargeInputIsStoredOnce(t *testing.T) {
+	const size = 8 << 20
+	forEachBackend(t, func(t *testing.T) {
+		small := storedGrowth(t, 1<<10)
+		large := storedGrowth(t, size)
+		grew := large - small
+		t.Logf("stored bytes: %d with a 1 KiB input, %d with an 8 MiB one", small, large)
+		if grew > 2*size {
+			t.Fatalf("an 8 MiB input made the store grow by %d bytes more than a 1 KiB one; want at most %d (twice the value)", grew, 2*size)
+		}
+	})
+}
+
+// storedGrowth runs the seven-task chain once with an input value of n
+// bytes on a fresh store and returns how many bytes the store grew by.
+func storedGrowth(t *testing.T, n int) int64 {
+	t.Helper()
+	b := runtime.NewWorkflow("carry")
+	for i := 1; i <= 7; i++ {
+		task := &runtime.Task{ID: fmt.Sprintf("t%d", i), Retry: fastRetry(1),
+			Func: fn(func(_ context.Context, c *runtime.Context) error {
+				if !c.Has("payload") {
+					return fmt.Errorf("payload missing")
+				}
+				return c.Insert(fmt.Sprintf("step%d", i), i)
+			})}
+		if i > 1 {
+			task.Dependencies = []string{fmt.Sprintf("t%d", i-1)}
+		}
+		b.Add(task)
+	}
+	wf := b.MustBuild()
+	cfg := &runtime.Config{}
+	var size func() int64
+	if onPostgres(t) {
+		cfg.DatabaseURL, cfg.Schema = postgresURL(t), freshSchema(t)
+		size = func() int64 { return schemaBytes(t, cfg.DatabaseURL, cfg.Schema) }
+	} else {
+		path := filepath.Join(t.TempDir(), "carry.db")
+		cfg.DatabaseURL = "sqlite://" + path
+		size = func() int64 { return fileBytes(t, path) }
+	}
+	// A first runner creates the schema, whose size is the starting point.
+	fresh := func() *runtime.Config { return &runtime.Config{DatabaseURL: cfg.DatabaseURL, Schema: cfg.Schema} }
+	r := newRunner(t, fresh(), wf)
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := size()
+	r = newRunner(t, fresh(), wf)
+	raw := make([]byte, n*3/4)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	input := runtime.NewContext()
+	if err := input.Insert("payload", base64.StdEncoding.EncodeToString(raw)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res := execute(t, r, "carry", input)
+	t.Logf("%d-byte input: the execution took %s", n, time.Since(start).Round(time.Millisecond))
+	if res.Status != runtime.PipelineStatusCompleted {
+		t.Fatalf("execution %s: %+v", res.Status, res)
+	}
+	// Shutting down closes the SQLite database, which folds its write-ahead
+	// log into the file, so the file's size is what is stored.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return size() - before
+}
+
+// fileBytes is the size of a SQLite database file and of its write-ahead
+// log, if one is left.
+func fileBytes(t *testing.T, path string) int64 {
+	t.Helper()
+	var total int64
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += fi.Size()
+	}
+	return total
+}
+
+// schemaBytes is the size of every table of a PostgreSQL schema with its
+// indexes and TOAST data.
+func schemaBytes(t *testing.T, url, schema string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var total int64
+	err = conn.QueryRow(ctx, `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind = 'r'`, schema).Scan(&total)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return total
+}
