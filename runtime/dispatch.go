@@ -366,6 +366,10 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 	start := time.Now()
 	err = callTask(task.Func, actx, c)
 	elapsed := time.Since(start)
+	if pe := (*PanicError)(nil); errors.As(err, &pe) {
+		r.log.Error("task panicked", "execution_id", ct.ExecutionID, "workflow", ct.WorkflowName,
+			"task", ct.TaskID, "attempt", ct.Attempt, "panic", pe.Value, "stack", pe.Stack)
+	}
 	if err == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 		// The attempt overran its deadline; a late success does not count.
 		err = fmt.Errorf("returned after its deadline: %w", context.Cause(actx))

@@ -70,9 +70,10 @@ type PanicError struct {
 	Stack string // the goroutine's stack at the panic
 }
 
-// Error returns the panic value followed by the stack.
+// Error returns the panic value on one line; the stack is in Stack, and the
+// runner logs it with the failed attempt.
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("panic: %v\n%s", e.Value, e.Stack)
+	return fmt.Sprintf("panic: %v", e.Value)
 }
 
 // ValidationKind classifies a ValidationError.

@@ -2,9 +2,13 @@ package runtime
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	goruntime "runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,5 +93,82 @@ func TestRunnerForgetsTheDeadlineOfAFinishedExecution(t *testing.T) {
 	}
 	if n := r.deadlines.len(); n != 0 {
 		t.Fatalf("%d deadlines tracked after the execution completed, want 0", n)
+	}
+}
+
+// TestSubmissionsShareATransaction checks that calls arriving while a batch
+// is being stored are stored together in the next one, each call's
+// executions whole, and that every call hears its own batch's outcome.
+func TestSubmissionsShareATransaction(t *testing.T) {
+	var s submissions
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var batches [][]string
+	save := func(_ context.Context, news []*store.NewExecution) error {
+		var ids []string
+		for _, ne := range news {
+			ids = append(ids, ne.ID)
+		}
+		mu.Lock()
+		first := len(batches) == 0
+		batches = append(batches, ids)
+		mu.Unlock()
+		if first {
+			<-release // hold the first batch in flight while others queue
+			return nil
+		}
+		return errors.New("second batch failed")
+	}
+	one := func(id string) []*store.NewExecution { return []*store.NewExecution{{ID: id}} }
+	firstDone := make(chan error)
+	go func() { firstDone <- s.create(context.Background(), one("a"), save) }()
+	// Wait until the first call's batch is in flight.
+	for {
+		mu.Lock()
+		n := len(batches)
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		goruntime.Gosched()
+	}
+	const followers = 8
+	errs := make(chan error, followers)
+	for i := 0; i < followers; i++ {
+		go func() {
+			errs <- s.create(context.Background(), []*store.NewExecution{{ID: fmt.Sprintf("f%d", i)}, {ID: fmt.Sprintf("g%d", i)}}, save)
+		}()
+	}
+	// Wait until every follower has queued behind the batch in flight.
+	for {
+		s.mu.Lock()
+		n := len(s.queue)
+		s.mu.Unlock()
+		if n == followers {
+			break
+		}
+		goruntime.Gosched()
+	}
+	close(release)
+	if err := <-firstDone; err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	for i := 0; i < followers; i++ {
+		if err := <-errs; err == nil || err.Error() != "second batch failed" {
+			t.Fatalf("follower: %v, want the second batch's error", err)
+		}
+	}
+	if len(batches) != 2 || len(batches[1]) != 2*followers {
+		t.Fatalf("batches %v, want the first call alone, then all %d followers' executions together", batches, followers)
+	}
+	for i, id := range batches[1] {
+		if i%2 == 1 && id[1:] != batches[1][i-1][1:] {
+			t.Fatalf("batch %v splits a call's executions", batches[1])
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.busy || len(s.queue) != 0 {
+		t.Fatalf("after the batches: busy %v, queue %d", s.busy, len(s.queue))
 	}
 }

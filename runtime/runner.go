@@ -66,6 +66,7 @@ type Runner struct {
 	tasks       sync.WaitGroup // running attempts
 	tenant      string         // the tenant this runner serves: Config.Schema, or "public"
 	deadlines   *deadlines     // executions with a deadline, until they end
+	submissions submissions    // concurrent submissions sharing commits
 
 	mu       sync.Mutex
 	closed   bool
@@ -202,6 +203,10 @@ type Submission struct {
 
 // ExecuteMany starts many executions in one transaction, as one commit,
 // and returns their handles in order. Either all are stored or none is.
+// Concurrent ExecuteMany and ExecuteAsync calls share transactions: calls
+// made while one is being stored are stored together in the next, so many
+// goroutines submitting at once cost few commits, while a lone call is
+// stored at once.
 func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Execution, error) {
 	if len(subs) == 0 {
 		return nil, nil
@@ -210,6 +215,9 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 	for i, sub := range subs {
 		ne, err := r.newExecution(sub)
 		if err != nil {
+			if len(subs) > 1 {
+				return nil, fmt.Errorf("submission %d of %d: %w", i, len(subs), err)
+			}
 			return nil, err
 		}
 		news[i] = ne
@@ -225,8 +233,7 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 		}
 		dones[i] = done
 	}
-	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Executions: news, Decide: r.decide})
-	if err != nil {
+	if err := r.submissions.create(ctx, news, r.createExecutions); err != nil {
 		for _, ne := range news {
 			r.removeWaiter(ne.ID)
 		}
@@ -234,6 +241,20 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 			return nil, fmt.Errorf("execute %s: %w", subs[0].Workflow, err)
 		}
 		return nil, fmt.Errorf("execute %d workflows: %w", len(subs), err)
+	}
+	out := make([]*Execution, len(news))
+	for i, ne := range news {
+		out[i] = &Execution{r: r, id: ne.ID, workflow: ne.WorkflowName, done: dones[i]}
+	}
+	return out, nil
+}
+
+// createExecutions stores new executions in one transaction and tells
+// the rest of the runner about them.
+func (r *Runner) createExecutions(ctx context.Context, news []*store.NewExecution) error {
+	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Executions: news, Decide: r.decide})
+	if err != nil {
+		return err
 	}
 	for _, e := range res.Executions {
 		if !e.Deadline.IsZero() {
@@ -244,11 +265,7 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 		r.finished(f.ID) // every task was skipped at creation
 	}
 	r.signal()
-	out := make([]*Execution, len(news))
-	for i, ne := range news {
-		out[i] = &Execution{r: r, id: ne.ID, workflow: ne.WorkflowName, done: dones[i]}
-	}
-	return out, nil
+	return nil
 }
 
 // newExecution prepares a submission for the store.

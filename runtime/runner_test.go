@@ -243,9 +243,11 @@ func testPanicFailsAttemptAndRunnerKeepsGoing(t *testing.T) {
 	if res == nil || res.Status != runtime.PipelineStatusFailed {
 		t.Fatalf("result %v, %v", res, err)
 	}
-	msg := taskStatus(t, res, "boom").Err.Error()
-	if !strings.Contains(msg, "panic: kaboom") || !strings.Contains(msg, "goroutine") || !strings.Contains(msg, "runner_test.go") {
-		t.Fatalf("panic error lacks the value or the stack: %s", msg)
+	taskErr := taskStatus(t, res, "boom").Err
+	var pe *runtime.PanicError
+	if !errors.As(taskErr, &pe) || taskErr.Error() != `task "boom" attempt 1: panic: kaboom` ||
+		!strings.Contains(pe.Stack, "goroutine") || !strings.Contains(pe.Stack, "runner_test.go") {
+		t.Fatalf("panic error: %q with stack %v; want the value on one line and the stack in PanicError.Stack", taskErr, pe)
 	}
 	if res := execute(t, r, "fine", nil); res.Status != runtime.PipelineStatusCompleted {
 		t.Fatalf("the runner stopped working after a panic: %s", res.Status)
