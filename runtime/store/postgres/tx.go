@@ -150,19 +150,8 @@ func keyArrays(keys []engine.Key) (execs, tasks []string) {
 	return execs, tasks
 }
 
-// taskRowColumns are the columns scanTaskRow reads, qualified with t.
+// taskRowColumns are the columns engine.ScanTaskRow reads, qualified with t.
 const taskRowColumns = `t.id, t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.deps, t.rule_tasks, t.dependents`
-
-func scanTaskRow(r pgx.Rows, extra ...any) (*engine.TaskRow, error) {
-	row := &engine.TaskRow{}
-	var deps, rules, dependents string
-	dest := append([]any{&row.ID, &row.Exec, &row.Task, &row.WorkflowName, &row.WorkflowVersion, &deps, &rules, &dependents}, extra...)
-	if err := r.Scan(dest...); err != nil {
-		return nil, err
-	}
-	row.Deps, row.RuleTasks, row.Dependents = engine.SplitList(deps), engine.SplitList(rules), engine.SplitList(dependents)
-	return row, nil
-}
 
 // InsertValues implements engine.Tx.
 func (t *tx) InsertValues(vals []engine.ExecValue) error {
@@ -308,7 +297,7 @@ func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) (
 	}
 	var done []*engine.TaskRow
 	err := t.query(func(r pgx.Rows) error {
-		row, err := scanTaskRow(r)
+		row, err := engine.ScanTaskRow(r.Scan)
 		done = append(done, row)
 		return err
 	}, `WITH d AS MATERIALIZED (
@@ -341,7 +330,7 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 	err := t.query(func(r pgx.Rows) error {
 		var pending int32
 		var depTask, depState, depData, depRefs *string
-		row, err := scanTaskRow(r, &pending, &depTask, &depState, &depData, &depRefs)
+		row, err := engine.ScanTaskRow(r.Scan, &pending, &depTask, &depState, &depData, &depRefs)
 		if err != nil {
 			return err
 		}
@@ -592,7 +581,7 @@ func (t *tx) StaleClaims(staleAfter time.Duration) ([]*engine.StaleRow, error) {
 	var out []*engine.StaleRow
 	err := t.query(func(r pgx.Rows) error {
 		st := &engine.StaleRow{}
-		row, err := scanTaskRow(r, &st.Attempt, &st.Recoveries, &st.Owner)
+		row, err := engine.ScanTaskRow(r.Scan, &st.Attempt, &st.Recoveries, &st.Owner)
 		if err == nil {
 			st.TaskRow = *row
 			out = append(out, st)

@@ -117,19 +117,8 @@ func fromMicros(v sql.NullInt64) time.Time {
 	return time.UnixMicro(v.Int64)
 }
 
-// taskRowColumns are the columns scanTaskRow reads.
+// taskRowColumns are the columns engine.ScanTaskRow reads.
 const taskRowColumns = `id, execution_id, task_id, workflow_name, workflow_version, deps, rule_tasks, dependents`
-
-func scanTaskRow(r *sql.Rows, extra ...any) (*engine.TaskRow, error) {
-	row := &engine.TaskRow{}
-	var deps, rules, dependents string
-	dest := append([]any{&row.ID, &row.Exec, &row.Task, &row.WorkflowName, &row.WorkflowVersion, &deps, &rules, &dependents}, extra...)
-	if err := r.Scan(dest...); err != nil {
-		return nil, err
-	}
-	row.Deps, row.RuleTasks, row.Dependents = engine.SplitList(deps), engine.SplitList(rules), engine.SplitList(dependents)
-	return row, nil
-}
 
 // InsertValues implements engine.Tx.
 func (t *tx) InsertValues(vals []engine.ExecValue) error {
@@ -238,7 +227,7 @@ func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) (
 	}
 	var done []*engine.TaskRow
 	err := t.eachRows(func(r *sql.Rows) error {
-		row, err := scanTaskRow(r)
+		row, err := engine.ScanTaskRow(r.Scan)
 		done = append(done, row)
 		return err
 	}, `WITH fixed AS (SELECT ?1, ?2) -- the fixed parameters come first (see rowSet)
@@ -259,7 +248,7 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 	var unblocked []*engine.TaskRow
 	err := t.eachRows(func(r *sql.Rows) error {
 		var pending int
-		row, err := scanTaskRow(r, &pending)
+		row, err := engine.ScanTaskRow(r.Scan, &pending)
 		if err == nil && pending == 0 {
 			unblocked = append(unblocked, row)
 		}
@@ -486,7 +475,7 @@ func (t *tx) StaleClaims(staleAfter time.Duration) ([]*engine.StaleRow, error) {
 	err := t.each(func(r *sql.Rows) error {
 		st := &engine.StaleRow{}
 		var owner sql.NullString
-		row, err := scanTaskRow(r, &st.Attempt, &st.Recoveries, &owner)
+		row, err := engine.ScanTaskRow(r.Scan, &st.Attempt, &st.Recoveries, &owner)
 		if err == nil {
 			st.TaskRow, st.Owner = *row, owner.String
 			out = append(out, st)

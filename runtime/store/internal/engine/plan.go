@@ -111,6 +111,21 @@ func checkValues(doc store.Doc, vals []store.Value) error {
 	return nil
 }
 
+// ScanTaskRow reads a TaskRow with scan (the Scan method of either
+// driver's rows) from the columns id, execution_id, task_id,
+// workflow_name, workflow_version, deps, rule_tasks and dependents, in that
+// order, followed by the columns that extra receives.
+func ScanTaskRow(scan func(dest ...any) error, extra ...any) (*TaskRow, error) {
+	row := &TaskRow{}
+	var deps, rules, dependents string
+	dest := append([]any{&row.ID, &row.Exec, &row.Task, &row.WorkflowName, &row.WorkflowVersion, &deps, &rules, &dependents}, extra...)
+	if err := scan(dest...); err != nil {
+		return nil, err
+	}
+	row.Deps, row.RuleTasks, row.Dependents = SplitList(deps), SplitList(rules), SplitList(dependents)
+	return row, nil
+}
+
 // SplitList splits a stored comma-separated list of task ids; "" is empty.
 func SplitList(s string) []string {
 	if s == "" {
