@@ -204,9 +204,9 @@ type Submission struct {
 // ExecuteMany starts many executions in one transaction, as one commit,
 // and returns their handles in order. Either all are stored or none is.
 // Concurrent ExecuteMany and ExecuteAsync calls share transactions: calls
-// made while one is being stored are stored together in the next, so many
-// goroutines submitting at once cost few commits, while a lone call is
-// stored at once.
+// made while one is being stored are stored together in the next (on
+// SQLite, its single writer groups them), so many goroutines submitting at
+// once cost few commits, while a lone call is stored at once.
 func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Execution, error) {
 	if len(subs) == 0 {
 		return nil, nil
@@ -233,7 +233,13 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 		}
 		dones[i] = done
 	}
-	if err := r.submissions.create(ctx, news, r.createExecutions); err != nil {
+	create := r.createExecutions
+	if g, ok := r.store.(store.CommitGrouper); !ok || !g.GroupsCommits() {
+		create = func(ctx context.Context, news []*store.NewExecution) error {
+			return r.submissions.create(ctx, news, r.createExecutions)
+		}
+	}
+	if err := create(ctx, news); err != nil {
 		for _, ne := range news {
 			r.removeWaiter(ne.ID)
 		}

@@ -135,6 +135,14 @@ const DefaultTenant = "public"
 // inline; larger values are stored out of line, once per execution.
 const InlineLimit = 1024
 
+// CommitGrouper is implemented by a store that already stores concurrent
+// writes in shared transactions (SQLite's single writer does). A runner
+// whose store is not one merges concurrent submissions itself.
+type CommitGrouper interface {
+	// GroupsCommits reports whether concurrent writes share commits.
+	GroupsCommits() bool
+}
+
 // Store is the storage seam. Implementations are safe for concurrent use.
 type Store interface {
 	// CreateExecutions stores new executions with their tasks and input

@@ -64,7 +64,10 @@ type Store struct {
 	lastTick       int64 // see tick; used by the writer goroutine only
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.CommitGrouper = (*Store)(nil)
+)
 
 // maxPrepared bounds the statements kept prepared store-wide: each set of
 // rows of a new size has its own text (see expand), and the common sizes
@@ -224,6 +227,10 @@ func checkPath(path string) error {
 	}
 	return f.Close()
 }
+
+// GroupsCommits implements store.CommitGrouper: concurrent writes share
+// the single writer's transactions.
+func (s *Store) GroupsCommits() bool { return true }
 
 // Close stops the writer goroutine, waiting for the transaction in
 // progress, and closes the database. Writes issued after Close fail with
