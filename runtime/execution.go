@@ -68,7 +68,7 @@ func (e *Execution) unfinished(ctx context.Context) (*PipelineResult, error) {
 func (e *Execution) Status(ctx context.Context) (PipelineStatus, error) {
 	ex, err := e.r.store.GetExecution(ctx, e.id)
 	if err != nil {
-		return 0, wrapNotFound(err)
+		return 0, e.r.storeErr(err)
 	}
 	return fromStoreExecState(ex.State)
 }
@@ -88,7 +88,7 @@ func (e *Execution) Cancel(ctx context.Context) error {
 func (r *Runner) result(ctx context.Context, id string) (*PipelineResult, error) {
 	ex, err := r.store.GetExecution(ctx, id)
 	if err != nil {
-		return nil, r.closedErr(wrapNotFound(err))
+		return nil, r.storeErr(err)
 	}
 	tasks, err := r.store.ListTasks(ctx, id)
 	if err != nil {
@@ -181,6 +181,12 @@ func (r *Runner) valueLoader(executionID string) func(hashes []string) (map[stri
 	}
 }
 
+// storeErr is the error a caller sees for a store call's err: the
+// store's not-found as ErrExecutionNotFound, and any failure after
+// Shutdown began as ErrRunnerClosed.
+func (r *Runner) storeErr(err error) error { return r.closedErr(wrapNotFound(err)) }
+
+// closedErr marks err with ErrRunnerClosed once Shutdown has begun.
 func (r *Runner) closedErr(err error) error {
 	r.mu.Lock()
 	closed := r.closed

@@ -367,7 +367,7 @@ func (r *Runner) waitingOn() []string {
 func (r *Runner) Execution(ctx context.Context, id string) (*Execution, error) {
 	e, err := r.store.GetExecution(ctx, id)
 	if err != nil {
-		return nil, wrapNotFound(err)
+		return nil, r.storeErr(err)
 	}
 	if e.State.Terminal() {
 		done := make(chan struct{})
@@ -408,7 +408,7 @@ func (e *notFoundError) Unwrap() []error { return []error{ErrExecutionNotFound, 
 // finish. It reports whether the execution was paused by this call.
 func (r *Runner) Pause(ctx context.Context, executionID string) (bool, error) {
 	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: true, RunnerID: r.id})
-	return changed, wrapNotFound(err)
+	return changed, r.storeErr(err)
 }
 
 // Resume lets a paused execution's tasks be claimed again. It reports
@@ -418,7 +418,7 @@ func (r *Runner) Resume(ctx context.Context, executionID string) (bool, error) {
 	if changed {
 		r.signal()
 	}
-	return changed, wrapNotFound(err)
+	return changed, r.storeErr(err)
 }
 
 // Cancel ends an execution as Cancelled: its unfinished tasks are skipped
@@ -432,7 +432,7 @@ func (r *Runner) Cancel(ctx context.Context, executionID string) (bool, error) {
 func (r *Runner) endExecution(ctx context.Context, id string, state store.ExecutionState, reason string, cause error) (bool, error) {
 	changed, err := r.store.FinishExecution(ctx, &store.FinishExecutionParams{ExecutionID: id, State: state, Reason: reason, RunnerID: r.id})
 	if err != nil {
-		return false, wrapNotFound(err)
+		return false, r.storeErr(err)
 	}
 	if changed {
 		r.cancelRunning(func(k taskKey) bool { return k.exec == id }, cause)
@@ -521,7 +521,7 @@ type Event struct {
 // Events returns an execution's event log in order.
 func (r *Runner) Events(ctx context.Context, executionID string) ([]Event, error) {
 	if _, err := r.store.GetExecution(ctx, executionID); err != nil {
-		return nil, wrapNotFound(err)
+		return nil, r.storeErr(err)
 	}
 	es, err := r.store.ListEvents(ctx, executionID)
 	if err != nil {

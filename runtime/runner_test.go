@@ -532,6 +532,12 @@ func TestShutdownInterruptsAndRecordsRunningTasks(t *testing.T) {
 	if _, err := r.ExecuteAsync(context.Background(), "hang", nil); !errors.Is(err, runtime.ErrRunnerClosed) {
 		t.Fatalf("ExecuteAsync after Shutdown = %v", err)
 	}
+	if _, err := exec.Status(context.Background()); !errors.Is(err, runtime.ErrRunnerClosed) {
+		t.Fatalf("Status after Shutdown = %v, want ErrRunnerClosed", err)
+	}
+	if _, err := r.Execution(context.Background(), exec.ID()); !errors.Is(err, runtime.ErrRunnerClosed) {
+		t.Fatalf("Execution after Shutdown = %v, want ErrRunnerClosed", err)
+	}
 	// The interrupted attempt was recorded as a retry, so a new runner
 	// picks it up at once, even with a single allowed attempt.
 	var ran atomic.Bool
