@@ -41,7 +41,7 @@ func scanExecution(sc interface{ Scan(...any) error }) (*store.Execution, error)
 
 // GetExecution implements store.Store.
 func (s *Store) GetExecution(ctx context.Context, id string) (*store.Execution, error) {
-	e, err := scanExecution(s.read.QueryRowContext(ctx, `SELECT `+executionColumns+` FROM cloacina_executions WHERE id = ?`, id))
+	e, err := scanExecution(s.readQueryRow(ctx, `SELECT `+executionColumns+` FROM cloacina_executions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("execution %s: %w", id, store.ErrNotFound)
 	}
@@ -81,7 +81,7 @@ func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParam
 	}
 	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
 	args = append(args, limit)
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	rows, err := s.readQuery(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
 	}
@@ -99,7 +99,7 @@ func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParam
 
 // ListTasks implements store.Store.
 func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Task, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT task_id, position, state, deps, attempt, max_attempts,
+	rows, err := s.readQuery(ctx, `SELECT task_id, position, state, deps, attempt, max_attempts,
 		recoveries, retry_at, claimed_by, error, error_detail, skip_reason, started_at, completed_at,
 		input, input_refs, output, output_refs
 		FROM cloacina_tasks WHERE execution_id = ? ORDER BY position`, executionID)
@@ -145,7 +145,7 @@ func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Tas
 
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Event, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, execution_id, task_id, kind, attempt, runner_id, message, at
+	rows, err := s.readQuery(ctx, `SELECT id, execution_id, task_id, kind, attempt, runner_id, message, at
 		FROM cloacina_events WHERE execution_id = ? ORDER BY id`, executionID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of %s: %w", executionID, err)
@@ -170,7 +170,7 @@ func (s *Store) LoadValues(ctx context.Context, executionID string, hashes []str
 	if len(hashes) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT hash, data FROM cloacina_values
+	rows, err := s.readQuery(ctx, `SELECT hash, data FROM cloacina_values
 		WHERE execution_id = ? AND hash IN (SELECT value FROM json_each(?))`, executionID, jsonArg(hashes))
 	if err != nil {
 		return nil, fmt.Errorf("load values of %s: %w", executionID, err)

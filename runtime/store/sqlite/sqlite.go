@@ -50,8 +50,9 @@ type Store struct {
 	read  *sql.DB // WAL readers; the same pool as write for :memory:
 	path  string
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // prepared on write, by query text
+	mu        sync.Mutex
+	stmts     map[string]*sql.Stmt // prepared on write, by query text
+	readStmts map[string]*sql.Stmt // prepared on read, by query text
 
 	ops        chan *writeOp // to the writer goroutine (see run)
 	quit       chan struct{} // closed by Close
@@ -79,6 +80,55 @@ func (s *Store) cached(query string) *sql.Stmt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stmts[query]
+}
+
+// readStmt returns the read pool's prepared statement for query, preparing
+// it on first use, so that reads do not parse their SQL on every call.
+// Beyond maxPrepared texts it returns nil and the caller queries unprepared.
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	st, full := s.readStmts[query], len(s.readStmts) >= maxPrepared
+	s.mu.Unlock()
+	if st != nil || full {
+		return st, nil
+	}
+	st, err := s.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev := s.readStmts[query]; prev != nil {
+		st.Close()
+		return prev, nil
+	}
+	if s.readStmts == nil {
+		s.readStmts = map[string]*sql.Stmt{}
+	}
+	s.readStmts[query] = st
+	return st, nil
+}
+
+// readQuery runs a read on a prepared statement.
+func (s *Store) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return s.read.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// readQueryRow is readQuery for one row.
+func (s *Store) readQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := s.readStmt(ctx, query)
+	if err != nil || st == nil {
+		// A failed preparation shows again, as the row's error.
+		return s.read.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // prepare compiles queries on the write connection for later transactions
@@ -250,7 +300,10 @@ func (s *Store) closeDBs() error {
 	for _, st := range s.stmts {
 		st.Close()
 	}
-	s.stmts = nil
+	for _, st := range s.readStmts {
+		st.Close()
+	}
+	s.stmts, s.readStmts = nil, nil
 	s.mu.Unlock()
 	err := s.write.Close()
 	if s.read != s.write {

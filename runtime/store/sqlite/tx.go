@@ -388,13 +388,15 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 			execs = append(execs, c.ExecutionID)
 		}
 		return nil
-	}, `UPDATE cloacina_tasks
+	}, // "LIMIT ?4 + 0", not "LIMIT ?4": SQLite reads a bare bound LIMIT
+		// into the plan and re-prepares the statement whenever it changes.
+		`UPDATE cloacina_tasks
 		SET state = 'running', claimed_by = ?1, attempt = attempt + 1, heartbeat_at = ?2, started_at = COALESCE(started_at, ?2)
 		WHERE id IN (
 			SELECT id FROM cloacina_tasks
 			WHERE state = 'ready' AND held = 0 AND retry_at <= ?2
 			  AND (?3 IS NULL OR workflow_name IN (SELECT value FROM json_each(?3)))
-			ORDER BY retry_at, id LIMIT ?4)
+			ORDER BY retry_at, id LIMIT ?4 + 0)
 		RETURNING execution_id, task_id, workflow_name, workflow_version, attempt, max_attempts,
 			COALESCE(input, '{}'), input_refs, retry_at`, t.runner, t.now, filter, limit)
 	if err != nil {
