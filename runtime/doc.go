@@ -142,7 +142,14 @@
 // context ends first, the execution goes on and Execute returns the result
 // as it stands (its ExecutionID finds it again with Runner.Execution) with
 // the context's error. ExecuteMany creates many executions in one
-// transaction.
+// transaction, and concurrent submissions share commits.
+//
+// A submission with an idempotency key (WithIdempotencyKey, or
+// Submission.IdempotencyKey) happens at most once: when an execution with
+// the key is stored already, by any process sharing the database, the
+// handle returned is on that execution and nothing new is created. The
+// database's unique index on the key makes this hold under races; keys are
+// kept as long as their executions.
 //
 // # Tenants
 //

@@ -98,16 +98,18 @@ func TestRunnerForgetsTheDeadlineOfAFinishedExecution(t *testing.T) {
 
 // TestSubmissionsShareATransaction checks that calls arriving while a batch
 // is being stored are stored together in the next one, each call's
-// executions whole, and that every call hears its own batch's outcome.
+// executions whole, and that every call gets back its own executions.
 func TestSubmissionsShareATransaction(t *testing.T) {
 	var s submissions
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var batches [][]string
-	save := func(_ context.Context, news []*store.NewExecution) error {
+	save := func(_ context.Context, news []*store.NewExecution) ([]*store.Execution, error) {
 		var ids []string
+		var out []*store.Execution
 		for _, ne := range news {
 			ids = append(ids, ne.ID)
+			out = append(out, &store.Execution{ID: "stored-" + ne.ID})
 		}
 		mu.Lock()
 		first := len(batches) == 0
@@ -115,13 +117,18 @@ func TestSubmissionsShareATransaction(t *testing.T) {
 		mu.Unlock()
 		if first {
 			<-release // hold the first batch in flight while others queue
-			return nil
 		}
-		return errors.New("second batch failed")
+		return out, nil
 	}
 	one := func(id string) []*store.NewExecution { return []*store.NewExecution{{ID: id}} }
 	firstDone := make(chan error)
-	go func() { firstDone <- s.create(context.Background(), one("a"), save) }()
+	go func() {
+		res, err := s.create(context.Background(), one("a"), save)
+		if err == nil && (len(res) != 1 || res[0].ID != "stored-a") {
+			err = fmt.Errorf("first call got %v", res)
+		}
+		firstDone <- err
+	}()
 	// Wait until the first call's batch is in flight.
 	for {
 		mu.Lock()
@@ -136,7 +143,11 @@ func TestSubmissionsShareATransaction(t *testing.T) {
 	errs := make(chan error, followers)
 	for i := 0; i < followers; i++ {
 		go func() {
-			errs <- s.create(context.Background(), []*store.NewExecution{{ID: fmt.Sprintf("f%d", i)}, {ID: fmt.Sprintf("g%d", i)}}, save)
+			res, err := s.create(context.Background(), []*store.NewExecution{{ID: fmt.Sprintf("f%d", i)}, {ID: fmt.Sprintf("g%d", i)}}, save)
+			if err == nil && (len(res) != 2 || res[0].ID != fmt.Sprintf("stored-f%d", i) || res[1].ID != fmt.Sprintf("stored-g%d", i)) {
+				err = fmt.Errorf("follower %d got another call's executions: %v, %v", i, res[0], res[1])
+			}
+			errs <- err
 		}()
 	}
 	// Wait until every follower has queued behind the batch in flight.
@@ -154,8 +165,8 @@ func TestSubmissionsShareATransaction(t *testing.T) {
 		t.Fatalf("first call: %v", err)
 	}
 	for i := 0; i < followers; i++ {
-		if err := <-errs; err == nil || err.Error() != "second batch failed" {
-			t.Fatalf("follower: %v, want the second batch's error", err)
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 	if len(batches) != 2 || len(batches[1]) != 2*followers {
@@ -165,6 +176,12 @@ func TestSubmissionsShareATransaction(t *testing.T) {
 		if i%2 == 1 && id[1:] != batches[1][i-1][1:] {
 			t.Fatalf("batch %v splits a call's executions", batches[1])
 		}
+	}
+	failed := errors.New("commit failed")
+	if _, err := s.create(context.Background(), one("z"), func(context.Context, []*store.NewExecution) ([]*store.Execution, error) {
+		return nil, failed
+	}); !errors.Is(err, failed) {
+		t.Fatalf("a failed batch: %v, want its error", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -174,8 +174,8 @@ func (r *Runner) signal() {
 // If ctx ends first the execution keeps running in the background: Execute
 // then returns the result as it stands (its ExecutionID finds the
 // execution again, see Runner.Execution) with ctx's error.
-func (r *Runner) Execute(ctx context.Context, workflow string, input *Context) (*PipelineResult, error) {
-	exec, err := r.ExecuteAsync(ctx, workflow, input)
+func (r *Runner) Execute(ctx context.Context, workflow string, input *Context, opts ...ExecuteOption) (*PipelineResult, error) {
+	exec, err := r.ExecuteAsync(ctx, workflow, input, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -185,12 +185,25 @@ func (r *Runner) Execute(ctx context.Context, workflow string, input *Context) (
 // ExecuteAsync starts the named workflow with input (nil for an empty
 // context) and returns at once with a handle on the execution, once the
 // execution is stored.
-func (r *Runner) ExecuteAsync(ctx context.Context, workflow string, input *Context) (*Execution, error) {
-	execs, err := r.ExecuteMany(ctx, []Submission{{Workflow: workflow, Input: input}})
+func (r *Runner) ExecuteAsync(ctx context.Context, workflow string, input *Context, opts ...ExecuteOption) (*Execution, error) {
+	sub := Submission{Workflow: workflow, Input: input}
+	for _, o := range opts {
+		o(&sub)
+	}
+	execs, err := r.ExecuteMany(ctx, []Submission{sub})
 	if err != nil {
 		return nil, err
 	}
 	return execs[0], nil
+}
+
+// ExecuteOption adjusts a submission made with Execute or ExecuteAsync.
+type ExecuteOption func(*Submission)
+
+// WithIdempotencyKey submits the execution at most once per key: see
+// Submission.IdempotencyKey.
+func WithIdempotencyKey(key string) ExecuteOption {
+	return func(s *Submission) { s.IdempotencyKey = key }
 }
 
 // Submission is one execution for ExecuteMany to start.
@@ -199,6 +212,12 @@ type Submission struct {
 	Workflow string
 	// Input is the execution's input (nil for an empty context).
 	Input *Context
+	// IdempotencyKey, when set, makes the submission happen at most once:
+	// if an execution with this key is stored already (submitted by any
+	// process sharing the database, at any time), the handle returned is
+	// on that execution and no new one is created. Two submissions with
+	// one key in one call also yield one execution.
+	IdempotencyKey string
 }
 
 // ExecuteMany starts many executions in one transaction, as one commit,
@@ -235,11 +254,12 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 	}
 	create := r.createExecutions
 	if g, ok := r.store.(store.CommitGrouper); !ok || !g.GroupsCommits() {
-		create = func(ctx context.Context, news []*store.NewExecution) error {
+		create = func(ctx context.Context, news []*store.NewExecution) ([]*store.Execution, error) {
 			return r.submissions.create(ctx, news, r.createExecutions)
 		}
 	}
-	if err := create(ctx, news); err != nil {
+	stored, err := create(ctx, news)
+	if err != nil {
 		for _, ne := range news {
 			r.removeWaiter(ne.ID)
 		}
@@ -250,17 +270,31 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 	}
 	out := make([]*Execution, len(news))
 	for i, ne := range news {
-		out[i] = &Execution{r: r, id: ne.ID, workflow: ne.WorkflowName, done: dones[i]}
+		ex := stored[i]
+		if ex.ID != ne.ID {
+			// The idempotency key was taken: the handle is on the
+			// execution stored with it, here or in another process.
+			r.removeWaiter(ne.ID)
+			done, err := r.addWaiter(ex.ID)
+			if err != nil {
+				return nil, err
+			}
+			dones[i] = done
+			if ex.State.Terminal() {
+				r.finished(ex.ID)
+			}
+		}
+		out[i] = &Execution{r: r, id: ex.ID, workflow: ex.WorkflowName, done: dones[i]}
 	}
 	return out, nil
 }
 
 // createExecutions stores new executions in one transaction and tells
 // the rest of the runner about them.
-func (r *Runner) createExecutions(ctx context.Context, news []*store.NewExecution) error {
+func (r *Runner) createExecutions(ctx context.Context, news []*store.NewExecution) ([]*store.Execution, error) {
 	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Executions: news, Decide: r.decide})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, e := range res.Executions {
 		if !e.Deadline.IsZero() {
@@ -271,7 +305,7 @@ func (r *Runner) createExecutions(ctx context.Context, news []*store.NewExecutio
 		r.finished(f.ID) // every task was skipped at creation
 	}
 	r.signal()
-	return nil
+	return res.Executions, nil
 }
 
 // newExecution prepares a submission for the store.
@@ -294,6 +328,7 @@ func (r *Runner) newExecution(sub Submission) (*store.NewExecution, error) {
 	return &store.NewExecution{
 		ID: newExecutionID(), WorkflowName: wf.Name(), WorkflowVersion: wf.Version(), Tenant: r.tenant,
 		Input: doc, Values: vals, Timeout: r.cfg.WorkflowTimeout, Tasks: taskSpecs(wf),
+		IdempotencyKey: sub.IdempotencyKey,
 	}, nil
 }
 

@@ -23,16 +23,18 @@ type submissions struct {
 // failed, its outcome.
 type submission struct {
 	news []*store.NewExecution
-	wake chan struct{} // closed when err is set or the call is to lead
+	wake chan struct{} // closed when res and err are set or the call is to lead
 	lead bool          // the call is to store the next batch itself
+	res  []*store.Execution
 	err  error
 }
 
-// create stores news with save, alone or in one transaction with those of other
-// concurrent calls, and returns once they are stored. Every execution of
-// one call is stored in the same transaction, so a call's executions are
-// stored all or none.
-func (s *submissions) create(ctx context.Context, news []*store.NewExecution, save func(context.Context, []*store.NewExecution) error) error {
+// create stores news with save, alone or in one transaction with those of
+// other concurrent calls, and returns once they are stored, with what save
+// returned for them, in order. Every execution of one call is stored in the
+// same transaction, so a call's executions are stored all or none.
+func (s *submissions) create(ctx context.Context, news []*store.NewExecution,
+	save func(context.Context, []*store.NewExecution) ([]*store.Execution, error)) ([]*store.Execution, error) {
 	me := &submission{news: news, wake: make(chan struct{})}
 	s.mu.Lock()
 	s.queue = append(s.queue, me)
@@ -40,7 +42,7 @@ func (s *submissions) create(ctx context.Context, news []*store.NewExecution, sa
 		s.mu.Unlock()
 		<-me.wake // the batch in flight is bounded by the store's own timeouts
 		if !me.lead {
-			return me.err
+			return me.res, me.err
 		}
 		s.mu.Lock()
 	}
@@ -60,8 +62,13 @@ func (s *submissions) create(ctx context.Context, news []*store.NewExecution, sa
 		// ending must not fail them.
 		bctx = context.WithoutCancel(ctx)
 	}
-	err := save(bctx, all)
+	res, err := save(bctx, all)
+	off := 0
 	for _, sub := range batch {
+		if err == nil {
+			sub.res = res[off : off+len(sub.news)]
+		}
+		off += len(sub.news)
 		if sub != me {
 			sub.err = err
 			close(sub.wake)
@@ -77,5 +84,5 @@ func (s *submissions) create(ctx context.Context, news []*store.NewExecution, sa
 		s.busy = false
 	}
 	s.mu.Unlock()
-	return err
+	return me.res, err
 }

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +71,69 @@ func TestExecuteManyAndConcurrentSubmissions(t *testing.T) {
 		got, err := r.ListExecutions(ctx, &runtime.ListOptions{Limit: 1000})
 		if err != nil || len(got) != 100+goroutines {
 			t.Fatalf("stored %d executions, %v; want %d", len(got), err, 100+goroutines)
+		}
+	})
+}
+
+// TestIdempotencyKeyAcrossRunners submits one idempotency key from 32
+// goroutines through two runners with their own connections to one
+// database: every handle is on one execution, the only one stored, and a
+// later submission with the key returns it too, ended.
+func TestIdempotencyKeyAcrossRunners(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		wf := runtime.NewWorkflow("once").Add(&runtime.Task{ID: "only", Retry: fastRetry(1),
+			Func: fn(func(context.Context, *runtime.Context) error { return nil })}).MustBuild()
+		cfg := &runtime.Config{}
+		if onPostgres(t) {
+			cfg.DatabaseURL, cfg.Schema = postgresURL(t), freshSchema(t)
+		} else {
+			cfg.DatabaseURL = "sqlite://" + filepath.Join(t.TempDir(), "once.db")
+		}
+		// A runner hears of an end in another runner's SQLite connection
+		// only by its fallback poll; poll often so the test is quick.
+		own := func() *runtime.Config {
+			return &runtime.Config{DatabaseURL: cfg.DatabaseURL, Schema: cfg.Schema, FallbackPollInterval: 20 * time.Millisecond}
+		}
+		runners := []*runtime.Runner{newRunner(t, own(), wf), newRunner(t, own(), wf)}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		const goroutines = 32
+		ids := make([]string, goroutines)
+		var wg sync.WaitGroup
+		for i := 0; i < goroutines; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e, err := runners[i%2].ExecuteAsync(ctx, "once", nil, runtime.WithIdempotencyKey("order-42"))
+				if err != nil {
+					t.Errorf("ExecuteAsync: %v", err)
+					return
+				}
+				if res, err := e.Wait(ctx); err != nil || res.Status != runtime.PipelineStatusCompleted {
+					t.Errorf("execution %s: %+v, %v", e.ID(), res, err)
+				}
+				ids[i] = e.ID()
+			}()
+		}
+		wg.Wait()
+		for _, id := range ids {
+			if id != ids[0] {
+				t.Fatalf("one key gave executions %v", ids)
+			}
+		}
+		got, err := runners[0].ListExecutions(ctx, nil)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("stored %d executions, %v; want 1", len(got), err)
+		}
+		later, err := runners[1].ExecuteMany(ctx, []runtime.Submission{
+			{Workflow: "once", IdempotencyKey: "order-42"}, {Workflow: "once", IdempotencyKey: "order-43"}})
+		if err != nil || later[0].ID() != ids[0] || later[1].ID() == ids[0] {
+			t.Fatalf("later submissions: %v, %v", later, err)
+		}
+		select {
+		case <-later[0].Done():
+		case <-ctx.Done():
+			t.Fatal("the handle on an ended execution is not done")
 		}
 	})
 }

@@ -148,7 +148,9 @@ type Store interface {
 	// CreateExecutions stores new executions with their tasks and input
 	// contexts in one transaction, decides their root tasks with p.Decide,
 	// and returns the stored executions in order. Either all are stored or
-	// none: an id that exists fails the call with ErrDuplicateID.
+	// none: an id that exists fails the call with ErrDuplicateID. An
+	// execution whose IdempotencyKey is stored already (or earlier in the
+	// call) is not created: its place in the result holds the stored one.
 	CreateExecutions(ctx context.Context, p *CreateExecutionsParams) (*CreateExecutionsResult, error)
 
 	// ClaimTasks marks up to p.Limit Ready tasks whose retry time has come

@@ -164,6 +164,23 @@ func (t *tx) InsertValues(vals []engine.ExecValue) error {
 	return nil
 }
 
+// ExecutionsByKey implements engine.Tx.
+func (t *tx) ExecutionsByKey(keys []string) (map[string]*store.Execution, error) {
+	out := map[string]*store.Execution{}
+	err := t.query(func(r pgx.Rows) error {
+		ex := &store.Execution{}
+		var state string
+		if err := r.Scan(&ex.ID, &ex.WorkflowName, &ex.WorkflowVersion, &ex.Tenant, &state, &ex.IdempotencyKey); err != nil {
+			return err
+		}
+		ex.State = store.ExecutionState(state)
+		out[ex.IdempotencyKey] = ex
+		return nil
+	}, `SELECT id, workflow_name, workflow_version, tenant, state, idempotency_key FROM cloacina_executions
+		WHERE idempotency_key = ANY($1)`, keys)
+	return out, err
+}
+
 // InsertExecutions implements engine.Tx.
 func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
 	n := len(rows)
@@ -844,8 +861,13 @@ func isConnectionLost(err error, c *txConn) bool {
 // mapError maps PostgreSQL's errors to the store's sentinels.
 func mapError(err error) error {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "cloacina_executions_pkey" {
-		return fmt.Errorf("%w: %w", store.ErrDuplicateID, err)
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		switch pgErr.ConstraintName {
+		case "cloacina_executions_pkey":
+			return fmt.Errorf("%w: %w", store.ErrDuplicateID, err)
+		case "cloacina_executions_idempotency":
+			return fmt.Errorf("%w: %w", engine.ErrKeyTaken, err)
+		}
 	}
 	return err
 }

@@ -193,11 +193,20 @@ func (s *Store) LoadValues(ctx context.Context, executionID string, hashes []str
 // insert with ON CONFLICT DO NOTHING).
 const sqliteConstraintPrimaryKey = 1555
 
+// sqliteConstraintUnique is SQLITE_CONSTRAINT_UNIQUE; of the unique
+// indexes, only the executions' idempotency key can conflict.
+const sqliteConstraintUnique = 2067
+
 // mapError maps SQLite's errors to the store's sentinels.
 func mapError(err error) error {
 	var coded interface{ Code() int }
-	if errors.As(err, &coded) && coded.Code() == sqliteConstraintPrimaryKey {
-		return fmt.Errorf("%w: %w", store.ErrDuplicateID, err)
+	if errors.As(err, &coded) {
+		switch {
+		case coded.Code() == sqliteConstraintPrimaryKey:
+			return fmt.Errorf("%w: %w", store.ErrDuplicateID, err)
+		case coded.Code() == sqliteConstraintUnique && strings.Contains(err.Error(), "idempotency_key"):
+			return fmt.Errorf("%w: %w", engine.ErrKeyTaken, err)
+		}
 	}
 	return err
 }

@@ -131,6 +131,23 @@ func (t *tx) InsertValues(vals []engine.ExecValue) error {
 	return nil
 }
 
+// ExecutionsByKey implements engine.Tx.
+func (t *tx) ExecutionsByKey(keys []string) (map[string]*store.Execution, error) {
+	out := map[string]*store.Execution{}
+	err := t.each(func(r *sql.Rows) error {
+		ex := &store.Execution{}
+		var state string
+		if err := r.Scan(&ex.ID, &ex.WorkflowName, &ex.WorkflowVersion, &ex.Tenant, &state, &ex.IdempotencyKey); err != nil {
+			return err
+		}
+		ex.State = store.ExecutionState(state)
+		out[ex.IdempotencyKey] = ex
+		return nil
+	}, `SELECT id, workflow_name, workflow_version, tenant, state, idempotency_key FROM cloacina_executions
+		WHERE idempotency_key IN (SELECT value FROM json_each(?))`, jsonArg(keys))
+	return out, err
+}
+
 // InsertExecutions implements engine.Tx.
 func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
 	rs := newRows(15, len(rows))

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"EventLog", testEventLog},
 		{"BadParameters", testBadParameters},
 		{"CreateMany", testCreateMany},
+		{"IdempotencyKey", testIdempotencyKey},
 		{"CancelStartedTasks", testCancelStartedTasks},
 		{"OutOfLineValues", testOutOfLineValues},
 		{"ErrorDetail", testErrorDetail},
@@ -1067,5 +1068,45 @@ func testConcurrentJoin(t *testing.T, s *suite) {
 		if string(d.Input.Data) != `{"deps":[{"b":1},{"c":1}]}` {
 			t.Fatalf("%s/d input = %s, want both outputs", d.ExecutionID, d.Input.Data)
 		}
+	}
+}
+
+// testIdempotencyKey: an execution whose idempotency key is stored already
+// is not created again; the call returns the stored one in its place, also
+// for a key given twice in one call, and stores the others.
+func testIdempotencyKey(t *testing.T, s *suite) {
+	keyed := func(id, key string) *store.NewExecution {
+		e := diamond(id)
+		e.IdempotencyKey = key
+		return e
+	}
+	first := s.create(t, keyed("e1", "k1"))
+	if first.ID != "e1" || first.IdempotencyKey != "k1" {
+		t.Fatalf("first execution %+v", first)
+	}
+	res := s.createWith(t, decide, keyed("e2", "k1"), keyed("e3", "k2"), keyed("e4", "k2"), diamond("e5"))
+	var got []string
+	for _, e := range res.Executions {
+		got = append(got, e.ID)
+	}
+	if strings.Join(got, ",") != "e1,e3,e3,e5" {
+		t.Fatalf("executions returned %v, want e1,e3,e3,e5 (the stored one for a taken key)", got)
+	}
+	if res.Executions[0].WorkflowName != "diamond" || res.Executions[0].State != store.ExecutionPending {
+		t.Fatalf("the stored execution for a taken key: %+v", res.Executions[0])
+	}
+	for _, id := range []string{"e2", "e4"} {
+		if _, err := s.GetExecution(ctxb, id); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("GetExecution(%s) = %v; an execution with a taken key was stored", id, err)
+		}
+	}
+	all, err := s.ListExecutions(ctxb, &store.ListExecutionsParams{})
+	if err != nil || len(all) != 3 {
+		t.Fatalf("stored %v, %v; want e1, e3 and e5", execIDs(all), err)
+	}
+	// Only taken keys: nothing new is stored, and the call still answers.
+	again := s.createWith(t, decide, keyed("e6", "k1"))
+	if again.Executions[0].ID != "e1" {
+		t.Fatalf("a call with only a taken key returned %+v", again.Executions[0])
 	}
 }

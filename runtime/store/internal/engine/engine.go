@@ -22,6 +22,10 @@ func New(b Backend) *Engine { return &Engine{b: b} }
 // has nothing to do after all.
 var errNoChange = errors.New("nothing to change")
 
+// ErrKeyTaken is what a backend returns when an execution it inserts has
+// an idempotency key that another transaction stored first.
+var ErrKeyTaken = errors.New("idempotency key taken")
+
 // CreateExecutions implements store.Store.
 func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutionsParams) (*store.CreateExecutionsResult, error) {
 	plans, err := planCreate(p)
@@ -30,14 +34,35 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 	}
 	var res *store.CreateExecutionsResult
 	var rows []*ExecRow
-	err = e.b.Write(ctx, p.Now, p.RunnerID, func(tx Tx) error {
+	var existing map[string]*store.Execution // by idempotency key
+	var keys []string
+	for _, pl := range plans {
+		if k := pl.exec.IdempotencyKey; k != "" {
+			keys = append(keys, k)
+		}
+	}
+	write := func(tx Tx) error {
 		o := newOp(tx, p.Decide)
 		res = &store.CreateExecutionsResult{}
 		rows = rows[:0]
+		existing = nil
+		if len(keys) > 0 {
+			var err error
+			if existing, err = tx.ExecutionsByKey(keys); err != nil {
+				return fmt.Errorf("create executions: %w", err)
+			}
+		}
+		claimed := map[string]bool{} // keys of executions inserted in this call
 		var tasks []*NewTaskRow
 		var vals []ExecValue
 		for _, pl := range plans {
 			ne := pl.exec
+			if k := ne.IdempotencyKey; k != "" {
+				if existing[k] != nil || claimed[k] {
+					continue // the execution with this key is stored already, or earlier in this call
+				}
+				claimed[k] = true
+			}
 			rows = append(rows, &ExecRow{ID: ne.ID, WorkflowName: ne.WorkflowName, WorkflowVersion: ne.WorkflowVersion,
 				Tenant: pl.tenant, Input: pl.input, TasksTotal: len(ne.Tasks), Leaves: pl.leaves, Timeout: ne.Timeout,
 				IdempotencyKey: ne.IdempotencyKey, Origin: ne.Origin, OriginName: ne.OriginName, Meta: ne.Meta})
@@ -63,6 +88,9 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 				tasks = append(tasks, t)
 			}
 		}
+		if len(rows) == 0 {
+			return nil // every execution was there already
+		}
 		if err := o.insertValues(vals); err != nil {
 			return err
 		}
@@ -80,7 +108,13 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 		}
 		res.Finished, res.Readied = fin, o.readied
 		return nil
-	})
+	}
+	err = e.b.Write(ctx, p.Now, p.RunnerID, write)
+	if errors.Is(err, ErrKeyTaken) {
+		// Another transaction stored an execution with one of the keys
+		// since this one looked; looking again finds it.
+		err = e.b.Write(ctx, p.Now, p.RunnerID, write)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -88,16 +122,32 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 	for _, f := range res.Finished {
 		ended[f.ID] = f.State
 	}
+	created := make(map[string]*store.Execution, len(rows)) // by id
+	byKey := map[string]*store.Execution{}
+	for k, ex := range existing {
+		byKey[k] = ex
+	}
 	for _, r := range rows {
 		state := store.ExecutionPending
 		if s, ok := ended[r.ID]; ok {
 			state = s
 		}
-		res.Executions = append(res.Executions, &store.Execution{
+		ex := &store.Execution{
 			ID: r.ID, WorkflowName: r.WorkflowName, WorkflowVersion: r.WorkflowVersion, Tenant: r.Tenant,
 			State: state, Input: r.Input, TasksTotal: r.TasksTotal, CreatedAt: r.CreatedAt, Deadline: r.Deadline,
 			IdempotencyKey: r.IdempotencyKey, Origin: r.Origin, OriginName: r.OriginName, Meta: r.Meta,
-		})
+		}
+		created[r.ID] = ex
+		if r.IdempotencyKey != "" {
+			byKey[r.IdempotencyKey] = ex
+		}
+	}
+	for _, pl := range plans {
+		ex := created[pl.exec.ID]
+		if ex == nil {
+			ex = byKey[pl.exec.IdempotencyKey]
+		}
+		res.Executions = append(res.Executions, ex)
 	}
 	return res, nil
 }

@@ -165,8 +165,13 @@ type Tx interface {
 	// InsertValues stores out-of-line values, keeping one already stored
 	// for its execution.
 	InsertValues(vals []ExecValue) error
+	// ExecutionsByKey returns the stored executions that have one of the
+	// idempotency keys, by key (ID, workflow, version, tenant, state and
+	// key are enough).
+	ExecutionsByKey(keys []string) (map[string]*store.Execution, error)
 	// InsertExecutions inserts executions as Pending, their deadlines
-	// from Timeout, and sets CreatedAt and Deadline.
+	// from Timeout, and sets CreatedAt and Deadline. An idempotency key
+	// that another transaction stored first fails it with ErrKeyTaken.
 	InsertExecutions(rows []*ExecRow) error
 	// InsertTasks inserts tasks; not-started tasks count their deps as
 	// pending.
