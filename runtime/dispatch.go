@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"time"
 
@@ -209,6 +210,9 @@ func (d *dispatcher) fly(f *flight) {
 		} else {
 			r.logLost(res.Lost, f)
 			for _, fin := range res.Finished {
+				if r.log.Enabled(ctx, slog.LevelDebug) {
+					r.log.Debug("execution ended", "execution_id", fin.ID, "status", string(fin.State))
+				}
 				r.finished(fin.ID)
 			}
 			f.claimed = res.Claimed
@@ -325,6 +329,17 @@ func newTimer() *time.Timer {
 	return t
 }
 
+// logAttempt logs a record about an attempt of ct with the attributes
+// execution_id, workflow, task and attempt, then extra. It builds nothing
+// when the level is disabled, so routine records cost nothing by default.
+func (r *Runner) logAttempt(level slog.Level, msg string, ct *store.ClaimedTask, extra ...any) {
+	if !r.log.Enabled(context.Background(), level) {
+		return
+	}
+	r.log.Log(context.Background(), level, msg, append([]any{"execution_id", ct.ExecutionID, "workflow", ct.WorkflowName,
+		"task", ct.TaskID, "attempt", ct.Attempt}, extra...)...)
+}
+
 // attempt runs one attempt of a claimed task and returns its outcome.
 func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outcome {
 	out := store.Outcome{ExecutionID: ct.ExecutionID, TaskID: ct.TaskID, Attempt: ct.Attempt}
@@ -363,6 +378,7 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 		return fail(fmt.Errorf("decode input context: %w", err))
 	}
 	actx = withMeta(actx, TaskMeta{ExecutionID: ct.ExecutionID, WorkflowName: ct.WorkflowName, TaskID: ct.TaskID, Attempt: ct.Attempt})
+	r.logAttempt(slog.LevelDebug, "task attempt started", ct)
 	start := time.Now()
 	err = callTask(task.Func, actx, c)
 	elapsed := time.Since(start)
@@ -388,6 +404,7 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 		MaxAttempts: policy.MaxAttempts, Context: c, Err: err, Duration: elapsed, WillRetry: willRetry,
 	}
 	if err == nil {
+		r.logAttempt(slog.LevelDebug, "task attempt succeeded", ct, "duration", elapsed)
 		r.callback(task.OnSuccess, "on_success", ctx, info)
 		out.Kind = store.OutcomeSucceeded
 		if c.changed {
@@ -397,14 +414,29 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 		return out
 	}
 	r.callback(task.OnFailure, "on_failure", ctx, info)
+	// The execution ending under the attempt (a cancel, its timeout) is
+	// the execution's story, not a failure of this task: say it quietly.
+	cause := context.Cause(ctx)
+	executionEnded := errors.Is(cause, ErrExecutionCancelled) || errors.Is(cause, ErrWorkflowTimeout)
+	if executionEnded {
+		r.logAttempt(slog.LevelDebug, "task attempt stopped: its execution ended", ct, "duration", elapsed, "cause", cause)
+	}
 	switch {
 	case interrupted:
+		r.logAttempt(slog.LevelInfo, "task attempt interrupted by shutdown; it will run again", ct, "duration", elapsed, "error", err)
 		out.Kind = store.OutcomeRetry
 		out.Error, out.ErrorDetail = recordError(fmt.Errorf("interrupted by the shutdown of runner %s: %w", r.id, err))
 	case willRetry:
 		out.Kind, out.RetryDelay = store.OutcomeRetry, policy.Delay(ct.Attempt)
+		if !executionEnded {
+			r.logAttempt(slog.LevelWarn, "task attempt failed; retrying", ct, "duration", elapsed, "error", err,
+				"retry_in", out.RetryDelay, "max_attempts", policy.MaxAttempts)
+		}
 		out.Error, out.ErrorDetail = recordError(err)
 	default:
+		if !executionEnded {
+			r.logAttempt(slog.LevelError, "task failed", ct, "duration", elapsed, "error", err, "max_attempts", policy.MaxAttempts)
+		}
 		return fail(err)
 	}
 	return out

@@ -143,10 +143,10 @@ func (r *Runner) recoverStale() {
 		return
 	}
 	for _, t := range res.Requeued {
-		r.log.Warn("recovered a task from a runner that stopped heartbeating", "execution", t.ExecutionID, "task", t.TaskID, "attempt", t.Attempt)
+		r.log.Warn("recovered a task from a runner that stopped heartbeating", "execution_id", t.ExecutionID, "task", t.TaskID, "attempt", t.Attempt)
 	}
 	for _, t := range res.Abandoned {
-		r.log.Error("task abandoned after too many recoveries", "execution", t.ExecutionID, "task", t.TaskID, "recoveries", r.cfg.MaxRecoveries)
+		r.log.Error("task abandoned after too many recoveries", "execution_id", t.ExecutionID, "task", t.TaskID, "recoveries", r.cfg.MaxRecoveries)
 	}
 	for _, f := range res.Finished {
 		r.finished(f.ID)
@@ -181,12 +181,12 @@ func (r *Runner) expireOne(id string) {
 	changed, err := r.endExecution(ctx, id, store.ExecutionFailed, ErrWorkflowTimeout.Error(), ErrWorkflowTimeout)
 	if err != nil {
 		if r.bgCtx.Err() == nil {
-			r.log.Error("failing a timed-out execution failed", "execution", id, "error", err)
+			r.log.Error("failing a timed-out execution failed", "execution_id", id, "error", err)
 		}
 		return
 	}
 	if changed {
-		r.log.Warn("execution timed out", "execution", id, "timeout", r.cfg.WorkflowTimeout)
+		r.log.Warn("execution timed out", "execution_id", id, "timeout", r.cfg.WorkflowTimeout)
 	}
 }
 
