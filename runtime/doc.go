@@ -151,6 +151,17 @@
 // database's unique index on the key makes this hold under races; keys are
 // kept as long as their executions.
 //
+// # Logging
+//
+// The runner logs through Config.Logger. Each attempt's start and success,
+// and an execution's end, are Debug records; a failed attempt that will be
+// retried is a Warn record with its error and retry_in delay; a task that
+// fails for good is an Error record, and a panic an Error record with its
+// stack. Attempt records carry execution_id, workflow, task and attempt,
+// and outcomes their duration. An attempt stopped because its execution
+// was cancelled or timed out is logged at Debug only. Records at a
+// disabled level cost nothing.
+//
 // # Tenants
 //
 // A tenant is a PostgreSQL schema: Config.Schema names the runner's (the
