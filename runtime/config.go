@@ -77,6 +77,11 @@ type Config struct {
 	// Logger receives the runner's logs (default slog.Default()).
 	Logger *slog.Logger
 
+	// AttemptHooks wrap every task attempt, the first outermost: for
+	// tracing, metrics, logging or alerting around tasks without touching
+	// them. See AttemptHook.
+	AttemptHooks []AttemptHook
+
 	// RunnerID names this runner in claims and events (default
 	// hostname-pid-random).
 	RunnerID string

@@ -380,7 +380,7 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 	actx = withMeta(actx, TaskMeta{ExecutionID: ct.ExecutionID, WorkflowName: ct.WorkflowName, TaskID: ct.TaskID, Attempt: ct.Attempt})
 	r.logAttempt(slog.LevelDebug, "task attempt started", ct)
 	start := time.Now()
-	err = callTask(task.Func, actx, c)
+	err = r.runAttempt(actx, task.Func, c)
 	elapsed := time.Since(start)
 	if pe := (*PanicError)(nil); errors.As(err, &pe) {
 		r.log.Error("task panicked", "execution_id", ct.ExecutionID, "workflow", ct.WorkflowName,
@@ -440,6 +440,22 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 		return fail(err)
 	}
 	return out
+}
+
+// runAttempt runs a task function inside the configured attempt hooks, the
+// first outermost.
+func (r *Runner) runAttempt(ctx context.Context, fn TaskFunc, c *Context) error {
+	run := func(ctx context.Context) error { return callTask(fn, ctx, c) }
+	hooks := r.cfg.AttemptHooks
+	if len(hooks) == 0 {
+		return run(ctx)
+	}
+	meta, _ := MetaFrom(ctx)
+	for i := len(hooks) - 1; i >= 0; i-- {
+		hook, next := hooks[i], run
+		run = func(ctx context.Context) error { return hook(ctx, meta, next) }
+	}
+	return callTask(func(ctx context.Context, _ *Context) error { return run(ctx) }, ctx, c)
 }
 
 // callTask runs a task function, turning a panic into a *PanicError.

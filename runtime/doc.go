@@ -162,6 +162,9 @@
 // was cancelled or timed out is logged at Debug only. Records at a
 // disabled level cost nothing.
 //
+// Config.AttemptHooks wrap every attempt (see AttemptHook), so that tracing,
+// metrics or alerting can surround tasks without changing them.
+//
 // # Tenants
 //
 // A tenant is a PostgreSQL schema: Config.Schema names the runner's (the

@@ -22,3 +22,11 @@ func MetaFrom(ctx context.Context) (TaskMeta, bool) {
 func withMeta(ctx context.Context, m TaskMeta) context.Context {
 	return context.WithValue(ctx, metaKey{}, m)
 }
+
+// AttemptHook wraps one task attempt. It is called with the attempt's
+// context and facts, must call run once (with that context or one derived
+// from it) to run the attempt, and returns the attempt's error: run's, or
+// another to replace it. A hook that does not call run skips the task's
+// function; its return value is the outcome all the same. A panic in a
+// hook fails the attempt like a panic in the task.
+type AttemptHook func(ctx context.Context, attempt TaskMeta, run func(context.Context) error) error
