@@ -27,23 +27,7 @@ func BenchmarkClaimWithHistory(b *testing.B) {
 			q := func(sql string) string {
 				return strings.ReplaceAll(sql, "cloacina_", pgx.Identifier{s.Schema()}.Sanitize()+".cloacina_")
 			}
-			if history > 0 {
-				// One finished execution holding the history, written in bulk.
-				if _, err := pool.Exec(ctx, q(`INSERT INTO cloacina_executions (id, workflow_name, workflow_version, tenant, state,
-					input, tasks_total, tasks_remaining, created_at, completed_at)
-					VALUES ('history', 'w', 'v', 'public', 'completed', '{}', $1, 0, now(), now())`), history); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := pool.Exec(ctx, q(`INSERT INTO cloacina_tasks (execution_id, workflow_name, workflow_version, task_id,
-					position, state, pending_deps, attempt, max_attempts, input, output, started_at, completed_at)
-					SELECT 'history', 'w', 'v', 't' || g, g, 'completed', 0, 1, 1, '{}', '{}', now(), now()
-					FROM generate_series(1, $1) AS g`), history); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := pool.Exec(ctx, q(`ANALYZE cloacina_tasks`)); err != nil {
-					b.Fatal(err)
-				}
-			}
+			seedHistory(b, s, history)
 			const limit = 10
 			decide := func(in *store.DecideInput) (*store.Decision, error) {
 				return &store.Decision{Run: true, Input: *in.ExecutionInput}, nil
@@ -81,6 +65,112 @@ func BenchmarkClaimWithHistory(b *testing.B) {
 					b.Fatalf("claimed %d tasks, want %d", len(res.Tasks), limit)
 				}
 			}
+		})
+	}
+}
+
+// seedHistory adds one completed execution holding history completed
+// task rows, written in bulk.
+func seedHistory(b *testing.B, s *postgres.Store, history int) {
+	b.Helper()
+	ctx := context.Background()
+	pool := s.Pool()
+	q := func(sql string) string {
+		return strings.ReplaceAll(sql, "cloacina_", pgx.Identifier{s.Schema()}.Sanitize()+".cloacina_")
+	}
+	if history > 0 {
+		// One finished execution holding the history, written in bulk.
+		if _, err := pool.Exec(ctx, q(`INSERT INTO cloacina_executions (id, workflow_name, workflow_version, tenant, state,
+			input, tasks_total, leaves_remaining, created_at, completed_at)
+			VALUES ('history', 'w', 'v', 'public', 'completed', '{}', $1, 0, now(), now())`), history); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, q(`INSERT INTO cloacina_tasks (execution_id, workflow_name, workflow_version, task_id,
+			position, state, pending_deps, attempt, max_attempts, input, output, started_at, completed_at)
+			SELECT 'history', 'w', 'v', 't' || g, g, 'completed', 0, 1, 1, '{}', '{}', now(), now()
+			FROM generate_series(1, $1) AS g`), history); err != nil {
+			b.Fatal(err)
+		}
+		// Settle the bulk write before timing: statistics and visibility
+		// as autovacuum would leave them, and its dirty pages written out
+		// rather than flushed by a checkpoint during the measurement.
+		for _, stmt := range []string{`VACUUM ANALYZE cloacina_tasks`, `VACUUM ANALYZE cloacina_executions`, `CHECKPOINT`} {
+			if _, err := pool.Exec(ctx, q(stmt)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkParallelWithHistory works b.N executions of the parallel shape
+// (1 -> 3 -> 1) as a runner does, claiming and completing in batches of
+// 32, with and without 1,000,000 completed task rows beside them, and
+// reports tasks/s: history must not slow the hot path.
+//
+//	CLOACINA_TEST_DATABASE_URL=... go test -run '^$' -bench ParallelWithHistory -benchtime 2000x ./runtime/store/postgres/
+func BenchmarkParallelWithHistory(b *testing.B) {
+	for _, history := range []int{0, 1_000_000} {
+		b.Run(fmt.Sprintf("completed=%d", history), func(b *testing.B) {
+			ctx := context.Background()
+			s := newStore(b)
+			seedHistory(b, s, history)
+			decide := func(in *store.DecideInput) (*store.Decision, error) {
+				d := &store.Decision{Run: true, Input: store.Doc{Data: []byte(`{}`)}}
+				if in.ExecutionInput != nil {
+					d.Input = *in.ExecutionInput
+				}
+				return d, nil
+			}
+			const batch = 32
+			var news []*store.NewExecution
+			flush := func() {
+				if len(news) == 0 {
+					return
+				}
+				if _, err := s.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: "r", Executions: news, Decide: decide}); err != nil {
+					b.Fatal(err)
+				}
+				news = nil
+			}
+			for i := 0; i < b.N; i++ {
+				news = append(news, &store.NewExecution{ID: fmt.Sprintf("p%d", i), WorkflowName: "w", WorkflowVersion: "v",
+					Input: store.Doc{Data: []byte(`{}`)}, Tasks: []store.TaskSpec{
+						{TaskID: "a", MaxAttempts: 1},
+						{TaskID: "b", Deps: []string{"a"}, MaxAttempts: 1},
+						{TaskID: "c", Deps: []string{"a"}, MaxAttempts: 1},
+						{TaskID: "d", Deps: []string{"a"}, MaxAttempts: 1},
+						{TaskID: "e", Deps: []string{"b", "c", "d"}, MaxAttempts: 1},
+					}})
+				if len(news) == 1000 {
+					flush()
+				}
+			}
+			flush()
+			b.ResetTimer()
+			claimed, err := s.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: "r", Limit: batch})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tasks := claimed.Tasks
+			for done := 0; done < 5*b.N; {
+				if len(tasks) == 0 {
+					b.Fatalf("nothing to claim after %d of %d tasks", done, 5*b.N)
+				}
+				outs := make([]store.Outcome, len(tasks))
+				for i, t := range tasks {
+					outs[i] = store.Outcome{ExecutionID: t.ExecutionID, TaskID: t.TaskID, Attempt: t.Attempt, Kind: store.OutcomeSucceeded}
+				}
+				res, err := s.CompleteTasks(ctx, &store.CompleteTasksParams{RunnerID: "r", Outcomes: outs, Decide: decide, ClaimLimit: batch})
+				if err != nil {
+					b.Fatal(err)
+				}
+				done += len(outs)
+				tasks = nil
+				if res.Claimed != nil {
+					tasks = res.Claimed.Tasks
+				}
+			}
+			b.ReportMetric(float64(5*b.N)/b.Elapsed().Seconds(), "tasks/s")
 		})
 	}
 }
