@@ -135,15 +135,13 @@ func (t *tx) InsertValues(vals []engine.ExecValue) error {
 func (t *tx) ExecutionsByKey(keys []string) (map[string]*store.Execution, error) {
 	out := map[string]*store.Execution{}
 	err := t.each(func(r *sql.Rows) error {
-		ex := &store.Execution{}
-		var state string
-		if err := r.Scan(&ex.ID, &ex.WorkflowName, &ex.WorkflowVersion, &ex.Tenant, &state, &ex.IdempotencyKey); err != nil {
+		ex, err := engine.ScanKeyedExecution(r.Scan)
+		if err != nil {
 			return err
 		}
-		ex.State = store.ExecutionState(state)
 		out[ex.IdempotencyKey] = ex
 		return nil
-	}, `SELECT id, workflow_name, workflow_version, tenant, state, idempotency_key FROM cloacina_executions
+	}, `SELECT `+engine.KeyedExecutionColumns+` FROM cloacina_executions
 		WHERE idempotency_key IN (SELECT value FROM json_each(?))`, jsonArg(keys))
 	return out, err
 }

@@ -126,6 +126,22 @@ func ScanTaskRow(scan func(dest ...any) error, extra ...any) (*TaskRow, error) {
 	return row, nil
 }
 
+// KeyedExecutionColumns are the columns ScanKeyedExecution reads, for
+// Tx.ExecutionsByKey.
+const KeyedExecutionColumns = `id, workflow_name, workflow_version, tenant, state, idempotency_key`
+
+// ScanKeyedExecution reads an execution found by its idempotency key with
+// scan (the Scan method of either driver's rows) from KeyedExecutionColumns.
+func ScanKeyedExecution(scan func(dest ...any) error) (*store.Execution, error) {
+	ex := &store.Execution{}
+	var state string
+	if err := scan(&ex.ID, &ex.WorkflowName, &ex.WorkflowVersion, &ex.Tenant, &state, &ex.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	ex.State = store.ExecutionState(state)
+	return ex, nil
+}
+
 // SplitList splits a stored comma-separated list of task ids; "" is empty.
 func SplitList(s string) []string {
 	if s == "" {
