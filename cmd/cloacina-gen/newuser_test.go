@@ -122,8 +122,19 @@ func TestNewUserModule(t *testing.T) {
 		}
 		return string(out)
 	}
-	run("go", "get", "github.com/cloacina-go/cloacina/runtime")
+	// The tool step first, alone: it must record what the generated code
+	// needs to build (see sums.go), for users who skip the other step.
 	run("go", "get", "-tool", "github.com/cloacina-go/cloacina/cmd/cloacina-gen")
+	sums, err := os.ReadFile(filepath.Join(dir, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mod := range []string{"modernc.org/sqlite ", "github.com/jackc/pgx/v5 ", "github.com/google/uuid "} {
+		if !strings.Contains(string(sums), mod) {
+			t.Errorf("go get -tool did not record the checksum of %s, which the runtime needs", mod)
+		}
+	}
+	run("go", "get", "github.com/cloacina-go/cloacina/runtime")
 	run("go", "generate", "./...")
 	if _, err := os.Stat(filepath.Join(dir, "cloacina_gen.go")); err != nil {
 		t.Fatalf("go generate wrote no cloacina_gen.go: %v", err)
