@@ -197,3 +197,57 @@ func newUserEnv(t *testing.T) []string {
 	}
 	return append(env, "GOWORK=off", "GOPROXY="+strings.Join(append(proxies, "off"), "|"))
 }
+
+// TestUnbuildableDependenciesAreReported generates in a module whose
+// go.sum lacks the checksum of one of the runtime's dependencies. The package cannot build, and
+// go/packages marks it ill-typed without saying why: the generator must
+// say why (the go command's message) and write nothing, rather than
+// generate code for a build that will fail.
+func TestUnbuildableDependenciesAreReported(t *testing.T) {
+	root, err := testgen.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	gomod := "module example.com/nosums\n\ngo 1.26\n\nrequire github.com/cloacina-go/cloacina v0.0.0\n\nreplace github.com/cloacina-go/cloacina => " + root + "\n"
+	src := "package main\n\nimport (\n\t\"context\"\n\n\t\"github.com/cloacina-go/cloacina/runtime\"\n)\n\n" +
+		"//go:generate go tool cloacina-gen\n\n//cloacina:workflow name=nosums\n\n//cloacina:task id=only\n" +
+		"func Only(ctx context.Context, c *runtime.Context) error { return nil }\n\nfunc main() {}\n"
+	for name, content := range map[string]string{"go.mod": gomod, "main.go": src} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := newUserEnv(t)
+	get := exec.Command("go", "get", "github.com/cloacina-go/cloacina/runtime")
+	get.Dir, get.Env = dir, env
+	if out, err := get.CombinedOutput(); err != nil {
+		t.Fatalf("go get: %v\n%s", err, out)
+	}
+	// Lose the checksums of one of the runtime's dependencies.
+	sums, err := os.ReadFile(filepath.Join(dir, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.SplitAfter(string(sums), "\n") {
+		if !strings.HasPrefix(line, "modernc.org/sqlite ") {
+			kept = append(kept, line)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), []byte(strings.Join(kept, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && (k == "GOFLAGS" || k == "GOWORK" || k == "GOPROXY") {
+			t.Setenv(k, v)
+		}
+	}
+	code, _, stderr := invoke(t, dir, ".")
+	if code == 0 || !strings.Contains(stderr, "missing go.sum entry") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant a failure that passes on the go command's missing go.sum entry", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cloacina_gen.go")); !os.IsNotExist(err) {
+		t.Fatalf("cloacina_gen.go was written for a package that cannot build (stat: %v)", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +24,8 @@ const loadMode = packages.NeedName | packages.NeedSyntax | packages.NeedTypes | 
 // loaded is the outcome of the single packages.Load of a run.
 type loaded struct {
 	dir  string // absolute; error positions are made relative to it
+	opts *Options
+	ctx  context.Context
 	fset *token.FileSet
 	pkgs []*packages.Package
 	// stubbed holds the files whose previous generated output was replaced
@@ -41,7 +44,7 @@ type loaded struct {
 // stop the generator from replacing it, and the identifiers it declares
 // are free to be declared again.
 func load(ctx context.Context, dir string, opts *Options, patterns []string) (*loaded, error) {
-	l := &loaded{dir: dir, fset: token.NewFileSet(), stubbed: map[string]bool{}, generates: map[string]bool{}}
+	l := &loaded{dir: dir, opts: opts, ctx: ctx, fset: token.NewFileSet(), stubbed: map[string]bool{}, generates: map[string]bool{}}
 	var mu sync.Mutex
 	cfg := &packages.Config{
 		Context:    ctx,
@@ -106,6 +109,37 @@ func loadErrors(p *packages.Package, generated map[string]bool) ErrorList {
 			pos.Filename = p.Dir
 		}
 		errs.add(pos, LoadError, "%s", e.Msg)
+	}
+	return errs
+}
+
+// silentLoadErrors explains a package that go/packages marks ill-typed
+// without recording why. With only the matched packages loaded, a
+// dependency the go command could not build (most often a module whose
+// checksum is missing from go.sum) leaves p without its imports' types and
+// without an error; generating from it would hide a build that cannot
+// succeed. The go command, asked about p alone, says why.
+func (l *loaded) silentLoadErrors(p *packages.Package) ErrorList {
+	if !p.IllTyped || len(p.Errors) > 0 {
+		return nil
+	}
+	// Messages run over several lines; an ASCII record separator ends each.
+	const sep = "\x1e"
+	args := append([]string{"list", "-e", "-f", `{{range .DepsErrors}}{{.Err}}{{"\x1e"}}{{end}}{{with .Error}}{{.Err}}{{"\x1e"}}{{end}}`}, l.opts.BuildFlags...)
+	cmd := exec.CommandContext(l.ctx, "go", append(args, p.ID)...)
+	cmd.Dir, cmd.Env = l.dir, l.opts.Env
+	out, _ := cmd.Output() // on failure, the message below still stands
+	var errs ErrorList
+	seen := map[string]bool{}
+	for _, msg := range strings.Split(string(out), sep) {
+		if msg = strings.TrimSpace(msg); msg != "" && !seen[msg] {
+			seen[msg] = true
+			errs.add(token.Position{Filename: p.Dir}, LoadError, "%s", msg)
+		}
+	}
+	if len(errs) == 0 {
+		errs.add(token.Position{Filename: p.Dir}, LoadError,
+			"the package does not type-check and the go command gave no reason; run go build in this directory to see why")
 	}
 	return errs
 }
