@@ -417,15 +417,7 @@ func (t *tx) loadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error
 	out := make(map[engine.Key]*store.DepResult, len(keys))
 	execs, tasks := keyArrays(keys)
 	err := t.query(func(r pgx.Rows) error {
-		var k engine.Key
-		d := &store.DepResult{}
-		var data, refs *string
-		if err := r.Scan(&k.Exec, &k.Task, &d.State, &data, &refs); err != nil {
-			return err
-		}
-		d.TaskID = k.Task
-		var err error
-		d.Output, err = engine.ScanDoc(data, refs)
+		k, d, err := engine.ScanDep(r.Scan)
 		out[k] = d
 		return err
 	}, `SELECT t.execution_id, t.task_id, t.state, t.output::text, t.output_refs::text
@@ -438,14 +430,9 @@ func (t *tx) loadDeps(keys []engine.Key) (map[engine.Key]*store.DepResult, error
 func (t *tx) LoadInputs(ids []string) (map[string]store.Doc, error) {
 	out := make(map[string]store.Doc, len(ids))
 	err := t.query(func(r pgx.Rows) error {
-		var id, data string
-		var refs *string
-		if err := r.Scan(&id, &data, &refs); err != nil {
-			return err
-		}
-		doc, err := engine.ScanDoc(&data, refs)
+		id, doc, err := engine.ScanInput(r.Scan)
 		if err == nil {
-			out[id] = *doc
+			out[id] = doc
 		}
 		return err
 	}, `SELECT id, input::text, input_refs::text FROM cloacina_executions WHERE id = ANY($1)`, ids)

@@ -289,15 +289,7 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 	}
 	deps := make(map[engine.Key]*store.DepResult, len(depKeys))
 	err = t.eachRows(func(r *sql.Rows) error {
-		var k engine.Key
-		d := &store.DepResult{}
-		var data, refs *string
-		if err := r.Scan(&k.Exec, &k.Task, &d.State, &data, &refs); err != nil {
-			return err
-		}
-		d.TaskID = k.Task
-		var err error
-		d.Output, err = engine.ScanDoc(data, refs)
+		k, d, err := engine.ScanDep(r.Scan)
 		deps[k] = d
 		return err
 	}, `SELECT execution_id, task_id, state, output, output_refs FROM cloacina_tasks
@@ -309,14 +301,9 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 func (t *tx) LoadInputs(ids []string) (map[string]store.Doc, error) {
 	out := make(map[string]store.Doc, len(ids))
 	err := t.eachRows(func(r *sql.Rows) error {
-		var id, data string
-		var refs *string
-		if err := r.Scan(&id, &data, &refs); err != nil {
-			return err
-		}
-		doc, err := engine.ScanDoc(&data, refs)
+		id, doc, err := engine.ScanInput(r.Scan)
 		if err == nil {
-			out[id] = *doc
+			out[id] = doc
 		}
 		return err
 	}, `SELECT id, input, input_refs FROM cloacina_executions WHERE id IN (VALUES {rows})`, nil, listRows(ids))

@@ -126,6 +126,37 @@ func ScanTaskRow(scan func(dest ...any) error, extra ...any) (*TaskRow, error) {
 	return row, nil
 }
 
+// ScanDep reads a dependency's state and output with scan (the Scan method
+// of either driver's rows) from the columns execution_id, task_id, state,
+// output and output_refs, in that order.
+func ScanDep(scan func(dest ...any) error) (Key, *store.DepResult, error) {
+	var k Key
+	d := &store.DepResult{}
+	var data, refs *string
+	if err := scan(&k.Exec, &k.Task, &d.State, &data, &refs); err != nil {
+		return k, nil, err
+	}
+	d.TaskID = k.Task
+	var err error
+	d.Output, err = ScanDoc(data, refs)
+	return k, d, err
+}
+
+// ScanInput reads an execution's input with scan from the columns id,
+// input and input_refs, in that order.
+func ScanInput(scan func(dest ...any) error) (string, store.Doc, error) {
+	var id, data string
+	var refs *string
+	if err := scan(&id, &data, &refs); err != nil {
+		return "", store.Doc{}, err
+	}
+	doc, err := ScanDoc(&data, refs)
+	if err != nil {
+		return "", store.Doc{}, err
+	}
+	return id, *doc, nil
+}
+
 // KeyedExecutionColumns are the columns ScanKeyedExecution reads, for
 // Tx.ExecutionsByKey.
 const KeyedExecutionColumns = `id, workflow_name, workflow_version, tenant, state, idempotency_key`
