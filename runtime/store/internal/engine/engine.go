@@ -122,12 +122,17 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 	for _, f := range res.Finished {
 		ended[f.ID] = f.State
 	}
-	created := make(map[string]*store.Execution, len(rows)) // by id
-	byKey := map[string]*store.Execution{}
-	for k, ex := range existing {
-		byKey[k] = ex
-	}
-	for _, r := range rows {
+	// rows are the plans in order, less those whose key was taken: those
+	// get the execution stored with the key, before or earlier in the call.
+	byKey := existing
+	j := 0
+	for _, pl := range plans {
+		if j == len(rows) || rows[j].ID != pl.exec.ID {
+			res.Executions = append(res.Executions, byKey[pl.exec.IdempotencyKey])
+			continue
+		}
+		r := rows[j]
+		j++
 		state := store.ExecutionPending
 		if s, ok := ended[r.ID]; ok {
 			state = s
@@ -137,15 +142,11 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 			State: state, Input: r.Input, TasksTotal: r.TasksTotal, CreatedAt: r.CreatedAt, Deadline: r.Deadline,
 			IdempotencyKey: r.IdempotencyKey, Origin: r.Origin, OriginName: r.OriginName, Meta: r.Meta,
 		}
-		created[r.ID] = ex
 		if r.IdempotencyKey != "" {
+			if byKey == nil {
+				byKey = map[string]*store.Execution{}
+			}
 			byKey[r.IdempotencyKey] = ex
-		}
-	}
-	for _, pl := range plans {
-		ex := created[pl.exec.ID]
-		if ex == nil {
-			ex = byKey[pl.exec.IdempotencyKey]
 		}
 		res.Executions = append(res.Executions, ex)
 	}
