@@ -280,8 +280,7 @@ func (d *dispatcher) start(ct *store.ClaimedTask) {
 	go func() { // owned by r.tasks; Shutdown waits for it
 		defer r.tasks.Done()
 		out := r.attempt(ctx, ct)
-		cause := context.Cause(ctx)
-		ended := errors.Is(cause, ErrExecutionCancelled) || errors.Is(cause, ErrWorkflowTimeout)
+		ended := executionEnded(ctx)
 		cancel(nil)
 		r.mu.Lock()
 		if rt := r.running[key]; rt != nil && rt.attempt == ct.Attempt {
@@ -327,6 +326,13 @@ func newTimer() *time.Timer {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
 	return t
+}
+
+// executionEnded reports whether an attempt's context was cancelled
+// because its execution ended (a cancel, or the workflow's timeout).
+func executionEnded(ctx context.Context) bool {
+	cause := context.Cause(ctx)
+	return errors.Is(cause, ErrExecutionCancelled) || errors.Is(cause, ErrWorkflowTimeout)
 }
 
 // logAttempt logs a record about an attempt of ct with the attributes
@@ -416,10 +422,9 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 	r.callback(task.OnFailure, "on_failure", ctx, info)
 	// The execution ending under the attempt (a cancel, its timeout) is
 	// the execution's story, not a failure of this task: say it quietly.
-	cause := context.Cause(ctx)
-	executionEnded := errors.Is(cause, ErrExecutionCancelled) || errors.Is(cause, ErrWorkflowTimeout)
-	if executionEnded {
-		r.logAttempt(slog.LevelDebug, "task attempt stopped: its execution ended", ct, "duration", elapsed, "cause", cause)
+	ended := executionEnded(ctx)
+	if ended {
+		r.logAttempt(slog.LevelDebug, "task attempt stopped: its execution ended", ct, "duration", elapsed, "cause", context.Cause(ctx))
 	}
 	switch {
 	case interrupted:
@@ -428,13 +433,13 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 		out.Error, out.ErrorDetail = recordError(fmt.Errorf("interrupted by the shutdown of runner %s: %w", r.id, err))
 	case willRetry:
 		out.Kind, out.RetryDelay = store.OutcomeRetry, policy.Delay(ct.Attempt)
-		if !executionEnded {
+		if !ended {
 			r.logAttempt(slog.LevelWarn, "task attempt failed; retrying", ct, "duration", elapsed, "error", err,
 				"retry_in", out.RetryDelay, "max_attempts", policy.MaxAttempts)
 		}
 		out.Error, out.ErrorDetail = recordError(err)
 	default:
-		if !executionEnded {
+		if !ended {
 			r.logAttempt(slog.LevelError, "task failed", ct, "duration", elapsed, "error", err, "max_attempts", policy.MaxAttempts)
 		}
 		return fail(err)

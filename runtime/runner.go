@@ -67,6 +67,9 @@ type Runner struct {
 	tenant      string         // the tenant this runner serves: Config.Schema, or "public"
 	deadlines   *deadlines     // executions with a deadline, until they end
 	submissions submissions    // concurrent submissions sharing commits
+	// groupsCommits is set when the store shares commits among concurrent
+	// writes itself, so submissions need not (see store.CommitGrouper).
+	groupsCommits bool
 
 	mu       sync.Mutex
 	closed   bool
@@ -110,6 +113,9 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 			return nil, err
 		}
 		r.store, r.ownsStore = s, true
+	}
+	if g, ok := r.store.(store.CommitGrouper); ok {
+		r.groupsCommits = g.GroupsCommits()
 	}
 	if sc, ok := r.store.(interface{ Schema() string }); ok {
 		r.tenant = sc.Schema() // a PostgreSQL store's schema is its tenant
@@ -252,13 +258,13 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 		}
 		dones[i] = done
 	}
-	create := r.createExecutions
-	if g, ok := r.store.(store.CommitGrouper); !ok || !g.GroupsCommits() {
-		create = func(ctx context.Context, news []*store.NewExecution) ([]*store.Execution, error) {
-			return r.submissions.create(ctx, news, r.createExecutions)
-		}
+	var stored []*store.Execution
+	var err error
+	if r.groupsCommits {
+		stored, err = r.createExecutions(ctx, news)
+	} else {
+		stored, err = r.submissions.create(ctx, news, r.createExecutions)
 	}
-	stored, err := create(ctx, news)
 	if err != nil {
 		for _, ne := range news {
 			r.removeWaiter(ne.ID)
