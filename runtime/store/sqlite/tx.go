@@ -103,13 +103,6 @@ func listRows(ids []string) *rowSet {
 	return rs
 }
 
-func micros(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
 func fromMicros(v sql.NullInt64) time.Time {
 	if !v.Valid {
 		return time.Time{}
