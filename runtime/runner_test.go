@@ -23,11 +23,7 @@ func newRunner(t *testing.T, cfg *runtime.Config, wfs ...*runtime.Workflow) *run
 		cfg = &runtime.Config{}
 	}
 	if cfg.DatabaseURL == "" && cfg.Store == nil && cfg.Pool == nil {
-		if onPostgres(t) {
-			cfg.DatabaseURL, cfg.Schema = postgresURL(t), freshSchema(t)
-		} else {
-			cfg.DatabaseURL = "sqlite://" + filepath.Join(t.TempDir(), "test.db")
-		}
+		cfg.DatabaseURL, cfg.Schema = testDatabase(t)
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = runtime.NewRegistry()
@@ -52,6 +48,17 @@ func newRunner(t *testing.T, cfg *runtime.Config, wfs ...*runtime.Workflow) *run
 		}
 	})
 	return r
+}
+
+// testDatabase returns a fresh database for a test of the backend it runs
+// on (see forEachBackend): a new SQLite file, or a new PostgreSQL schema
+// dropped when the test ends.
+func testDatabase(t *testing.T) (url, schema string) {
+	t.Helper()
+	if onPostgres(t) {
+		return postgresURL(t), freshSchema(t)
+	}
+	return "sqlite://" + filepath.Join(t.TempDir(), "test.db"), ""
 }
 
 func fn(f func(ctx context.Context, c *runtime.Context) error) runtime.TaskFunc { return f }

@@ -6,7 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,18 +52,13 @@ func storedGrowth(t *testing.T, n int) int64 {
 		b.Add(task)
 	}
 	wf := b.MustBuild()
-	cfg := &runtime.Config{}
-	var size func() int64
+	url, schema := testDatabase(t)
+	size := func() int64 { return fileBytes(t, strings.TrimPrefix(url, "sqlite://")) }
 	if onPostgres(t) {
-		cfg.DatabaseURL, cfg.Schema = postgresURL(t), freshSchema(t)
-		size = func() int64 { return schemaBytes(t, cfg.DatabaseURL, cfg.Schema) }
-	} else {
-		path := filepath.Join(t.TempDir(), "carry.db")
-		cfg.DatabaseURL = "sqlite://" + path
-		size = func() int64 { return fileBytes(t, path) }
+		size = func() int64 { return schemaBytes(t, url, schema) }
 	}
 	// A first runner creates the schema, whose size is the starting point.
-	fresh := func() *runtime.Config { return &runtime.Config{DatabaseURL: cfg.DatabaseURL, Schema: cfg.Schema} }
+	fresh := func() *runtime.Config { return &runtime.Config{DatabaseURL: url, Schema: schema} }
 	r := newRunner(t, fresh(), wf)
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package runtime_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -83,16 +82,11 @@ func TestIdempotencyKeyAcrossRunners(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
 		wf := runtime.NewWorkflow("once").Add(&runtime.Task{ID: "only", Retry: fastRetry(1),
 			Func: fn(func(context.Context, *runtime.Context) error { return nil })}).MustBuild()
-		cfg := &runtime.Config{}
-		if onPostgres(t) {
-			cfg.DatabaseURL, cfg.Schema = postgresURL(t), freshSchema(t)
-		} else {
-			cfg.DatabaseURL = "sqlite://" + filepath.Join(t.TempDir(), "once.db")
-		}
+		url, schema := testDatabase(t)
 		// A runner hears of an end in another runner's SQLite connection
 		// only by its fallback poll; poll often so the test is quick.
 		own := func() *runtime.Config {
-			return &runtime.Config{DatabaseURL: cfg.DatabaseURL, Schema: cfg.Schema, FallbackPollInterval: 20 * time.Millisecond}
+			return &runtime.Config{DatabaseURL: url, Schema: schema, FallbackPollInterval: 20 * time.Millisecond}
 		}
 		runners := []*runtime.Runner{newRunner(t, own(), wf), newRunner(t, own(), wf)}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
