@@ -74,6 +74,10 @@ type Config struct {
 	// SQLite file.
 	FallbackPollInterval time.Duration
 
+	// Clock is the runner's source of time (default SystemClock{}). See
+	// Clock.
+	Clock Clock
+
 	// Logger receives the runner's logs (default slog.Default()).
 	Logger *slog.Logger
 
@@ -112,6 +116,9 @@ func (c *Config) WithDefaults() *Config {
 	out.StaleClaimThreshold = cmp.Or(out.StaleClaimThreshold, max(DefaultStaleClaimThreshold, 2*out.HeartbeatInterval))
 	out.MaxRecoveries = cmp.Or(out.MaxRecoveries, DefaultMaxRecoveries)
 	out.FallbackPollInterval = cmp.Or(out.FallbackPollInterval, DefaultFallbackPollInterval)
+	if out.Clock == nil {
+		out.Clock = SystemClock{}
+	}
 	if out.Logger == nil {
 		out.Logger = slog.Default()
 	}
