@@ -64,6 +64,8 @@ func WorkflowKeys() []string { return append([]string(nil), workflowKeys...) }
 type File struct {
 	Workflows []*Workflow
 	Tasks     []*Task
+	Schedules []*Schedule
+	Triggers  []*Trigger
 }
 
 // Workflow is a //cloacina:workflow directive.

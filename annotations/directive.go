@@ -18,9 +18,11 @@ const Prefix = "//cloacina:"
 const (
 	VerbWorkflow = "workflow"
 	VerbTask     = "task"
+	VerbSchedule = "schedule"
+	VerbTrigger  = "trigger"
 )
 
-var verbs = []string{VerbTask, VerbWorkflow}
+var verbs = []string{VerbTask, VerbWorkflow, VerbSchedule, VerbTrigger}
 
 // ValueKind tells how a value was written in a directive.
 type ValueKind int
@@ -73,7 +75,7 @@ type Arg struct {
 // Workflow.
 type Directive struct {
 	Pos  token.Position // of the comment, i.e. of "//"
-	Verb string         // VerbTask or VerbWorkflow
+	Verb string         // one of the Verb constants
 	Args []Arg          // in source order; keys are not checked yet
 	// Incomplete reports that a syntax error stopped the lexer before the
 	// end of the line, so Args may lack keys that were written.
@@ -127,7 +129,7 @@ func ParseDirective(pos token.Position, line string) (*Directive, ErrorList) {
 	for end < len(line) && !isSpace(line[end]) {
 		end++
 	}
-	known := verb == VerbTask || verb == VerbWorkflow
+	known := contains(verbs, verb)
 	if spaced {
 		v := verb
 		if !known {
@@ -148,7 +150,7 @@ func ParseDirective(pos token.Position, line string) (*Directive, ErrorList) {
 		if c := suggest.Closest(word, verbs); len(c) > 0 {
 			msg += "; did you mean " + Prefix + c[0] + "?"
 		} else {
-			msg += "; use " + Prefix + "task or " + Prefix + "workflow"
+			msg += "; use " + Prefix + "task, " + Prefix + "workflow, " + Prefix + "schedule or " + Prefix + "trigger"
 		}
 		errs.Add(pos, "%s", msg)
 		return nil, errs

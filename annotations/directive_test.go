@@ -108,7 +108,7 @@ var directiveCases = []struct {
 	{line: "//cloacina:Task", errs: []string{`3:1: unknown directive //cloacina:Task; did you mean //cloacina:task?`}},
 	{line: "//cloacina:workfow name=x", errs: []string{`3:1: unknown directive //cloacina:workfow; did you mean //cloacina:workflow?`}},
 	{line: "//cloacina:task-x", errs: []string{`3:1: unknown directive //cloacina:task-x; did you mean //cloacina:task?`}},
-	{line: "//cloacina:generate x", errs: []string{`3:1: unknown directive //cloacina:generate; use //cloacina:task or //cloacina:workflow`}},
+	{line: "//cloacina:generate x", errs: []string{`3:1: unknown directive //cloacina:generate; use //cloacina:task, //cloacina:workflow, //cloacina:schedule or //cloacina:trigger`}},
 	{line: "//cloacina:", errs: []string{`3:12: missing directive name after "//cloacina:"; write //cloacina:task or //cloacina:workflow`}},
 	{line: "//cloacina: task", errs: []string{`3:12: missing directive name after "//cloacina:"; write //cloacina:task or //cloacina:workflow`}},
 	{line: "//cloacina:task,id=x", errs: []string{`3:16: expected a space after //cloacina:task, found ","`}},

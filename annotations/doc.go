@@ -16,8 +16,8 @@
 //
 //	//cloacina:<verb> key=value key=value ...
 //
-// with no space after "//", like //go:generate. The verbs are task and
-// workflow. Consecutive directive lines with the same verb in one comment
+// with no space after "//", like //go:generate. The verbs are task,
+// workflow, schedule and trigger. Consecutive directive lines with the same verb in one comment
 // group form one directive; a key given twice in it is an error. A prose
 // line, a blank // line or a blank line ends the directive. (gofmt moves
 // directive lines to the end of a doc comment, which keeps them together.)
@@ -86,6 +86,41 @@
 //	trigger_rules    a rule, see below; default: all dependencies succeeded
 //	on_success       name of a function of the package (a Go identifier)
 //	on_failure       name of a function of the package (a Go identifier)
+//
+// # Schedule directives
+//
+// //cloacina:schedule is placed at top level, like a workflow, and may be
+// repeated. It starts its workflow on a cron expression. Keys:
+//
+//	name         [A-Za-z][A-Za-z0-9_-]*; required when a workflow has more
+//	             than one schedule, else the workflow's name
+//	workflow     required; the workflow to start
+//	cron         required; 5 fields, 6 with seconds first, @daily-style
+//	             descriptors or @every <duration> (see internal/cron)
+//	timezone     IANA zone the expression is read in; default UTC
+//	catchup      skip, latest (default) or all: ticks missed while no runner
+//	             was up
+//	max_catchup  whole number >= 1, only with catchup=all; default 100
+//	overlap      skip (default), allow or buffer: a tick while the previous
+//	             execution is unfinished
+//	input        a JSON object, quoted or in backquotes: the execution's input
+//	start, end   RFC 3339 times bounding the ticks; end after start
+//	jitter       Go duration >= 0: each fire is delayed by up to this much
+//	paused       true or false; default false
+//
+// # Trigger directives
+//
+// //cloacina:trigger is placed in the doc comment of a top-level function
+// func(ctx context.Context) (*runtime.Context, error), which is polled; a
+// non-nil context it returns starts the workflow with that input. Keys:
+//
+//	name         default SnakeCase(func name)
+//	workflow     required
+//	poll         required; Go duration > 0 between polls
+//	timeout      Go duration > 0 for one poll; default the poll interval,
+//	             at most 1m
+//	concurrency  forbid (default: no new execution while one this trigger
+//	             started with the same input is unfinished) or allow
 //
 // # Trigger rules
 //

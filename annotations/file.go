@@ -25,7 +25,7 @@ func ParseFile(fset *token.FileSet, f *ast.File) (*File, ErrorList) {
 	if f == nil {
 		return out, nil
 	}
-	p := &fileParser{fset: fset, f: f, out: out, docs: map[*ast.CommentGroup]owner{}, taskFuncs: map[*ast.FuncDecl]token.Position{}}
+	p := &fileParser{fset: fset, f: f, out: out, docs: map[*ast.CommentGroup]owner{}, funcGroups: map[funcKey]token.Position{}}
 	p.index()
 	for _, cg := range f.Comments {
 		p.group(cg)
@@ -41,7 +41,15 @@ type fileParser struct {
 	errs      ErrorList
 	docs      map[*ast.CommentGroup]owner
 	bodies    []body
-	taskFuncs map[*ast.FuncDecl]token.Position // where the task group of a function starts
+	// funcGroups records where the directive group of each verb on a
+	// function starts.
+	funcGroups map[funcKey]token.Position
+}
+
+// funcKey is a function and a directive verb placed on it.
+type funcKey struct {
+	fd   *ast.FuncDecl
+	verb string
 }
 
 // owner is the declaration a doc comment belongs to.
@@ -201,21 +209,51 @@ func (p *fileParser) group(cg *ast.CommentGroup) {
 			p.task(r, pl)
 		case VerbWorkflow:
 			p.workflow(r, pl)
+		case VerbSchedule:
+			p.schedule(r, pl)
+		case VerbTrigger:
+			p.trigger(r, pl)
 		}
 	}
 }
 
 func (p *fileParser) task(r run, pl place) {
+	p.onFunc(r, pl, "a task", "tasks", func(fd *ast.FuncDecl, funcName string) {
+		t, errs := BuildTask(funcName, r.dirs...)
+		p.errs = append(p.errs, errs...)
+		if fd != nil {
+			t.Func = fd
+			p.out.Tasks = append(p.out.Tasks, t)
+		}
+	})
+}
+
+func (p *fileParser) trigger(r run, pl place) {
+	p.onFunc(r, pl, "a trigger", "triggers", func(fd *ast.FuncDecl, funcName string) {
+		t, errs := BuildTrigger(funcName, r.dirs...)
+		p.errs = append(p.errs, errs...)
+		if fd != nil {
+			t.Func = fd
+			p.out.Triggers = append(p.out.Triggers, t)
+		}
+	})
+}
+
+// onFunc checks that a directive run that belongs on a function (task,
+// trigger) documents a top-level function without a receiver, reporting
+// where it is otherwise, and calls build with the function (nil when
+// misplaced, so that the keys are still checked) and its name.
+func (p *fileParser) onFunc(r run, pl place, one, plural string, build func(fd *ast.FuncDecl, funcName string)) {
 	pos := r.dirs[0].Pos
-	const top = "tasks must be top-level functions"
+	verb := r.verb
+	top := plural + " must be top-level functions"
 	funcName := ""
 	if pl.fn != nil && pl.kind == placeDoc {
 		funcName = pl.fn.Name.Name
 	}
 	misplaced := func(format string, args ...any) {
-		p.errs.Add(pos, Prefix+"task "+format, args...)
-		_, errs := BuildTask(funcName, r.dirs...)
-		p.errs = append(p.errs, errs...)
+		p.errs.Add(pos, Prefix+verb+" "+format, args...)
+		build(nil, funcName)
 	}
 	switch pl.kind {
 	case placeDoc:
@@ -226,21 +264,18 @@ func (p *fileParser) task(r run, pl place) {
 		case fd.Recv != nil:
 			misplaced("on %s; %s", pl.what, top)
 		case funcName == "init":
-			misplaced("on func init; init cannot be referenced, so it cannot be a task")
+			misplaced("on func init; init cannot be referenced, so it cannot be %s", one)
 		case funcName == "_":
-			misplaced("on func _; a blank function cannot be a task")
+			misplaced("on func _; a blank function cannot be %s", one)
 		default:
-			if first, ok := p.taskFuncs[fd]; ok {
-				p.errs.Add(pos, "second %stask group on func %s (first at %s); put all %stask lines of a function together", Prefix, funcName, first, Prefix)
-				_, errs := BuildTask(funcName, r.dirs...)
-				p.errs = append(p.errs, errs...)
+			key := funcKey{fd, verb}
+			if first, ok := p.funcGroups[key]; ok {
+				p.errs.Add(pos, "second %s%s group on func %s (first at %s); put all %s%s lines of a function together", Prefix, verb, funcName, first, Prefix, verb)
+				build(nil, funcName)
 				return
 			}
-			p.taskFuncs[fd] = pos
-			t, errs := BuildTask(funcName, r.dirs...)
-			t.Func = fd
-			p.errs = append(p.errs, errs...)
-			p.out.Tasks = append(p.out.Tasks, t)
+			p.funcGroups[key] = pos
+			build(fd, funcName)
 		}
 	case placeBody:
 		if pl.fn != nil {
@@ -260,28 +295,45 @@ func (p *fileParser) task(r run, pl place) {
 }
 
 func (p *fileParser) workflow(r run, pl place) {
-	pos := r.dirs[0].Pos
-	const top = "workflows must be declared at top level"
 	w, errs := BuildWorkflow(r.dirs...)
+	p.errs = append(p.errs, errs...)
+	if p.atTopLevel(r, pl, "workflows") {
+		p.out.Workflows = append(p.out.Workflows, w)
+	}
+}
+
+func (p *fileParser) schedule(r run, pl place) {
+	sc, errs := BuildSchedule(r.dirs...)
+	p.errs = append(p.errs, errs...)
+	if p.atTopLevel(r, pl, "schedules") {
+		p.out.Schedules = append(p.out.Schedules, sc)
+	}
+}
+
+// atTopLevel checks that a directive run that stands alone (workflow,
+// schedule) is free-floating at top level or in the package doc comment,
+// and reports where it is otherwise.
+func (p *fileParser) atTopLevel(r run, pl place, plural string) bool {
+	pos := r.dirs[0].Pos
+	what := Prefix + r.verb
+	top := plural + " must be declared at top level"
 	switch pl.kind {
 	case placeTopLevel, placePackageDoc:
-		p.errs = append(p.errs, errs...)
-		p.out.Workflows = append(p.out.Workflows, w)
-		return
+		return true
 	case placeDoc:
-		p.errs.Add(pos, "%sworkflow in the doc comment of %s; separate it from the declaration with a blank line", Prefix, pl.what)
+		p.errs.Add(pos, "%s in the doc comment of %s; separate it from the declaration with a blank line", what, pl.what)
 	case placeBody:
 		if pl.fn != nil {
-			p.errs.Add(pos, "%sworkflow inside the body of %s; %s", Prefix, funcDesc(pl.fn), top)
+			p.errs.Add(pos, "%s inside the body of %s; %s", what, funcDesc(pl.fn), top)
 		} else {
-			p.errs.Add(pos, "%sworkflow inside a function literal; %s", Prefix, top)
+			p.errs.Add(pos, "%s inside a function literal; %s", what, top)
 		}
 	case placeInDecl:
-		p.errs.Add(pos, "%sworkflow inside %s; %s", Prefix, pl.what, top)
+		p.errs.Add(pos, "%s inside %s; %s", what, pl.what, top)
 	case placeSameLine:
-		p.errs.Add(pos, "%sworkflow on the same line as %s; put it on its own line at top level", Prefix, pl.what)
+		p.errs.Add(pos, "%s on the same line as %s; put it on its own line at top level", what, pl.what)
 	}
-	p.errs = append(p.errs, errs...)
+	return false
 }
 
 // blockComment reports directives written in a /* */ comment: any line of it
@@ -368,7 +420,7 @@ func declDesc(d ast.Decl) string {
 // Found is a directive located by FindDirectives.
 type Found struct {
 	Pos  token.Position // of the directive's first line
-	Verb string         // VerbTask, VerbWorkflow, or "" when the verb cannot be read
+	Verb string         // a Verb constant, or "" when the verb cannot be read
 }
 
 // FindDirectives returns where every directive of f starts, in source
@@ -397,8 +449,8 @@ func FindDirectives(fset *token.FileSet, f *ast.File) []Found {
 	return out
 }
 
-// lineVerb returns the verb of a directive line when it is task or
-// workflow, else "".
+// lineVerb returns the verb of a directive line when it is a known verb,
+// else "".
 func lineVerb(text string) string {
 	rest := strings.TrimLeft(strings.TrimPrefix(text, "//"), " \t")
 	rest, ok := strings.CutPrefix(rest, "cloacina:")
@@ -409,7 +461,7 @@ func lineVerb(text string) string {
 	for n < len(rest) && isWordByte(rest[n]) {
 		n++
 	}
-	if v := rest[:n]; v == VerbTask || v == VerbWorkflow {
+	if v := rest[:n]; contains(verbs, v) {
 		return v
 	}
 	return ""
