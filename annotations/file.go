@@ -35,12 +35,12 @@ func ParseFile(fset *token.FileSet, f *ast.File) (*File, ErrorList) {
 }
 
 type fileParser struct {
-	fset      *token.FileSet
-	f         *ast.File
-	out       *File
-	errs      ErrorList
-	docs      map[*ast.CommentGroup]owner
-	bodies    []body
+	fset   *token.FileSet
+	f      *ast.File
+	out    *File
+	errs   ErrorList
+	docs   map[*ast.CommentGroup]owner
+	bodies []body
 	// funcGroups records where the directive group of each verb on a
 	// function starts.
 	funcGroups map[funcKey]token.Position
