@@ -204,6 +204,8 @@ type Store interface {
 	// given hashes. A hash it does not hold is missing from the map.
 	LoadValues(ctx context.Context, executionID string, hashes []string) (map[string][]byte, error)
 
+	ScheduleStore
+
 	// Close releases the store's resources.
 	Close() error
 }
@@ -239,6 +241,8 @@ const (
 	// NotifyReconnected: the notification connection was re-established;
 	// notifications may have been lost meanwhile.
 	NotifyReconnected
+	// NotifySchedulesChanged: a schedule was saved or deleted.
+	NotifySchedulesChanged
 )
 
 // Notification wakes a runner.

@@ -90,12 +90,16 @@ func send(ctx context.Context, out chan<- store.Notification, n store.Notificati
 	}
 }
 
-// parsePayload reads the payloads the store sends: "r" (tasks ready),
+// parsePayload reads the payloads the store sends: "r" (tasks ready), "s"
+// (schedules changed),
 // "f:<execution id>,..." (finished), "c:<execution id>,..." (changed).
 func parsePayload(p string) []store.Notification {
 	kinds := map[string]store.NotificationKind{"f:": store.NotifyExecutionFinished, "c:": store.NotifyExecutionChanged}
-	if p == "r" {
+	switch p {
+	case "r":
 		return []store.Notification{{Kind: store.NotifyTasksReady}}
+	case "s":
+		return []store.Notification{{Kind: store.NotifySchedulesChanged}}
 	}
 	if len(p) < 2 || kinds[p[:2]] == 0 {
 		return nil

@@ -30,6 +30,7 @@ type notifier struct {
 	s       *Store
 	mu      sync.Mutex
 	ready   bool
+	sched   bool              // schedules changed
 	ids     map[byte][]string // 'f' and 'c' -> execution ids
 	kick    chan struct{}     // buffered(1): something to send
 	quit    chan struct{}
@@ -59,6 +60,17 @@ func (n *notifier) add(ready bool, finished, changed []string) {
 	}
 }
 
+// addSchedules queues a notification that schedules changed.
+func (n *notifier) addSchedules() {
+	n.mu.Lock()
+	n.sched = true
+	n.mu.Unlock()
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
 // take returns the payloads queued and empties the queue.
 func (n *notifier) take() []string {
 	n.mu.Lock()
@@ -67,6 +79,10 @@ func (n *notifier) take() []string {
 	if n.ready {
 		out = append(out, "r")
 	}
+	if n.sched {
+		out = append(out, "s")
+	}
+	n.sched = false
 	for _, kind := range []byte{'c', 'f'} {
 		out = append(out, lists(kind, n.ids[kind])...)
 		n.ids[kind] = nil

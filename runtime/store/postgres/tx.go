@@ -38,6 +38,7 @@ type tx struct {
 	// What to notify once the transaction commits (see notifier).
 	ready             bool
 	finished, changed []string
+	schedules         bool
 }
 
 var _ engine.Tx = (*tx)(nil)
@@ -725,7 +726,7 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 			b.Queue(counters, t.now, c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start, t.runner)
 		}
 	}
-	t.ready, t.changed, t.finished = f.Ready, f.Changed, f.Ended
+	t.ready, t.changed, t.finished, t.schedules = f.Ready, f.Changed, f.Ended, f.Schedules
 	if b.Len() == 0 {
 		return nil, nil // nothing was written; the caller's commit ends the transaction
 	}
@@ -822,6 +823,9 @@ func (s *Store) writeOnce(ctx context.Context, now time.Time, runner string, fn 
 		return !conn.committing && isConnectionLost(err, conn), fmt.Errorf("commit: %w", err)
 	}
 	s.notify.add(t.ready, t.finished, t.changed)
+	if t.schedules {
+		s.notify.addSchedules()
+	}
 	return false, nil
 }
 

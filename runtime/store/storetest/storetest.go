@@ -63,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClaimedTaskFields", testClaimedTaskFields},
 		{"ConcurrentCompletionsOfOneJoin", testConcurrentJoin},
 	}
+	tests = append(tests, scheduleTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

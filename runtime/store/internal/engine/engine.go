@@ -44,7 +44,6 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 	write := func(tx Tx) error {
 		o := newOp(tx, p.Decide)
 		res = &store.CreateExecutionsResult{}
-		rows = rows[:0]
 		existing = nil
 		if len(keys) > 0 {
 			var err error
@@ -52,53 +51,9 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 				return fmt.Errorf("create executions: %w", err)
 			}
 		}
-		claimed := map[string]bool{} // keys of executions inserted in this call
-		var tasks []*NewTaskRow
-		var vals []ExecValue
-		for _, pl := range plans {
-			ne := pl.exec
-			if k := ne.IdempotencyKey; k != "" {
-				if existing[k] != nil || claimed[k] {
-					continue // the execution with this key is stored already, or earlier in this call
-				}
-				claimed[k] = true
-			}
-			rows = append(rows, &ExecRow{ID: ne.ID, WorkflowName: ne.WorkflowName, WorkflowVersion: ne.WorkflowVersion,
-				Tenant: pl.tenant, Input: pl.input, TasksTotal: len(ne.Tasks), Leaves: pl.leaves, Timeout: ne.Timeout,
-				IdempotencyKey: ne.IdempotencyKey, Origin: ne.Origin, OriginName: ne.OriginName, Meta: ne.Meta})
-			for _, v := range ne.Values {
-				vals = append(vals, ExecValue{Exec: ne.ID, Value: v})
-			}
-			o.event(ne.ID, "", store.EventExecutionCreated, 0, ne.WorkflowName+" "+ne.WorkflowVersion)
-			// Roots are decided before the insert, so they are stored in
-			// their first state (ready, or skipped by a trigger rule).
-			for i, spec := range ne.Tasks {
-				t := &NewTaskRow{Exec: ne.ID, Task: spec.TaskID, WorkflowName: ne.WorkflowName, Version: ne.WorkflowVersion,
-					Position: i, Deps: spec.Deps, RuleTasks: spec.RuleTasks, Dependents: pl.dependents[spec.TaskID],
-					MaxAttempts: spec.MaxAttempts, State: store.TaskNotStarted}
-				if len(spec.Deps) == 0 {
-					input := pl.input
-					tr := &TaskRow{Exec: ne.ID, Task: spec.TaskID, WorkflowName: ne.WorkflowName, WorkflowVersion: ne.WorkflowVersion,
-						Dependents: t.Dependents}
-					d, v := o.decideOne(tr, &store.DecideInput{ExecutionID: ne.ID, WorkflowName: ne.WorkflowName,
-						WorkflowVersion: ne.WorkflowVersion, TaskID: spec.TaskID, ExecutionInput: &input})
-					t.State, t.Input, t.Reason = d.State, d.Input, d.Reason
-					vals = append(vals, v...)
-				}
-				tasks = append(tasks, t)
-			}
-		}
-		if len(rows) == 0 {
-			return nil // every execution was there already
-		}
-		if err := o.insertValues(vals); err != nil {
-			return err
-		}
-		if err := tx.InsertExecutions(rows); err != nil {
-			return fmt.Errorf("create executions: %w", err)
-		}
-		if err := tx.InsertTasks(tasks); err != nil {
-			return fmt.Errorf("create executions: %w", err)
+		var err error
+		if rows, err = o.insert(plans, existing); err != nil || len(rows) == 0 {
+			return err // an error, or every execution was there already
 		}
 		// Roots skipped at creation are terminal: they count, and their
 		// dependents are decided now, against the rows just inserted.
@@ -118,17 +73,80 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 	if err != nil {
 		return nil, err
 	}
+	res.Executions = stored(plans, rows, existing, res.Finished)
+	return res, nil
+}
+
+// insert inserts the planned executions with their tasks and values,
+// deciding their roots, less those whose idempotency key is in existing or
+// earlier in plans. It returns the rows it inserted, in plan order.
+func (o *op) insert(plans []*plan, existing map[string]*store.Execution) ([]*ExecRow, error) {
+	var rows []*ExecRow
+	claimed := map[string]bool{} // keys of executions inserted in this call
+	var tasks []*NewTaskRow
+	var vals []ExecValue
+	for _, pl := range plans {
+		ne := pl.exec
+		if k := ne.IdempotencyKey; k != "" {
+			if existing[k] != nil || claimed[k] {
+				continue // the execution with this key is stored already, or earlier in this call
+			}
+			claimed[k] = true
+		}
+		rows = append(rows, &ExecRow{ID: ne.ID, WorkflowName: ne.WorkflowName, WorkflowVersion: ne.WorkflowVersion,
+			Tenant: pl.tenant, Input: pl.input, TasksTotal: len(ne.Tasks), Leaves: pl.leaves, Timeout: ne.Timeout,
+			IdempotencyKey: ne.IdempotencyKey, Origin: ne.Origin, OriginName: ne.OriginName, Meta: ne.Meta})
+		for _, v := range ne.Values {
+			vals = append(vals, ExecValue{Exec: ne.ID, Value: v})
+		}
+		o.event(ne.ID, "", store.EventExecutionCreated, 0, ne.WorkflowName+" "+ne.WorkflowVersion)
+		// Roots are decided before the insert, so they are stored in
+		// their first state (ready, or skipped by a trigger rule).
+		for i, spec := range ne.Tasks {
+			t := &NewTaskRow{Exec: ne.ID, Task: spec.TaskID, WorkflowName: ne.WorkflowName, Version: ne.WorkflowVersion,
+				Position: i, Deps: spec.Deps, RuleTasks: spec.RuleTasks, Dependents: pl.dependents[spec.TaskID],
+				MaxAttempts: spec.MaxAttempts, State: store.TaskNotStarted}
+			if len(spec.Deps) == 0 {
+				input := pl.input
+				tr := &TaskRow{Exec: ne.ID, Task: spec.TaskID, WorkflowName: ne.WorkflowName, WorkflowVersion: ne.WorkflowVersion,
+					Dependents: t.Dependents}
+				d, v := o.decideOne(tr, &store.DecideInput{ExecutionID: ne.ID, WorkflowName: ne.WorkflowName,
+					WorkflowVersion: ne.WorkflowVersion, TaskID: spec.TaskID, ExecutionInput: &input})
+				t.State, t.Input, t.Reason = d.State, d.Input, d.Reason
+				vals = append(vals, v...)
+			}
+			tasks = append(tasks, t)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	if err := o.insertValues(vals); err != nil {
+		return nil, err
+	}
+	if err := o.tx.InsertExecutions(rows); err != nil {
+		return nil, fmt.Errorf("create executions: %w", err)
+	}
+	if err := o.tx.InsertTasks(tasks); err != nil {
+		return nil, fmt.Errorf("create executions: %w", err)
+	}
+	return rows, nil
+}
+
+// stored returns the executions of plans as stored: the inserted rows (in
+// order, with their state after finished), and for the others the
+// execution stored with their idempotency key, before or earlier in plans.
+func stored(plans []*plan, rows []*ExecRow, existing map[string]*store.Execution, finished []store.FinishedExecution) []*store.Execution {
 	ended := map[string]store.ExecutionState{}
-	for _, f := range res.Finished {
+	for _, f := range finished {
 		ended[f.ID] = f.State
 	}
-	// rows are the plans in order, less those whose key was taken: those
-	// get the execution stored with the key, before or earlier in the call.
+	var out []*store.Execution
 	byKey := existing
 	j := 0
 	for _, pl := range plans {
 		if j == len(rows) || rows[j].ID != pl.exec.ID {
-			res.Executions = append(res.Executions, byKey[pl.exec.IdempotencyKey])
+			out = append(out, byKey[pl.exec.IdempotencyKey])
 			continue
 		}
 		r := rows[j]
@@ -148,9 +166,9 @@ func (e *Engine) CreateExecutions(ctx context.Context, p *store.CreateExecutions
 			}
 			byKey[r.IdempotencyKey] = ex
 		}
-		res.Executions = append(res.Executions, ex)
+		out = append(out, ex)
 	}
-	return res, nil
+	return out
 }
 
 // ClaimTasks implements store.Store.

@@ -156,12 +156,16 @@ type Final struct {
 	// Changed and Ended ask for NotifyExecutionChanged and
 	// NotifyExecutionFinished about these executions.
 	Changed, Ended []string
+	// Schedules asks for NotifySchedulesChanged.
+	Schedules bool
 }
 
 // Tx is the statements of one write transaction. See the package
 // documentation for what may be deferred. Rows are passed sorted by Key
 // unless a method says otherwise.
 type Tx interface {
+	ScheduleTx
+
 	// InsertValues stores out-of-line values, keeping one already stored
 	// for its execution.
 	InsertValues(vals []ExecValue) error
