@@ -187,4 +187,3 @@ func (s *Store) ListFires(ctx context.Context, name string, limit int) ([]*store
 	}
 	return out, rows.Err()
 }
-
