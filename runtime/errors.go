@@ -98,6 +98,9 @@ const (
 	// InvalidTask: a task definition is incomplete or inconsistent (no
 	// function, a bad retry policy, a negative timeout).
 	InvalidTask
+	// InvalidSchedule: a schedule or trigger of the workflow is malformed
+	// or repeats a name.
+	InvalidSchedule
 )
 
 // String returns the kind in snake_case, such as "missing_dependency".
@@ -119,6 +122,8 @@ func (k ValidationKind) String() string {
 		return "invalid_name"
 	case InvalidTask:
 		return "invalid_task"
+	case InvalidSchedule:
+		return "invalid_schedule"
 	}
 	return fmt.Sprintf("ValidationKind(%d)", int(k))
 }

@@ -228,6 +228,9 @@ func (r *Runner) listenLoop(ch <-chan store.Notification) {
 		case store.NotifyReconnected:
 			r.signal()
 			r.checkWaiters()
+			r.sched.wake()
+		case store.NotifySchedulesChanged:
+			r.sched.wake()
 		}
 	}
 }

@@ -67,6 +67,7 @@ type Runner struct {
 	tenant      string         // the tenant this runner serves: Config.Schema, or "public"
 	deadlines   *deadlines     // executions with a deadline, until they end
 	submissions submissions    // concurrent submissions sharing commits
+	sched       *scheduler     // fires the schedules of the workflows it serves
 	// groupsCommits is set when the store shares commits among concurrent
 	// writes itself, so submissions need not (see store.CommitGrouper).
 	groupsCommits bool
@@ -120,14 +121,31 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	if sc, ok := r.store.(interface{ Schema() string }); ok {
 		r.tenant = sc.Schema() // a PostgreSQL store's schema is its tenant
 	}
+	r.sched = newScheduler(r)
+	if err := r.reconcile(ctx); err != nil {
+		if r.ownsStore {
+			r.store.Close()
+		}
+		return nil, err
+	}
 	r.bgCtx, r.bgStop = context.WithCancel(context.Background())
 	r.taskCtx, r.killAll = context.WithCancelCause(context.Background())
 	r.flushCtx, r.cancelFlush = context.WithCancel(context.Background())
 	d := newDispatcher(r)
-	r.bg.Add(3)
+	r.bg.Add(4)
 	go d.run()
 	go r.heartbeatLoop()
 	go r.maintenanceLoop()
+	go r.sched.run()
+	for _, wf := range r.reg.Workflows() {
+		if _, ok := r.serves(wf.Name()); !ok {
+			continue
+		}
+		for _, t := range wf.Triggers() {
+			r.bg.Add(1)
+			go r.runTrigger(t)
+		}
+	}
 	if n, ok := r.store.(store.Notifier); ok {
 		ch, err := n.Listen(r.bgCtx)
 		if err != nil {
@@ -302,15 +320,7 @@ func (r *Runner) createExecutions(ctx context.Context, news []*store.NewExecutio
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range res.Executions {
-		if !e.Deadline.IsZero() {
-			r.deadlines.add(e.ID, e.Deadline)
-		}
-	}
-	for _, f := range res.Finished {
-		r.finished(f.ID) // every task was skipped at creation
-	}
-	r.signal()
+	r.created(res.Executions, res.Finished)
 	return res.Executions, nil
 }
 
@@ -390,6 +400,7 @@ func (r *Runner) finished(id string) {
 		close(ch)
 	}
 	r.deadlines.remove(id)
+	r.sched.ended(id)
 }
 
 // waitingOn returns the ids of executions someone waits for.

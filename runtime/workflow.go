@@ -25,13 +25,17 @@ type Workflow struct {
 	tasks       []*Task // input order; graph indices refer to it
 	graph       *dag.Graph
 	order       []*Task // topological order
+	schedules   []Schedule
+	triggers    []Trigger
 }
 
 // WorkflowBuilder assembles a workflow by hand. Each method returns the
 // builder so calls chain; Build validates everything at once.
 type WorkflowBuilder struct {
-	w     Workflow
-	tasks []*Task
+	w         Workflow
+	tasks     []*Task
+	schedules []Schedule
+	triggers  []Trigger
 }
 
 // NewWorkflow starts a workflow named name, which must match
@@ -147,6 +151,7 @@ func (b *WorkflowBuilder) Build() (*Workflow, error) {
 			}
 		}
 	}
+	b.buildSchedules(&w, fail)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

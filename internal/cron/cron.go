@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	_ "time/tzdata" // the zone database is embedded, so any IANA name works in a minimal container
 
 	robfig "github.com/robfig/cron/v3"
 )
