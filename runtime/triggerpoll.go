@@ -150,7 +150,7 @@ func (r *Runner) fireTrigger(ctx context.Context, t *Trigger, st *store.Schedule
 	}
 	ne.Origin, ne.OriginName = OriginTrigger, t.Name
 	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Name: t.Name, Revision: st.Revision, State: st,
-		Fires: []*store.NewFire{{ScheduledAt: at, Kind: store.FireTrigger, Outcome: store.FireStarted, Dedupe: dedupe, Execution: ne}},
+		Fires:  []*store.NewFire{{ScheduledAt: at, Kind: store.FireTrigger, Outcome: store.FireStarted, Dedupe: dedupe, Execution: ne}},
 		Decide: r.decide})
 	if err != nil {
 		return err
