@@ -131,6 +131,9 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	r.bgCtx, r.bgStop = context.WithCancel(context.Background())
 	r.taskCtx, r.killAll = context.WithCancelCause(context.Background())
 	r.flushCtx, r.cancelFlush = context.WithCancel(context.Background())
+	// Ticks missed while no runner was up are handled before NewRunner
+	// returns, so a caller sees the schedules as their policies left them.
+	r.sched.pass()
 	d := newDispatcher(r)
 	r.bg.Add(4)
 	go d.run()

@@ -49,7 +49,11 @@ func (r *Runner) runTrigger(t Trigger) {
 			return
 		case <-timer.C():
 		}
-		timer.Reset(r.pollTrigger(&t))
+		// The interval counts from the start of a poll, so a slow poll or
+		// store does not stretch it.
+		start := r.cfg.Clock.Now()
+		wait := r.pollTrigger(&t)
+		timer.Reset(start.Add(wait).Sub(r.cfg.Clock.Now()))
 	}
 }
 
