@@ -37,6 +37,11 @@ type pgWorkerConfig struct {
 	Sleep       time.Duration `json:"sleep"`
 	Heartbeat   time.Duration `json:"heartbeat"`
 	Stale       time.Duration `json:"stale"`
+	// Mode selects what the worker registers and does besides running
+	// tasks: "" the multi-process workflow; see scheduleWorker for the
+	// others.
+	Mode    string `json:"mode,omitempty"`
+	Catchup string `json:"catchup,omitempty"`
 }
 
 // mpWorkflowName is the workflow every worker registers.
@@ -178,7 +183,11 @@ func pgWorkerMain() int {
 	}
 	defer rec.f.Close()
 	reg := runtime.NewRegistry()
-	reg.MustRegister(mpWorkflow(rec.task(cfg.Sleep)))
+	if cfg.Mode == "" {
+		reg.MustRegister(mpWorkflow(rec.task(cfg.Sleep)))
+	} else {
+		reg.MustRegister(scheduleWorkerWorkflow(cfg))
+	}
 	r, err := runtime.NewRunner(context.Background(), &runtime.Config{
 		DatabaseURL: cfg.DatabaseURL, Schema: cfg.Schema, Registry: reg, RunnerID: cfg.ID,
 		HeartbeatInterval: cfg.Heartbeat, StaleClaimThreshold: cfg.Stale, FallbackPollInterval: 500 * time.Millisecond,
@@ -187,6 +196,10 @@ func pgWorkerMain() int {
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start runner:", err)
+		return 1
+	}
+	if err := scheduleWorkerStart(r, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Println("ready")

@@ -94,7 +94,10 @@ func (r *Runner) reconcileOne(ctx context.Context, have, want *store.Schedule) e
 			if paused, was := want.Paused, declaredPaused(have); paused != was {
 				upd.Paused = paused
 			}
-			if upd.NextAt, err = r.firstTick(&upd); err == nil {
+			if ticksChanged(have, &upd) {
+				upd.NextAt, err = r.firstTick(&upd)
+			}
+			if err == nil {
 				_, err = r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: &upd, Revision: have.Revision})
 			}
 			if err == nil {
@@ -136,4 +139,19 @@ func (r *Runner) firstTick(st *store.Schedule) (time.Time, error) {
 		from = st.LastAt
 	}
 	return def.next(from), nil
+}
+
+// ticksChanged reports whether a schedule's new definition has other ticks
+// than its stored one (expression, zone, bounds): then ticks owed under the
+// old one are dropped. A change of policy or input keeps them.
+func ticksChanged(old, upd *store.Schedule) bool {
+	if old.Kind != store.ScheduleCron || upd.Kind != store.ScheduleCron || old.Disabled {
+		return true
+	}
+	var a, b scheduleSpec
+	if json.Unmarshal(old.Spec, &a) != nil || json.Unmarshal(upd.Spec, &b) != nil {
+		return true
+	}
+	same := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	return a.Cron != b.Cron || a.Timezone != b.Timezone || !same(a.Start, b.Start) || !same(a.End, b.End)
 }
