@@ -47,7 +47,7 @@ func (k ContextKey) String() string {
 
 // contextKeys parses a context key list, name[:type] elements separated by
 // commas, such as mode:string,date. A key's name is any text without
-// commas, colons or spaces (quote the whole list to include spaces). It
+// commas or colons; quote the whole list when a name holds a space. It
 // returns nil after reporting a problem.
 func (s *keySet) contextKeys(a *Arg) []ContextKey {
 	if a.Kind == Expr {
@@ -67,7 +67,7 @@ func (s *keySet) contextKeys(a *Arg) []ContextKey {
 		case seen[name]:
 			s.errs.Add(a.posAt(off), "%s: key %q is listed twice", a.Name, name)
 			bad = true
-		case strings.ContainsAny(name, " \t"):
+		case a.Kind != Quoted && strings.ContainsAny(name, " \t"):
 			s.errs.Add(a.posAt(off), "%s: key %q contains a space", a.Name, name)
 			bad = true
 		}

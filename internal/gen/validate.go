@@ -193,6 +193,7 @@ func (s *pkgState) validate(wfs []*wfTasks) {
 		}
 		s.checkGraph(w, nodes, ids, byID)
 		s.checkTriggers(w, nodes, ids)
+		s.checkFlow(w, nodes)
 	}
 	s.checkNames(wfs)
 }
