@@ -19,10 +19,14 @@ import (
 // bitset is a set of task indices.
 type bitset []uint64
 
-func newBitset(n int) bitset        { return make(bitset, (n+63)/64) }
-func (b bitset) has(i int) bool     { return b[i/64]&(1<<(i%64)) != 0 }
-func (b bitset) set(i int)          { b[i/64] |= 1 << (i % 64) }
-func (b bitset) or(o bitset)        { for i := range b { b[i] |= o[i] } }
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
+func (b bitset) or(o bitset) {
+	for i := range b {
+		b[i] |= o[i]
+	}
+}
 
 // keyWrite is a write of a key by task index task.
 type keyWrite struct {
