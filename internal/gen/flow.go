@@ -95,6 +95,10 @@ func (f *taskFlow) dynamic(t *annotations.Task) bool {
 	return len(f.unchecked) > 0 && t.Writes == nil
 }
 
+// printing holds the packages whose functions only format a context they
+// are given (through its String method).
+var printing = map[string]bool{"fmt": true, "log": true, "log/slog": true}
+
 // maxHelperDepth bounds how deeply the context is followed into helpers.
 const maxHelperDepth = 8
 
@@ -305,6 +309,9 @@ func (w *flowWalker) call(call *ast.CallExpr, ctxVars map[*types.Var]bool, const
 		f = f.Origin()
 	}
 	decl := w.s.funcDecls()[f]
+	if f != nil && f.Pkg() != nil && printing[f.Pkg().Path()] {
+		return // formats the context: reads no key
+	}
 	if f == nil || decl == nil {
 		what := "a function value"
 		if f != nil {

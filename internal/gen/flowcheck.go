@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"go/types"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -275,7 +276,7 @@ func (c *flowCheck) checkTask(i int) {
 // missing reports a read of a key nothing upstream writes.
 func (c *flowCheck) missing(i int, a *access) {
 	t := c.tasks[i]
-	avail := c.available(i, true)
+	avail := slices.DeleteFunc(c.available(i, true), func(k string) bool { return k == a.key })
 	verb := "reads"
 	consequence := "Get fails with ErrKeyNotFound"
 	switch {

@@ -111,7 +111,7 @@ func (m mismatch) String() string {
 		where = " at " + m.path
 	}
 	if m.warning {
-		return fmt.Sprintf("%s written as %s is read as %s%s", m.narrower, m.write, m.read, where)
+		return fmt.Sprintf("numeric width change: written as %s, read as %s%s, so %s fails to decode", m.write, m.read, where, m.narrower)
 	}
 	return fmt.Sprintf("a JSON %s cannot be decoded into %s%s", m.write, m.read, where)
 }
@@ -247,7 +247,7 @@ func narrows(w, r types.Type) string {
 		return "a number with a fraction"
 	case rf:
 		if wf && rb < wb {
-			return "a wider float"
+			return "a number too large"
 		}
 		return ""
 	case ru && !wu:
