@@ -32,7 +32,8 @@
 // # Values
 //
 // Keys and values are separated by "=" with no space on either side, and
-// pairs by spaces or tabs. A value is one of:
+// pairs by spaces or tabs. A "//" where a pair would start begins a
+// trailing comment, which runs to the end of the line. A value is one of:
 //
 //   - a bare word: extract, 3, 500ms, true. A comma list is a bare word with
 //     no spaces, such as deps=a,b; empty or repeated elements are errors.

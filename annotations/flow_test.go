@@ -65,3 +65,18 @@ func TestContextKeyErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestTrailingComment(t *testing.T) {
+	tk, errs := buildTask(t, "//cloacina:task id=x deps=a // runs after a, description=\"not a key\"")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if tk.ID != "x" || len(tk.Deps) != 1 || tk.Deps[0] != "a" || len(tk.Keys) != 2 {
+		t.Errorf("task = %+v", tk)
+	}
+	// "//" inside a value is part of it.
+	w, errs := buildWorkflow(t, `//cloacina:workflow name=w description="see https://example.com"`)
+	if len(errs) > 0 || w.Description != "see https://example.com" {
+		t.Errorf("description = %q, errors %v", w.Description, errs)
+	}
+}
