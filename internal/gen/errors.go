@@ -72,6 +72,9 @@ const (
 	// StaleOutput: the generated file is missing or out of date with its
 	// sources (reported by the analyzer, which cannot rewrite it).
 	StaleOutput
+	// InputError: a JSON input (a schedule's, say) does not match the
+	// workflow's declared inputs (see CheckInput).
+	InputError
 )
 
 // Severity says whether a problem stops generation.
@@ -132,6 +135,7 @@ var kindNames = map[ErrorKind]string{
 	TriggerKey:          "trigger_key",
 	UncheckedKey:        "unchecked_key",
 	StaleOutput:         "stale_output",
+	InputError:          "input",
 }
 
 // String returns the kind's name in snake_case. The graph kinds use the
