@@ -50,14 +50,11 @@ type flowCheck struct {
 }
 
 // checkFlow runs the data-flow check on a workflow and records the keys
-// that flow along each edge for the graph. It does nothing for a graph
-// with problems (reported already) or a package that does not type-check.
+// that flow along each edge for the graph. It runs on graphs with problems
+// too, so that all errors are reported at once, but not on a package that
+// does not type-check, whose types it cannot trust.
 func (s *pkgState) checkFlow(w *wfTasks, nodes []dag.Node) {
 	if s.p.TypesInfo == nil || s.broken {
-		return
-	}
-	g, err := dag.Build(nodes)
-	if err != nil {
 		return
 	}
 	n := len(w.tasks)
@@ -65,20 +62,38 @@ func (s *pkgState) checkFlow(w *wfTasks, nodes []dag.Node) {
 		anc: make([]bitset, n), flows: make([]*taskFlow, n), writes: map[string][]keyWrite{},
 		inputs: map[string]annotations.ContextKey{}, dyn: newBitset(n)}
 	for i, t := range w.tasks {
-		c.index[t.ID] = i
+		if _, dup := c.index[t.ID]; !dup {
+			c.index[t.ID] = i
+		}
 	}
 	for i, t := range w.tasks {
 		for _, d := range t.Deps {
-			c.deps[i] = append(c.deps[i], c.index[d])
+			if j, ok := c.index[d]; ok {
+				c.deps[i] = append(c.deps[i], j)
+			}
 		}
 	}
-	for _, i := range g.Order() {
-		a := newBitset(n)
-		for _, d := range c.deps[i] {
-			a.or(c.anc[d])
-			a.set(d)
+	if g, err := dag.Build(nodes); err == nil {
+		for _, i := range g.Order() {
+			a := newBitset(n)
+			for _, d := range c.deps[i] {
+				a.or(c.anc[d])
+				a.set(d)
+			}
+			c.anc[i] = a
 		}
-		c.anc[i] = a
+	} else {
+		// The graph has problems, reported already; check what can be
+		// checked, with the ancestors dag.Reach finds despite them (on a
+		// cycle, the members are upstream of each other).
+		reach := dag.NewReach(nodes)
+		for i := range w.tasks {
+			a := newBitset(n)
+			for j := range reach.Ancestors(i) {
+				a.set(j)
+			}
+			c.anc[i] = a
+		}
 	}
 	for _, k := range w.dir.Inputs {
 		c.inputs[k.Name] = k
@@ -131,6 +146,9 @@ func (c *flowCheck) latest(ws []keyWrite) []keyWrite {
 		if !shadowed {
 			out = append(out, w)
 		}
+	}
+	if len(out) == 0 {
+		return ws // writers on a cycle shadow each other
 	}
 	return out
 }
