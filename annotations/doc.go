@@ -62,6 +62,8 @@
 //	tenant       [A-Za-z0-9_]+, at most 40 characters; default: any tenant
 //	tasks        comma list of task ids; without it the workflow holds every
 //	             task of the package that names no other workflow
+//	inputs       context key list (see below): the keys the execution's
+//	             input may hold, which root tasks and trigger rules may read
 //
 // A tenant is a PostgreSQL schema, the one a runner's Config.Schema
 // selects. A workflow with tenant= runs only in that tenant; a workflow
@@ -87,6 +89,20 @@
 //	trigger_rules    a rule, see below; default: all dependencies succeeded
 //	on_success       name of a function of the package (a Go identifier)
 //	on_failure       name of a function of the package (a Go identifier)
+//	reads            context key list: keys the task reads in ways the
+//	                 generator cannot see (keys that are not constants)
+//	writes           context key list: keys the task writes in such ways
+//
+// # Context key lists
+//
+// inputs, reads and writes take a comma list of name[:type] elements, such
+// as inputs=mode:string,date,limit:int. A name is any text without commas
+// or colons (quote the whole list, inputs="odd key,mode", when a name holds
+// a space); a type is one of any (the default), string, number, int (a
+// number without a fraction), bool, array or object, the JSON kinds the
+// generator's data-flow check compares with what tasks read and write. A
+// name listed twice, an empty name and an unknown type are errors.
+// ContextKey holds each element with its position.
 //
 // # Trigger rules
 //
