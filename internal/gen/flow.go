@@ -85,8 +85,9 @@ type taskFlow struct {
 	unchecked []token.Position
 	// uncheckedWhat describes the first of them, for the note.
 	uncheckedWhat string
-	// writes holds the keys the task writes, declared or not.
-	writes map[string]bool
+	// writes holds the keys the task writes, declared or not; creates
+	// those it inserts or sets (which an Update of the task may follow).
+	writes, creates map[string]bool
 }
 
 // dynamic reports whether the task may write keys the generator cannot
@@ -131,7 +132,7 @@ func (s *pkgState) funcDecls() map[*types.Func]*ast.FuncDecl {
 
 // taskFlow infers the context accesses of a task whose signature is valid.
 func (s *pkgState) taskFlow(t *annotations.Task) *taskFlow {
-	f := &taskFlow{has: map[string]bool{}, writes: map[string]bool{}}
+	f := &taskFlow{has: map[string]bool{}, writes: map[string]bool{}, creates: map[string]bool{}}
 	for _, k := range t.Reads {
 		f.accesses = append(f.accesses, declaredAccess(opGet, k))
 	}
@@ -155,6 +156,9 @@ func (s *pkgState) taskFlow(t *annotations.Task) *taskFlow {
 		}
 		if a.op.writes() {
 			f.writes[a.key] = true
+		}
+		if a.op == opInsert || a.op == opSet {
+			f.creates[a.key] = true
 		}
 	}
 	return f

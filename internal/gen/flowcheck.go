@@ -252,8 +252,8 @@ func (c *flowCheck) checkTask(i int) {
 			continue
 		}
 		// A read (Get, Raw, reads=) or an Update, which needs the key.
-		if f.writes[a.key] && a.op != opUpdate {
-			continue // the task reads what it writes itself
+		if f.creates[a.key] || (f.writes[a.key] && a.op != opUpdate) {
+			continue // the task reads (or updates) what it writes itself
 		}
 		ws := c.upstream(i, a.key)
 		in, isInput := c.inputs[a.key]

@@ -86,7 +86,11 @@ func Side(ctx context.Context, c *runtime.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Set("side", len(extra))
+	// A key the task creates itself may be updated.
+	if err := c.Set("side", 0); err != nil {
+		return err
+	}
+	return c.Update("side", len(extra))
 }
 
 // Load reads what both branches wrote; total is widened to int64.

@@ -20,7 +20,7 @@ var (
 // and of its tasks' ids, code fingerprints and dependencies. It equals
 // FlowCleanWorkflow.Version() and changes whenever a task's code or directive
 // does.
-const FlowCleanVersion = "c4376a655c88a215"
+const FlowCleanVersion = "9215f2a5cc9d0c79"
 
 // FlowCleanGraph is the static dependency graph of workflow "flow-clean": every
 // task id, mapped to the ids of the tasks it depends on, in declared order. It
@@ -79,7 +79,7 @@ var cloacinaFlowCleanTasks = []*runtime.Task{
 			Jitter:       true,
 			Condition:    runtime.RetryCondition{Kind: runtime.RetryAll},
 		},
-		Fingerprint: "b3b2d1556f4d9d8185f341da93e06db7e861ac62e501b1421f37bfbb5a4bcde4",
+		Fingerprint: "194508d76da644599a92a5a608d5f0170fcc00c30234502dc075dc5886c50f4d",
 	},
 	{
 		ID:           "transform",
