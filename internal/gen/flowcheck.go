@@ -180,7 +180,7 @@ func (c *flowCheck) available(i int, self bool) []string {
 		}
 	}
 	for k := range c.inputs {
-		if _, ok := c.writes[k]; !ok || !contains(keys, k) {
+		if !contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
