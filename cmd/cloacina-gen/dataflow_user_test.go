@@ -45,8 +45,9 @@ func main() { fmt.Println(TypoVersion) }
 // TestDataFlowInNewUserModule follows a user who installs both tools in a
 // module outside the repository, generates a workflow, then misspells a
 // context key: go generate and go vet -vettool=cloacina-vet both report it
-// at the read, with a did-you-mean. go vet then notices a task edited
-// without regenerating, which go build does not.
+// at the read, with a did-you-mean, and go vet -fix applies it. go vet
+// then notices a task edited without regenerating, which go build does
+// not.
 func TestDataFlowInNewUserModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a new module with the go command; skipped with -short")
@@ -106,6 +107,12 @@ func TestDataFlowInNewUserModule(t *testing.T) {
 	if out := run(false, "go", "vet", "-vettool="+vettool, "./..."); !strings.Contains(out, want) {
 		t.Errorf("go vet -vettool printed:\n%s\nwant a line ending in:\n%s", out, want)
 	}
+	// The suggested fix restores the key.
+	run(true, "go", "vet", "-vettool="+vettool, "-fix", "./...")
+	if src, _ := os.ReadFile(main); string(src) != fixed {
+		t.Errorf("go vet -fix left main.go as:\n%s", src)
+	}
+	run(true, "go", "vet", "-vettool="+vettool, "./...")
 
 	// An edit without go generate: go build passes, go vet does not.
 	edited := strings.Replace(fixed, `"acme": 3`, `"acme": 4`, 1)

@@ -12,8 +12,9 @@
 //
 // or, with the binary on PATH (go install), go vet
 // -vettool=$(which cloacina-vet) ./... . Misspelt keys and dependencies
-// come with suggested fixes, which editors and go vet's -fix flag of
-// analysis drivers can apply.
+// come with suggested fixes, which editors apply, and so does
+//
+//	go vet -vettool=$(go tool -n cloacina-vet) -fix ./...
 package main
 
 import (
