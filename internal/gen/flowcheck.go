@@ -295,13 +295,9 @@ func (c *flowCheck) checkTask(i int) {
 func (c *flowCheck) missing(i int, a *access) {
 	t := c.tasks[i]
 	avail := slices.DeleteFunc(c.available(i, true), func(k string) bool { return k == a.key })
-	verb := "reads"
-	consequence := "Get fails with ErrKeyNotFound"
-	switch {
-	case a.op == opUpdate:
+	verb, consequence := "reads", "Get fails with ErrKeyNotFound"
+	if a.op == opUpdate {
 		verb, consequence = "updates", "Update fails with ErrKeyNotFound; use Set to create the key"
-	case a.declared:
-		verb, consequence = "declares reads="+a.key+", but", ""
 	}
 	hint := suggest.DidYouMean(a.key, avail)
 	what := "keys available: none"
@@ -314,8 +310,7 @@ func (c *flowCheck) missing(i int, a *access) {
 	if a.declared {
 		msg = fmt.Sprintf("task %q declares reads=%s, but no task upstream writes %q and it is not an input of workflow %q (%s; %s)",
 			t.ID, a.key, a.key, c.w.dir.Name, ups, what)
-	}
-	if consequence != "" {
+	} else {
 		msg += "; " + consequence
 	}
 	if hint == "" && !c.w.dir.HasInputs && len(c.deps[i]) == 0 {
