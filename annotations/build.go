@@ -49,9 +49,10 @@ var (
 		"id", "deps", "workflow",
 		"retry_attempts", "retry_backoff", "retry_delay", "retry_max_delay", "retry_jitter", "retry_condition",
 		"timeout", "trigger_rules", "on_success", "on_failure",
+		"reads", "writes",
 	}
 	taskAliases  = map[string]string{"dependencies": "deps"}
-	workflowKeys = []string{"name", "description", "author", "tenant", "tasks"}
+	workflowKeys = []string{"name", "description", "author", "tenant", "tasks", "inputs"}
 )
 
 // TaskKeys returns the keys //cloacina:task accepts (without aliases).
@@ -77,6 +78,11 @@ type Workflow struct {
 	Tenant      string   // DefaultTenant ("", any tenant) when not given
 	Tasks       []string // the explicit task list; nil when not given
 	HasTasks    bool     // tasks= was given
+	// Inputs are the context keys the workflow's input may hold (inputs=),
+	// in the order given; nil when not given. See package doc.
+	Inputs []ContextKey
+	// HasInputs reports that inputs= was given and valid.
+	HasInputs bool
 	// Keys holds every key given, by name, with its positions.
 	Keys map[string]Key
 	// Canonical is the normalised directive text: the given keys sorted,
@@ -103,6 +109,10 @@ type Task struct {
 	Trigger        *Rule          // nil when not given
 	OnSuccess      string         // name of a package function, "" when not given
 	OnFailure      string         // name of a package function, "" when not given
+	// Reads and Writes are the context keys the task declares it reads and
+	// writes in ways the generator cannot see (reads=, writes=); nil when
+	// not given. See package doc.
+	Reads, Writes []ContextKey
 
 	// Keys holds every key given, by canonical name ("deps" even when
 	// written "dependencies"), with its positions.
@@ -477,6 +487,12 @@ func BuildTask(funcName string, dirs ...*Directive) (*Task, ErrorList) {
 			}
 		}
 	}
+	if a := s.args["reads"]; a != nil {
+		t.Reads = s.contextKeys(a)
+	}
+	if a := s.args["writes"]; a != nil {
+		t.Writes = s.contextKeys(a)
+	}
 	t.Keys = s.keys()
 	t.Canonical = s.canonical()
 	return t, s.errs
@@ -585,6 +601,10 @@ func BuildWorkflow(dirs ...*Directive) (*Workflow, ErrorList) {
 			w.Tasks = strings.Split(a.Value, ",")
 			s.canon["tasks"] = a.Value
 		}
+	}
+	if a := s.args["inputs"]; a != nil {
+		w.Inputs = s.contextKeys(a)
+		w.HasInputs = w.Inputs != nil
 	}
 	w.Keys = s.keys()
 	w.Canonical = s.canonical()

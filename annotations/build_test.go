@@ -193,8 +193,8 @@ var taskErrorCases = []struct {
 	{[]string{"on_failure=_"}, []string{`3:28: on_failure: "_" cannot name a function`}},
 	{[]string{"retry_attemps=3"}, []string{`3:17: unknown key "retry_attemps" for //cloacina:task; did you mean "retry_attempts"?`}},
 	{[]string{"dependecies=a"}, []string{`3:17: unknown key "dependecies" for //cloacina:task; did you mean "dependencies"?`}},
-	{[]string{"retries=3"}, []string{`3:17: unknown key "retries" for //cloacina:task; valid keys: id, deps, workflow, retry_attempts, retry_backoff, retry_delay, retry_max_delay, retry_jitter, retry_condition, timeout, trigger_rules, on_success, on_failure`}},
-	{[]string{"description=x"}, []string{`3:17: unknown key "description" for //cloacina:task (description is a //cloacina:workflow key); valid keys: id, deps, workflow, retry_attempts, retry_backoff, retry_delay, retry_max_delay, retry_jitter, retry_condition, timeout, trigger_rules, on_success, on_failure`}},
+	{[]string{"retries=3"}, []string{`3:17: unknown key "retries" for //cloacina:task; valid keys: id, deps, workflow, retry_attempts, retry_backoff, retry_delay, retry_max_delay, retry_jitter, retry_condition, timeout, trigger_rules, on_success, on_failure, reads, writes`}},
+	{[]string{"description=x"}, []string{`3:17: unknown key "description" for //cloacina:task (description is a //cloacina:workflow key); valid keys: id, deps, workflow, retry_attempts, retry_backoff, retry_delay, retry_max_delay, retry_jitter, retry_condition, timeout, trigger_rules, on_success, on_failure, reads, writes`}},
 	// All errors are reported, not only the first.
 	{
 		[]string{"id=1 retry_attempts=0 retry_delay=x", "timeout=0 retry_jittr=true"},
@@ -422,8 +422,8 @@ var workflowErrorCases = []struct {
 	{[]string{"name=etl author=a author=b"}, []string{`3:39: duplicate key "author" (first given at etl.go:3:30)`}},
 	{[]string{"name=etl descripton=x"}, []string{`3:30: unknown key "descripton" for //cloacina:workflow; did you mean "description"?`}},
 	{[]string{"name=etl task=a"}, []string{`3:30: unknown key "task" for //cloacina:workflow; did you mean "tasks"?`}},
-	{[]string{"name=etl deps=a"}, []string{`3:30: unknown key "deps" for //cloacina:workflow (deps is a //cloacina:task key); valid keys: name, description, author, tenant, tasks`}},
-	{[]string{"name=etl version=2"}, []string{`3:30: unknown key "version" for //cloacina:workflow; valid keys: name, description, author, tenant, tasks`}},
+	{[]string{"name=etl deps=a"}, []string{`3:30: unknown key "deps" for //cloacina:workflow (deps is a //cloacina:task key); valid keys: name, description, author, tenant, tasks, inputs`}},
+	{[]string{"name=etl version=2"}, []string{`3:30: unknown key "version" for //cloacina:workflow; valid keys: name, description, author, tenant, tasks, inputs`}},
 }
 
 func TestWorkflowErrors(t *testing.T) {
@@ -446,10 +446,10 @@ func TestWorkflowErrors(t *testing.T) {
 }
 
 func TestKeyLists(t *testing.T) {
-	if k := TaskKeys(); len(k) != 13 || k[0] != "id" {
+	if k := TaskKeys(); len(k) != 15 || k[0] != "id" {
 		t.Errorf("TaskKeys() = %v", k)
 	}
-	if k := WorkflowKeys(); !reflect.DeepEqual(k, []string{"name", "description", "author", "tenant", "tasks"}) {
+	if k := WorkflowKeys(); !reflect.DeepEqual(k, []string{"name", "description", "author", "tenant", "tasks", "inputs"}) {
 		t.Errorf("WorkflowKeys() = %v", k)
 	}
 }

@@ -163,8 +163,8 @@ func ParseDirective(pos token.Position, line string) (*Directive, ErrorList) {
 		for i < len(line) && isSpace(line[i]) {
 			i++
 		}
-		if i >= len(line) {
-			break
+		if i >= len(line) || strings.HasPrefix(line[i:], "//") {
+			break // the end, or a trailing comment
 		}
 		a, next, err := lexArg(pos, line, i)
 		if err != nil {

@@ -32,7 +32,8 @@
 // # Values
 //
 // Keys and values are separated by "=" with no space on either side, and
-// pairs by spaces or tabs. A value is one of:
+// pairs by spaces or tabs. A "//" where a pair would start begins a
+// trailing comment, which runs to the end of the line. A value is one of:
 //
 //   - a bare word: extract, 3, 500ms, true. A comma list is a bare word with
 //     no spaces, such as deps=a,b; empty or repeated elements are errors.
@@ -61,6 +62,8 @@
 //	tenant       [A-Za-z0-9_]+, at most 40 characters; default: any tenant
 //	tasks        comma list of task ids; without it the workflow holds every
 //	             task of the package that names no other workflow
+//	inputs       context key list (see below): the keys the execution's
+//	             input may hold, which root tasks and trigger rules may read
 //
 // A tenant is a PostgreSQL schema, the one a runner's Config.Schema
 // selects. A workflow with tenant= runs only in that tenant; a workflow
@@ -86,6 +89,20 @@
 //	trigger_rules    a rule, see below; default: all dependencies succeeded
 //	on_success       name of a function of the package (a Go identifier)
 //	on_failure       name of a function of the package (a Go identifier)
+//	reads            context key list: keys the task reads in ways the
+//	                 generator cannot see (keys that are not constants)
+//	writes           context key list: keys the task writes in such ways
+//
+// # Context key lists
+//
+// inputs, reads and writes take a comma list of name[:type] elements, such
+// as inputs=mode:string,date,limit:int. A name is any text without commas
+// or colons (quote the whole list, inputs="odd key,mode", when a name holds
+// a space); a type is one of any (the default), string, number, int (a
+// number without a fraction), bool, array or object, the JSON kinds the
+// generator's data-flow check compares with what tasks read and write. A
+// name listed twice, an empty name and an unknown type are errors.
+// ContextKey holds each element with its position.
 //
 // # Schedule directives
 //

@@ -29,6 +29,15 @@
 // decode a value. Values are encoded when stored, so a value that cannot be
 // represented in JSON is refused at once with a *ContextError naming the key.
 //
+// A Key[T] constant gives a key its type once, for every task that uses it:
+//
+//	const Totals runtime.Key[map[string]int] = "totals"
+//	totals, err := Totals.Get(c)
+//
+// cloacina-gen checks, for string keys and Key constants alike, that every
+// key a task reads is written upstream (or is a declared input of the
+// workflow) with a type that can decode it.
+//
 // A root task receives the execution's input. Any other task receives the
 // merge of its dependencies' output contexts, in the order of its
 // Dependencies (later wins): objects merge recursively, arrays are

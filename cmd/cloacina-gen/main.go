@@ -22,7 +22,9 @@
 //
 // Packages are go command patterns and default to ".", so that a bare
 // //go:generate line works. Every problem found in the packages is
-// reported, sorted, as file.go:line:col: message.
+// reported, sorted, as file.go:line:col: message; warnings and notes of
+// the data-flow check ("file.go:line:col: warning: message") are printed
+// too but do not stop generation.
 //
 // Flags:
 //
@@ -90,10 +92,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "cloacina-gen:", err)
 		return 2
 	}
-	if errs := gen.Errors(results); len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(stderr, e)
-		}
+	errs, notes := gen.Errors(results), gen.Notes(results)
+	all := append(append(gen.ErrorList(nil), errs...), notes...)
+	all.Sort()
+	for _, e := range all {
+		fmt.Fprintln(stderr, e)
+	}
+	if len(errs) > 0 {
 		return 2
 	}
 

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,14 +101,25 @@ func TestCommand(t *testing.T) {
 		}
 		for id, deps := range good.Edges {
 			for _, d := range deps {
-				if !strings.Contains(stdout, "    "+d+" --> "+id+"\n") {
-					t.Errorf("mermaid output lacks edge %s --> %s", d, id)
+				// Each task reads the key its dependency writes: the edge
+				// carries it (and the keys written upstream of d that id
+				// reads).
+				edge := regexp.MustCompile(`(?m)^    ` + d + ` -->\|"([a-z0-9, ]+)"\| ` + id + `$`).FindStringSubmatch(stdout)
+				if edge == nil || !slices.Contains(strings.Split(edge[1], ", "), d) {
+					t.Errorf("mermaid output lacks edge %s --> %s labelled with key %s", d, id, d)
 				}
 			}
 		}
 		code, stdout, _ = invoke(t, good.Dir, "-graph=dot")
 		if code != 0 || !strings.HasPrefix(stdout, "// workflow good, version ") || !strings.Contains(stdout, "digraph \"good\" {") {
 			t.Fatalf("exit %d, stdout:\n%s", code, stdout)
+		}
+		for id, deps := range good.Edges {
+			for _, d := range deps {
+				if edge := fmt.Sprintf("\t%q -> %q [label=", d, id); !strings.Contains(stdout, edge) {
+					t.Errorf("dot output lacks edge %q", edge)
+				}
+			}
 		}
 		if code, _, stderr := invoke(t, good.Dir, "-graph=svg"); code != 2 || !strings.Contains(stderr, "mermaid or dot") {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -136,6 +149,23 @@ func TestCommand(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(bad.Dir, "cloacina_gen.go")); err == nil {
 			t.Fatal("generated code for an invalid package")
+		}
+	})
+	t.Run("warnings and notes", func(t *testing.T) {
+		src := "package warn\n\nimport (\n\t\"context\"\n\n\t\"github.com/cloacina-go/cloacina/runtime\"\n)\n\n" +
+			"//cloacina:workflow name=warn\n\n" +
+			"//cloacina:task id=a\nfunc A(ctx context.Context, c *runtime.Context) error { return c.Set(\"n\", int64(1)) }\n\n" +
+			"//cloacina:task id=b deps=a\nfunc B(ctx context.Context, c *runtime.Context) error {\n\t_, err := runtime.Get[int8](c, \"n\")\n\treturn err\n}\n"
+		if err := m.WriteFile("warn/tasks.go", []byte(src)); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := invoke(t, m.Dir, "./warn")
+		want := `warn/tasks.go:16:33: warning: task "b" reads key "n" as int8, but task "a" writes it as int64`
+		if code != 0 || stdout != "" || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+			t.Fatalf("exit %d, stdout %q, stderr:\n%s\nwant exit 0 and one line starting %s", code, stdout, stderr, want)
+		}
+		if _, err := os.Stat(filepath.Join(m.Dir, "warn", "cloacina_gen.go")); err != nil {
+			t.Fatalf("a warning stopped generation: %v", err)
 		}
 	})
 	t.Run("check after the directives are removed", func(t *testing.T) {

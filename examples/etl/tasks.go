@@ -12,7 +12,7 @@ import (
 	"github.com/cloacina-go/cloacina/runtime"
 )
 
-//cloacina:workflow name=etl description="Nightly extract, transform, load"
+//cloacina:workflow name=etl description="Nightly extract, transform, load" inputs=mode:string
 
 // Order is one row of the source data.
 type Order struct {

@@ -78,6 +78,97 @@
 // whose names start with "_" or "." are ignored, as the go command
 // ignores them.
 //
+// # Data flow
+//
+// Validation ends with the data-flow check of each workflow: every context
+// key a task reads must be written upstream, with a type that can decode
+// what is written. It runs on graphs with problems too (with the ancestors
+// internal/dag finds despite them), but not on a package that does not
+// type-check.
+//
+// Inference. From each task's body, with go/types, the check collects the
+// calls on the task's *runtime.Context parameter (and on variables assigned
+// from it): Get (the type is that of the pointer's target), Raw, Has,
+// Insert, Update, Set and Remove; runtime.Get[T]; and the methods of
+// runtime.Key[T] (Get, Insert, Update, Set, Has, Remove), whose key is the
+// Key constant and whose type is T. A key must be a constant (a literal, a
+// named string constant, a Key constant, from any package). A call that
+// passes the context to a function or method of the same package is
+// followed into its body (to a depth of 8, recursion cut), with string
+// parameters bound to the constants given at the call, so helpers such as
+// func load(c *runtime.Context, key string) are checked at each call.
+// Function literals in the body are part of it.
+//
+// Unchecked uses. A key that is not a constant, and a context passed to
+// code the check cannot follow (a function of another package, a function
+// value, Context.Merge or UnmarshalJSON; fmt, log and log/slog only format
+// it and are ignored), are reported once per task as a note
+// (UncheckedKey), which does not stop generation. Such a task may write
+// any key, so reads downstream of it (and in it) are not reported as
+// missing. A task declares what it reads and writes there with the reads=
+// and writes= keys of its directive (name[:type] lists, see package
+// annotations); a task that declares either gets no note, its declared
+// writes count as writes (writes= replaces the "may write anything"), and
+// its declared reads are checked like reads in code.
+//
+// What a task can read. A key is available to a task when a declared input
+// of the workflow (inputs=) names it, when an ancestor of the task (a
+// transitive dependency) writes it, or when the task writes it itself. The
+// rule for keys written only on some paths is "may": a write counts
+// wherever it is in the writer's body (inside an if, after an early
+// return) and whether or not a trigger rule can skip the writer, because
+// the check does not prove that code runs. A read that tolerates absence
+// is marked so: every read of a key the task also tests with Has (or reads
+// with Raw, which reports presence) is optional and never reported.
+//
+// Diagnostics, all positioned at the key of the read or write (for a
+// declared key, at its element in the directive), each naming the tasks
+// and the path through the graph:
+//
+//   - MissingKey: a read (Get, runtime.Get, Key.Get, reads=) or an Update
+//     of a key that no ancestor writes and that is not a declared input,
+//     with "did you mean" over the keys available there and, for a key
+//     written as a string literal, a suggested fix;
+//   - KeyType: a read whose type cannot decode what the latest upstream
+//     writers (those no other writer of the key follows) write, compared as
+//     encoding/json does: JSON kinds (string, number, boolean, array,
+//     object), elements, map values and struct fields by their json names
+//     (matched ignoring case, ",string" fields as strings, embedded structs
+//     promoted), through pointers. Types with their own MarshalJSON or
+//     UnmarshalJSON, interfaces and json.RawMessage accept anything;
+//     TextMarshalers are strings. A number that may not fit (float into
+//     int, int64 into int32, signed into unsigned) is a warning, which does
+//     not stop generation; a read of a declared input is compared with the
+//     input's type;
+//   - KeyExists: an Insert of a key an ancestor writes, which fails with
+//     ErrKeyExists, unless an ancestor removes the key;
+//   - MergeConflict: two tasks on parallel branches (neither upstream of
+//     the other) writing one key with incompatible types, reported at the
+//     deps of each task where the branches first meet;
+//   - TriggerKey: a context_value rule on a key no ancestor writes and no
+//     input declares (the task's own writes do not count: the rule is
+//     evaluated before it runs), on a path the written type cannot have (a
+//     struct without that field), or comparing with a literal of another
+//     JSON kind (equals, not_equals), a non-number (greater_than,
+//     less_than), or a value contains cannot apply to.
+//
+// Warnings and notes are in Result.Notes and print as "file.go:1:2:
+// warning: ..." and "note: ...". The keys that flow along each edge (the
+// keys the dependent task reads that the dependency's output holds because
+// it or a task upstream of it wrote them) are in Workflow.EdgeKeys, which
+// -graph prints as edge labels.
+//
+// Inputs. CheckInput and Workflow.CheckInput check a JSON object, such as
+// the input a schedule gives each execution, against a workflow's
+// inputs=: every key must be declared (a workflow without inputs= accepts
+// none) and every value must have its declared type; declared inputs may be
+// left out.
+//
+// Analyzer. Analyze runs the same checks on a package its caller has
+// loaded and type-checked (a go/analysis pass): internal/vet and
+// cmd/cloacina-vet use it to report them, and stale generated code, from
+// go vet.
+//
 // Fingerprint. Each task's fingerprint (see Fingerprint) hashes its
 // function declaration, printed by go/printer without comments and without
 // the source's layout, and its directive's canonical text

@@ -52,7 +52,65 @@ const (
 	// package compiles: a _test.go file, or a file with build constraints
 	// or a GOOS/GOARCH suffix.
 	ExcludedFile
+	// MissingKey: a task reads (or updates) a context key that no task
+	// upstream writes and that is not a declared input of the workflow.
+	MissingKey
+	// KeyType: a task reads a key as a type that cannot decode what its
+	// upstream writer writes; a numeric width change is a warning.
+	KeyType
+	// KeyExists: a task inserts a key that a task upstream already wrote.
+	KeyExists
+	// MergeConflict: two parallel branches write one key with incompatible
+	// types, and a task downstream merges them.
+	MergeConflict
+	// TriggerKey: a context_value trigger rule tests a key nothing
+	// upstream writes, or compares it with a literal of another type.
+	TriggerKey
+	// UncheckedKey: a note that a task uses context keys that are not
+	// constants, which are not checked.
+	UncheckedKey
+	// StaleOutput: the generated file is missing or out of date with its
+	// sources (reported by the analyzer, which cannot rewrite it).
+	StaleOutput
+	// InputError: a JSON input (a schedule's, say) does not match the
+	// workflow's declared inputs (see CheckInput).
+	InputError
 )
+
+// Severity says whether a problem stops generation.
+type Severity int
+
+// The severities of Error. The zero value is an error.
+const (
+	// SeverityError: the package gets no generated code.
+	SeverityError Severity = iota
+	// SeverityWarning: a likely problem (a numeric width change);
+	// generation goes on.
+	SeverityWarning
+	// SeverityNote: something the generator could not check; generation
+	// goes on.
+	SeverityNote
+)
+
+// String returns "error", "warning" or "note".
+func (s Severity) String() string {
+	switch s {
+	case SeverityWarning:
+		return "warning"
+	case SeverityNote:
+		return "note"
+	}
+	return "error"
+}
+
+// Fix is an edit that resolves a problem: replace the source from Pos to
+// End with NewText. Did-you-mean problems carry one.
+type Fix struct {
+	// Message describes the edit, as in "replace \"totlas\" with \"totals\"".
+	Message  string
+	Pos, End token.Position
+	NewText  string
+}
 
 var kindNames = map[ErrorKind]string{
 	LoadError:           "load",
@@ -70,6 +128,14 @@ var kindNames = map[ErrorKind]string{
 	NameConflict:        "name_conflict",
 	OutputError:         "output",
 	ExcludedFile:        "excluded_file",
+	MissingKey:          "missing_key",
+	KeyType:             "key_type",
+	KeyExists:           "key_exists",
+	MergeConflict:       "merge_conflict",
+	TriggerKey:          "trigger_key",
+	UncheckedKey:        "unchecked_key",
+	StaleOutput:         "stale_output",
+	InputError:          "input",
 }
 
 // String returns the kind's name in snake_case. The graph kinds use the
@@ -87,14 +153,24 @@ type Error struct {
 	Pos  token.Position
 	Kind ErrorKind
 	Msg  string
+	// Severity is SeverityError (the zero value) for errors; warnings and
+	// notes are in Result.Notes.
+	Severity Severity
+	// Fix, when not nil, is an edit that resolves the problem.
+	Fix *Fix
 }
 
-// Error returns the problem as "file.go:12:3: message".
+// Error returns the problem as "file.go:12:3: message", with "warning: "
+// or "note: " before the message of a warning or a note.
 func (e *Error) Error() string {
-	if !e.Pos.IsValid() && e.Pos.Filename == "" {
-		return e.Msg
+	msg := e.Msg
+	if e.Severity != SeverityError {
+		msg = e.Severity.String() + ": " + msg
 	}
-	return e.Pos.String() + ": " + e.Msg
+	if !e.Pos.IsValid() && e.Pos.Filename == "" {
+		return msg
+	}
+	return e.Pos.String() + ": " + msg
 }
 
 // ErrorList is a list of problems. Sort orders it by file, line, column
@@ -104,6 +180,25 @@ type ErrorList []*Error
 // add appends an error.
 func (l *ErrorList) add(pos token.Position, kind ErrorKind, format string, args ...any) {
 	*l = append(*l, &Error{Pos: pos, Kind: kind, Msg: fmt.Sprintf(format, args...)})
+}
+
+// note appends a warning or a note.
+func (l *ErrorList) note(sev Severity, pos token.Position, kind ErrorKind, format string, args ...any) *Error {
+	e := &Error{Pos: pos, Kind: kind, Msg: fmt.Sprintf(format, args...), Severity: sev}
+	*l = append(*l, e)
+	return e
+}
+
+// split separates the errors from the warnings and notes.
+func (l ErrorList) split() (errs, notes ErrorList) {
+	for _, e := range l {
+		if e.Severity == SeverityError {
+			errs = append(errs, e)
+		} else {
+			notes = append(notes, e)
+		}
+	}
+	return errs, notes
 }
 
 // Sort sorts the list in place by file name, line, column, then message,

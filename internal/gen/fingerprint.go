@@ -56,6 +56,8 @@ func (s *pkgState) build(wfs []*wfTasks) []*Workflow {
 			Tenant:      w.dir.Tenant,
 			GoName:      goName(w.dir.Name),
 			Pos:         w.dir.Pos,
+			Inputs:      w.dir.Inputs,
+			EdgeKeys:    s.edgeKeys[w.dir.Name],
 		}
 		versions := make([]spec.TaskVersion, 0, len(w.tasks))
 		for _, t := range w.tasks {

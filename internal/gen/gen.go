@@ -56,6 +56,9 @@ type Result struct {
 	// Errors are the problems found in the package, sorted, with positions
 	// relative to Options.Dir when inside it.
 	Errors ErrorList
+	// Notes are the warnings and notes found in the package, sorted like
+	// Errors; they do not stop generation.
+	Notes ErrorList
 	// GenerateLine reports whether a //go:generate line of the package
 	// (in a file go generate reads) runs cloacina-gen, so that go generate
 	// updates OutputPath.
@@ -80,6 +83,13 @@ type Workflow struct {
 	Tasks []*Task
 	// Pos is the position of the //cloacina:workflow directive.
 	Pos token.Position
+	// Inputs are the keys declared with inputs=, in the order given; nil
+	// when the workflow declares none (see CheckInput).
+	Inputs []annotations.ContextKey
+	// EdgeKeys holds, for each edge with any, the context keys that flow
+	// along it: the keys the dependent task reads that the dependency's
+	// output holds, sorted.
+	EdgeKeys map[Edge][]string
 }
 
 // Task is one task of a workflow, as the generated code defines it.
@@ -146,10 +156,16 @@ func Generate(ctx context.Context, opts *Options, patterns ...string) ([]*Result
 	results := make([]*Result, 0, len(l.pkgs))
 	for _, p := range l.pkgs {
 		r := process(l, p)
-		for _, e := range r.Errors {
-			e.Pos = relative(e.Pos, absDir)
+		for _, list := range []ErrorList{r.Errors, r.Notes} {
+			for _, e := range list {
+				e.Pos = relative(e.Pos, absDir)
+				if e.Fix != nil {
+					e.Fix.Pos, e.Fix.End = relative(e.Fix.Pos, absDir), relative(e.Fix.End, absDir)
+				}
+			}
 		}
 		r.Errors.Sort()
+		r.Notes.Sort()
 		results = append(results, r)
 	}
 	sort.Slice(results, func(i, j int) bool { return results[i].PkgPath < results[j].PkgPath })
@@ -161,6 +177,16 @@ func Errors(results []*Result) ErrorList {
 	var all ErrorList
 	for _, r := range results {
 		all = append(all, r.Errors...)
+	}
+	all.Sort()
+	return all
+}
+
+// Notes returns the warnings and notes of all results in one sorted list.
+func Notes(results []*Result) ErrorList {
+	var all ErrorList
+	for _, r := range results {
+		all = append(all, r.Notes...)
 	}
 	all.Sort()
 	return all

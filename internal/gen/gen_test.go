@@ -135,7 +135,8 @@ func TestCommitAndStale(t *testing.T) {
 }
 
 // TestCommittedFilesUpToDate is the -check of the repository: every
-// package of the module with directives generates without errors, and
+// package of the module with directives generates without errors (and
+// without data-flow warnings or notes), and
 // every committed cloacina_gen.go is what the generator produces now.
 func TestCommittedFilesUpToDate(t *testing.T) {
 	t.Parallel()
@@ -149,6 +150,18 @@ func TestCommittedFilesUpToDate(t *testing.T) {
 	}
 	if errs := gen.Errors(results); len(errs) > 0 {
 		t.Fatalf("cloacina-gen reports errors in the repository:\n%v", errs)
+	}
+	// The examples pass the data-flow check clean, without warnings or
+	// notes.
+	if notes := gen.Notes(results); len(notes) > 0 {
+		t.Errorf("cloacina-gen reports warnings or notes in the repository:\n%v", notes)
+	}
+	for _, r := range results {
+		for _, w := range r.Workflows {
+			if w.Name == "etl" && len(w.EdgeKeys[gen.Edge{From: "transform", To: "load"}]) == 0 {
+				t.Errorf("etl: no keys on the edge transform -> load: %v", w.EdgeKeys)
+			}
+		}
 	}
 	stale, err := gen.StaleFiles(results)
 	if err != nil {

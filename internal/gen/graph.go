@@ -32,7 +32,8 @@ func ParseGraphFormat(s string) (GraphFormat, error) {
 // generated Graph variable) in the given format. Edges point from a task
 // to the tasks that depend on it, the direction in which work flows.
 // Tasks, and the edges into each, come in topological order, ties broken
-// by id.
+// by id. An edge is labelled with the context keys that flow along it
+// (Workflow.EdgeKeys), as Mermaid's -->|keys| and DOT's label.
 func (w *Workflow) WriteGraph(out io.Writer, format GraphFormat) error {
 	var b strings.Builder
 	tasks := w.topological()
@@ -55,7 +56,11 @@ func (w *Workflow) WriteGraph(out io.Writer, format GraphFormat) error {
 			}
 		}
 		for _, e := range edges {
-			fmt.Fprintf(&b, "    %s --> %s\n", ids[e.From], ids[e.To])
+			if keys := w.EdgeKeys[e]; len(keys) > 0 {
+				fmt.Fprintf(&b, "    %s -->|%s| %s\n", ids[e.From], mermaidLabel(keys), ids[e.To])
+			} else {
+				fmt.Fprintf(&b, "    %s --> %s\n", ids[e.From], ids[e.To])
+			}
 		}
 	case DOT:
 		fmt.Fprintf(&b, "// workflow %s, version %s\n", w.Name, w.Version)
@@ -64,7 +69,11 @@ func (w *Workflow) WriteGraph(out io.Writer, format GraphFormat) error {
 			fmt.Fprintf(&b, "\t%s;\n", strconv.Quote(t.ID))
 		}
 		for _, e := range edges {
-			fmt.Fprintf(&b, "\t%s -> %s;\n", strconv.Quote(e.From), strconv.Quote(e.To))
+			if keys := w.EdgeKeys[e]; len(keys) > 0 {
+				fmt.Fprintf(&b, "\t%s -> %s [label=%s];\n", strconv.Quote(e.From), strconv.Quote(e.To), strconv.Quote(strings.Join(keys, ", ")))
+			} else {
+				fmt.Fprintf(&b, "\t%s -> %s;\n", strconv.Quote(e.From), strconv.Quote(e.To))
+			}
 		}
 		b.WriteString("}\n")
 	default:
@@ -72,6 +81,12 @@ func (w *Workflow) WriteGraph(out io.Writer, format GraphFormat) error {
 	}
 	_, err := io.WriteString(out, b.String())
 	return err
+}
+
+// mermaidLabel renders keys as an edge label: quoted, since a key may
+// hold characters Mermaid reads as syntax, with quotes as entities.
+func mermaidLabel(keys []string) string {
+	return `"` + strings.ReplaceAll(strings.Join(keys, ", "), `"`, "#quot;") + `"`
 }
 
 var mermaidPlain = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

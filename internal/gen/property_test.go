@@ -12,8 +12,9 @@ import (
 	"github.com/cloacina-go/cloacina/internal/testgen"
 )
 
-// TestPropertyValidGraphs generates random valid DAGs of up to 200 tasks:
-// each must generate without errors, list every edge (and no other) in the
+// TestPropertyValidGraphs generates random valid DAGs of up to 200 tasks,
+// whose tasks read the keys their dependencies write: each must generate
+// without errors, warnings or notes (the data-flow check rejects none), list every edge (and no other) in the
 // generated graph, build, and check out at run time.
 func TestPropertyValidGraphs(t *testing.T) {
 	t.Parallel()
@@ -44,8 +45,8 @@ func TestPropertyValidGraphs(t *testing.T) {
 		if r == nil {
 			t.Fatalf("no result for %s", p.ImportPath)
 		}
-		if len(r.Errors) > 0 {
-			t.Fatalf("%s: unexpected errors:\n%v", p.ImportPath, r.Errors)
+		if len(r.Errors) > 0 || len(r.Notes) > 0 {
+			t.Fatalf("%s: unexpected errors or notes:\n%v\n%v", p.ImportPath, r.Errors, r.Notes)
 		}
 		if len(r.Workflows) != 1 {
 			t.Fatalf("%s: %d workflows, want 1", p.ImportPath, len(r.Workflows))
@@ -80,7 +81,8 @@ func TestPropertyValidGraphs(t *testing.T) {
 	}
 }
 
-// TestPropertyFaults injects every fault, alone and together, and checks
+// TestPropertyFaults injects every fault (graph and data-flow faults),
+// alone and together, and checks
 // that each is reported with its kind at its exact position, naming the
 // related positions, and that nothing else is reported.
 func TestPropertyFaults(t *testing.T) {
@@ -98,7 +100,8 @@ func TestPropertyFaults(t *testing.T) {
 		}
 	}
 	specs = append(specs, testgen.Spec{Dir: "faults/all", Tasks: 120, Seed: 7, TasksPerFile: 17, Faults: testgen.Faults},
-		testgen.Spec{Dir: "faults/twice", Tasks: 60, Seed: 8, Faults: append(slices.Clone(testgen.Faults), testgen.Faults...)})
+		testgen.Spec{Dir: "faults/twice", Tasks: 60, Seed: 8, Faults: append(slices.Clone(testgen.Faults), testgen.Faults...)},
+		testgen.Spec{Dir: "faults/flow", Tasks: 90, Seed: 11, TasksPerFile: 13, Faults: append(slices.Clone(testgen.FlowFaults), testgen.FlowFaults...)})
 	var pkgs []*testgen.Package
 	for _, s := range specs {
 		s.Workflow = "w"
@@ -146,6 +149,9 @@ func TestPropertyFaults(t *testing.T) {
 			if !matched[e] {
 				t.Errorf("%s: unexpected error %v", p.ImportPath, e)
 			}
+		}
+		for _, e := range r.Notes {
+			t.Errorf("%s: unexpected warning or note %v", p.ImportPath, e)
 		}
 	}
 }

@@ -193,6 +193,7 @@ func (s *pkgState) validate(wfs []*wfTasks) {
 		}
 		s.checkGraph(w, nodes, ids, byID)
 		s.checkTriggers(w, nodes, ids)
+		s.checkFlow(w, nodes)
 	}
 	s.checkNames(wfs)
 }
@@ -228,8 +229,16 @@ func (s *pkgState) checkGraph(w *wfTasks, nodes []dag.Node, ids []string, inOthe
 			} else if other := inOther[p.Dep]; len(other) > 0 {
 				hint = fmt.Sprintf("; %q is a task of workflow %q", p.Dep, other[0])
 			}
-			s.errs.add(depPos(t, p.Dep, 1), MissingDependency, "task %q depends on unknown task %q (%s)%s",
+			pos := depPos(t, p.Dep, 1)
+			s.errs.add(pos, MissingDependency, "task %q depends on unknown task %q (%s)%s",
 				t.ID, p.Dep, listIDs("tasks of workflow "+quote(name), ids), hint)
+			if len(p.Suggestions) > 0 && pos != t.Pos {
+				end := pos
+				end.Column += len(p.Dep)
+				end.Offset += len(p.Dep)
+				s.errs[len(s.errs)-1].Fix = &Fix{Message: fmt.Sprintf("replace %q with %q", p.Dep, p.Suggestions[0]),
+					Pos: pos, End: end, NewText: p.Suggestions[0]}
+			}
 		case dag.DuplicateDependency:
 			t := w.tasks[p.Index]
 			s.errs.add(depPos(t, p.Dep, 2), DuplicateDependency, "task %q lists dependency %q twice", t.ID, p.Dep)
@@ -304,7 +313,7 @@ func (s *pkgState) checkNames(wfs []*wfTasks) {
 			if s.p.Types == nil {
 				continue
 			}
-			if obj := s.p.Types.Scope().Lookup(id); obj != nil {
+			if obj := s.p.Types.Scope().Lookup(id); obj != nil && !s.l.stubbed[s.l.fset.Position(obj.Pos()).Filename] {
 				s.errs.add(w.dir.Pos, NameConflict, "workflow %q: the generated %s would conflict with the %s declared at %s; rename one",
 					w.dir.Name, id, objectKind(obj), s.l.at(s.l.fset.Position(obj.Pos())))
 			}

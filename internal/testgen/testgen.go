@@ -2,7 +2,12 @@
 // benchmarks of the generator: N tasks with a random acyclic dependency
 // graph chosen by a seed, optionally with injected faults (a cycle, a
 // missing dependency, a duplicate task id, a task with the wrong
-// signature). It records what it wrote — every edge, and for each fault
+// signature, and data-flow faults: a key nothing writes, a key read as
+// the wrong type, an insert of a key that exists, parallel writes of
+// different types that a task merges, a trigger rule on a key nothing
+// writes). Every task of the valid graph writes its own id as a key (an
+// int) and reads the keys of its dependencies, so that the data-flow check
+// has work to do and a valid package must pass it. It records what it wrote — every edge, and for each fault
 // the exact file:line:column where the generator must report it — so that
 // tests can check the generator's output against it.
 //
@@ -47,10 +52,26 @@ const (
 	// BadSignature adds a task function that takes a runtime.Context by
 	// value instead of a pointer.
 	BadSignature Fault = "signature"
+	// MissingKey adds a task that reads a key no task writes.
+	MissingKey Fault = "missing_key"
+	// KeyType adds a task that reads its dependency's key (an int) as a
+	// string.
+	KeyType Fault = "key_type"
+	// KeyExists adds a task that inserts its dependency's key again.
+	KeyExists Fault = "key_exists"
+	// MergeConflict adds two parallel tasks that write one key as an int
+	// and as a []string, and a task that depends on both.
+	MergeConflict Fault = "merge_conflict"
+	// TriggerKey adds a task whose trigger rule tests a key no task
+	// writes.
+	TriggerKey Fault = "trigger_key"
 )
 
 // Faults lists every Fault.
-var Faults = []Fault{Cycle, MissingDependency, DuplicateID, BadSignature}
+var Faults = []Fault{Cycle, MissingDependency, DuplicateID, BadSignature, MissingKey, KeyType, KeyExists, MergeConflict, TriggerKey}
+
+// FlowFaults lists the faults of the data-flow check.
+var FlowFaults = []Fault{MissingKey, KeyType, KeyExists, MergeConflict, TriggerKey}
 
 // Position is a place in a written file: the file's base name, and 1-based
 // line and column, as the generator reports it.
@@ -72,7 +93,10 @@ type Injected struct {
 	// directive of its member whose id sorts first; for a missing
 	// dependency, the unknown id in the deps list; for a duplicate id, the
 	// directive of the later declaration; for a bad signature, the
-	// function's name.
+	// function's name; for a missing key, a key read as the wrong type or
+	// an insert of a key that exists, the key's string literal; for a merge
+	// conflict, the deps value of the merging task; for a trigger rule, the
+	// context_value in the directive.
 	Pos Position
 	// Related are the other positions the message must name: the other
 	// members of a cycle, the first declaration of a duplicate id.
@@ -342,7 +366,14 @@ type taskSpec struct {
 	id       string
 	explicit bool     // write id= even when it equals the default
 	deps     []string // written in this order
+	reads    []string // the keys its default body reads: its valid dependencies
 	badSig   bool
+	// the body, when not the default (read the deps' keys, write its id):
+	body    func(t *taskSpec, f *file) // writes the body's lines
+	trigger string                     // trigger_rules value
+	// recorded after writing
+	keyPos  Position // the string literal of the body's key
+	trigPos Position // the start of the trigger_rules value
 	// recorded after writing
 	dirPos  Position
 	namePos Position
@@ -376,6 +407,7 @@ func (w *writer) plan() []*file {
 			}
 		}
 		w.pkg.Edges[t.id] = append([]string(nil), t.deps...)
+		t.reads = w.pkg.Edges[t.id]
 		tasks[i] = t
 	}
 
@@ -421,6 +453,41 @@ func (w *writer) plan() []*file {
 			extra = append(extra, b)
 			faults = append(faults, pending{fault: f, report: func() (string, Position, []Position) {
 				return b.id, b.namePos, nil
+			}})
+		case MissingKey, KeyType, KeyExists:
+			up := taskID(w.rng.IntN(n))
+			x := &taskSpec{fn: fmt.Sprintf("Flow%d", k), id: fmt.Sprintf("flow%d_%s", k, f), explicit: true, deps: []string{up}}
+			switch f {
+			case MissingKey:
+				x.body = readKey(fmt.Sprintf("absent%d", k), "int")
+			case KeyType:
+				x.body = readKey(up, "string")
+			case KeyExists:
+				x.body = insertKey(up, "1")
+			}
+			extra = append(extra, x)
+			faults = append(faults, pending{fault: f, report: func() (string, Position, []Position) {
+				return x.id, x.keyPos, nil
+			}})
+		case MergeConflict:
+			key := fmt.Sprintf("merged%d", k)
+			a := &taskSpec{fn: fmt.Sprintf("Merge%dA", k), id: fmt.Sprintf("merge%d_a", k), explicit: true,
+				deps: []string{taskID(w.rng.IntN(n))}, body: setKey(key, "1")}
+			b := &taskSpec{fn: fmt.Sprintf("Merge%dB", k), id: fmt.Sprintf("merge%d_b", k), explicit: true,
+				deps: []string{taskID(w.rng.IntN(n))}, body: setKey(key, `[]string{"x"}`)}
+			j := &taskSpec{fn: fmt.Sprintf("Merge%dJoin", k), id: fmt.Sprintf("merge%d_join", k), explicit: true,
+				deps: []string{a.id, b.id}, body: setKey(fmt.Sprintf("joined%d", k), "1")}
+			extra = append(extra, a, b, j)
+			faults = append(faults, pending{fault: f, report: func() (string, Position, []Position) {
+				return j.id, j.depPos[0], nil
+			}})
+		case TriggerKey:
+			x := &taskSpec{fn: fmt.Sprintf("Trigger%d", k), id: fmt.Sprintf("trigger%d", k), explicit: true,
+				deps: []string{taskID(w.rng.IntN(n))}, trigger: fmt.Sprintf("context_value(unset%d, exists)", k),
+				body: setKey(fmt.Sprintf("triggered%d", k), "1")}
+			extra = append(extra, x)
+			faults = append(faults, pending{fault: f, report: func() (string, Position, []Position) {
+				return x.id, x.trigPos, nil
 			}})
 		default:
 			panic(fmt.Sprintf("testgen: unknown fault %q", f))
@@ -489,6 +556,11 @@ func (w *writer) task(f *file, t *taskSpec) {
 		}
 		line += strings.Join(t.deps, ",")
 	}
+	if t.trigger != "" {
+		line += " trigger_rules="
+		t.trigPos = Position{File: f.name, Line: f.lines + 2, Column: len(line) + 1}
+		line += t.trigger
+	}
 	f.printf("// %s is a synthetic task.\n", t.fn)
 	t.dirPos = Position{File: f.name, Line: f.lines + 1, Column: 1}
 	f.printf("%s\n", line)
@@ -497,5 +569,40 @@ func (w *writer) task(f *file, t *taskSpec) {
 		f.printf("func %s(ctx context.Context, c runtime.Context) error {\n\treturn ctx.Err()\n}\n\n", t.fn)
 		return
 	}
-	f.printf("func %s(ctx context.Context, c *runtime.Context) error {\n\treturn c.Set(%q, %d)\n}\n\n", t.fn, t.id, len(t.deps))
+	f.printf("func %s(ctx context.Context, c *runtime.Context) error {\n", t.fn)
+	if t.body != nil {
+		t.body(t, f)
+	} else {
+		for _, d := range t.reads {
+			f.printf("\tif _, err := runtime.Get[int](c, %q); err != nil {\n\t\treturn err\n\t}\n", d)
+		}
+		f.printf("\treturn c.Set(%q, %d)\n", t.id, len(t.deps))
+	}
+	f.printf("}\n\n")
+}
+
+// readKey is a body that reads key as a value of Go type typ.
+func readKey(key, typ string) func(*taskSpec, *file) {
+	return func(t *taskSpec, f *file) {
+		prefix := fmt.Sprintf("\t_, err := runtime.Get[%s](c, ", typ)
+		t.keyPos = Position{File: f.name, Line: f.lines + 1, Column: len(prefix) + 1}
+		f.printf("%s%q)\n\treturn err\n", prefix, key)
+	}
+}
+
+// insertKey is a body that inserts value (Go source) under key.
+func insertKey(key, value string) func(*taskSpec, *file) {
+	return func(t *taskSpec, f *file) {
+		prefix := "\treturn c.Insert("
+		t.keyPos = Position{File: f.name, Line: f.lines + 1, Column: len(prefix) + 1}
+		f.printf("%s%q, %s)\n", prefix, key, value)
+	}
+}
+
+// setKey is a body that sets key to value (Go source).
+func setKey(key, value string) func(*taskSpec, *file) {
+	return func(t *taskSpec, f *file) {
+		t.keyPos = Position{File: f.name, Line: f.lines + 1, Column: len("\treturn c.Set(") + 1}
+		f.printf("\treturn c.Set(%q, %s)\n", key, value)
+	}
 }

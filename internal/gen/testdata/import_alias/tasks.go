@@ -6,7 +6,7 @@ import (
 	rt "github.com/cloacina-go/cloacina/runtime"
 )
 
-//cloacina:workflow name=import-alias
+//cloacina:workflow name=import-alias inputs=n:int
 
 // Check compares a number, so the generated file needs encoding/json too.
 //

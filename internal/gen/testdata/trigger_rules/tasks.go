@@ -7,6 +7,7 @@ import (
 )
 
 //cloacina:workflow name=trigger-rules
+//cloacina:workflow inputs="mode:string,rows:number,big:number,tags:array,dry_run:bool,enabled:bool,cursor,odd key,legacy:object,order:object,a.b:object"
 
 //cloacina:task id=a
 func A(ctx context.Context, c *runtime.Context) error { return nil }

@@ -17,7 +17,7 @@ var (
 // name and of its tasks' ids, code fingerprints and dependencies. It equals
 // AllTaskKeysWorkflow.Version() and changes whenever a task's code or directive
 // does.
-const AllTaskKeysVersion = "a294c86aea5a8d11"
+const AllTaskKeysVersion = "52a61bacd7613fb3"
 
 // AllTaskKeysGraph is the static dependency graph of workflow "all-task-keys":
 // every task id, mapped to the ids of the tasks it depends on, in declared
@@ -44,7 +44,7 @@ var cloacinaAllTaskKeysTasks = []*runtime.Task{
 		},
 		Trigger:     runtime.All(runtime.TaskSuccess("first"), runtime.ContextValue("ready", runtime.OpExists, nil)),
 		Timeout:     45000000000, // 45s
-		Fingerprint: "8401b881b89d1cfee95a15571d4686fc5ed44a97d72e943b1f68b6a4c4f2d2e4",
+		Fingerprint: "d32eb51da04c7370725aa80cb4677faff8f8eec9eb1cdd05a3fffc5000b0b897",
 		OnSuccess:   Succeeded,
 		OnFailure:   Failed,
 	},
