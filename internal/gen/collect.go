@@ -22,6 +22,8 @@ type pkgState struct {
 
 	workflows []*annotations.Workflow // in source order
 	tasks     []*annotations.Task     // in source order
+	schedules []*annotations.Schedule // in source order
+	triggers  []*annotations.Trigger  // in source order
 	directive bool                    // any //cloacina: line at all, valid or not
 	generate  bool                    // a //go:generate line runs cloacina-gen
 
@@ -70,6 +72,7 @@ func process(l *loaded, p *packages.Package) *Result {
 		s.checkCallback(t, "on_failure", t.OnFailure)
 	}
 	wfs := s.assign()
+	s.attachSchedules(wfs)
 	s.validate(wfs)
 	s.errs, r.Notes = s.errs.split()
 	if len(s.errs) > 0 {
@@ -110,24 +113,30 @@ func (s *pkgState) collect() {
 	sort.Slice(files, func(i, j int) bool {
 		return s.l.fset.File(files[i].FileStart).Name() < s.l.fset.File(files[j].FileStart).Name()
 	})
-	// Positions inside annotations' messages ("first given at ...") are
-	// absolute; make them relative like every other position.
+	for _, f := range files {
+		af, errs := annotations.ParseFile(s.l.fset, f)
+		for _, e := range errs {
+			s.errs.add(e.Pos, DirectiveError, "%s", s.relative(e.Msg))
+		}
+		if len(errs) > 0 || len(af.Workflows) > 0 || len(af.Tasks) > 0 || len(af.Schedules) > 0 || len(af.Triggers) > 0 {
+			s.directive = true
+		}
+		s.workflows = append(s.workflows, af.Workflows...)
+		s.tasks = append(s.tasks, af.Tasks...)
+		s.schedules = append(s.schedules, af.Schedules...)
+		s.triggers = append(s.triggers, af.Triggers...)
+	}
+}
+
+// relative rewrites the absolute positions inside a message ("first given
+// at ...") relative, like every other position.
+func (s *pkgState) relative(msg string) string {
 	sep := string(filepath.Separator)
 	absDir, relDir := s.p.Dir+sep, s.l.at(token.Position{Filename: s.p.Dir})+sep
 	if relDir == "."+sep {
 		relDir = ""
 	}
-	for _, f := range files {
-		af, errs := annotations.ParseFile(s.l.fset, f)
-		for _, e := range errs {
-			s.errs.add(e.Pos, DirectiveError, "%s", strings.ReplaceAll(e.Msg, absDir, relDir))
-		}
-		if len(errs) > 0 || len(af.Workflows) > 0 || len(af.Tasks) > 0 {
-			s.directive = true
-		}
-		s.workflows = append(s.workflows, af.Workflows...)
-		s.tasks = append(s.tasks, af.Tasks...)
-	}
+	return strings.ReplaceAll(msg, absDir, relDir)
 }
 
 // The task and callback signatures, as messages print them.

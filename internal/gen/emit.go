@@ -51,8 +51,15 @@ func emit(pkgName, pkgPath string, pkg *types.Package, wfs []*Workflow) ([]byte,
 			}
 		}
 	}
+	var triggers []string
+	for _, w := range wfs {
+		for _, t := range w.Triggers {
+			triggers = append(triggers, t.FuncName)
+		}
+	}
 	sort.Strings(funcs)
 	sort.Strings(callbacks)
+	sort.Strings(triggers)
 	var asserts []jen.Code
 	for _, fn := range funcs {
 		asserts = append(asserts, jen.Id("_").Qual(RuntimePath, "TaskFunc").Op("=").Id(fn))
@@ -60,8 +67,17 @@ func emit(pkgName, pkgPath string, pkg *types.Package, wfs []*Workflow) ([]byte,
 	for _, cb := range callbacks {
 		asserts = append(asserts, jen.Id("_").Qual(RuntimePath, "Callback").Op("=").Id(cb))
 	}
-	f.Comment("The compiler checks that every task has the signature of runtime.TaskFunc")
-	f.Comment("and every callback that of runtime.Callback.")
+	for _, fn := range triggers {
+		asserts = append(asserts, jen.Id("_").Qual(RuntimePath, "TriggerFunc").Op("=").Id(fn))
+	}
+	if len(triggers) > 0 {
+		f.Comment("The compiler checks that every task has the signature of runtime.TaskFunc,")
+		f.Comment("every callback that of runtime.Callback and every trigger that of")
+		f.Comment("runtime.TriggerFunc.")
+	} else {
+		f.Comment("The compiler checks that every task has the signature of runtime.TaskFunc")
+		f.Comment("and every callback that of runtime.Callback.")
+	}
 	f.Var().Defs(asserts...)
 
 	for _, w := range wfs {
@@ -122,7 +138,14 @@ func emitWorkflow(f *jen.File, w *Workflow) {
 	if w.Tenant != "" {
 		chain = chain.Op(".").Line().Id("Tenant").Call(jen.Lit(w.Tenant))
 	}
-	chain = chain.Op(".").Line().Id("Add").Call(jen.Id(tasksVar).Op("...")).Op(".").Line().Id("MustBuild").Call()
+	chain = chain.Op(".").Line().Id("Add").Call(jen.Id(tasksVar).Op("..."))
+	for _, sc := range w.Schedules {
+		chain = chain.Op(".").Line().Id("Schedule").Call(jen.Qual(RuntimePath, "Schedule").Custom(multi(""), scheduleFields(sc)...))
+	}
+	for _, t := range w.Triggers {
+		chain = chain.Op(".").Line().Id("Trigger").Call(jen.Qual(RuntimePath, "Trigger").Custom(multi(""), triggerFields(t)...))
+	}
+	chain = chain.Op(".").Line().Id("MustBuild").Call()
 	f.Var().Id(value).Op("=").Add(chain)
 }
 
@@ -159,6 +182,85 @@ func taskFields(t *Task) []jen.Code {
 	}
 	if d.OnFailure != "" {
 		out = append(out, field("OnFailure", jen.Id(d.OnFailure)))
+	}
+	return out
+}
+
+var catchups = map[string]string{
+	spec.CatchupSkip:   "CatchupSkip",
+	spec.CatchupLatest: "CatchupLatest",
+	spec.CatchupAll:    "CatchupAll",
+}
+
+var overlaps = map[string]string{
+	spec.OverlapSkip:   "OverlapSkip",
+	spec.OverlapAllow:  "OverlapAllow",
+	spec.OverlapBuffer: "OverlapBuffer",
+}
+
+var concurrencies = map[string]string{
+	spec.ConcurrencyForbid: "ConcurrencyForbid",
+	spec.ConcurrencyAllow:  "ConcurrencyAllow",
+}
+
+// scheduleFields are the fields of a runtime.Schedule literal: the name
+// and the keys the directive gives (the runtime fills the defaults).
+func scheduleFields(sc *annotations.Schedule) []jen.Code {
+	field := func(name string, v jen.Code) *jen.Statement { return jen.Id(name).Op(":").Add(v).Op(",") }
+	has := func(k string) bool { _, ok := sc.Keys[k]; return ok }
+	out := []jen.Code{field("Name", jen.Lit(sc.Name)), field("Cron", jen.Lit(sc.Cron))}
+	if has("timezone") {
+		out = append(out, field("Timezone", jen.Lit(sc.Timezone)))
+	}
+	if has("catchup") {
+		out = append(out, field("Catchup", jen.Qual(RuntimePath, catchups[sc.Catchup])))
+	}
+	if has("max_catchup") {
+		out = append(out, field("MaxCatchup", jen.Lit(sc.MaxCatchup)))
+	}
+	if has("overlap") {
+		out = append(out, field("Overlap", jen.Qual(RuntimePath, overlaps[sc.Overlap])))
+	}
+	if sc.Input != nil {
+		var text jen.Code = jen.Lit(string(sc.Input))
+		if !strings.Contains(string(sc.Input), "`") {
+			text = jen.Id("`" + string(sc.Input) + "`") // as the directive reads, unescaped
+		}
+		out = append(out, field("Input", jen.Qual(jsonPath, "RawMessage").Call(text)))
+	}
+	for _, b := range []struct {
+		name string
+		t    time.Time
+	}{{"Start", sc.Start}, {"End", sc.End}} {
+		if b.t.IsZero() {
+			continue
+		}
+		u := b.t.UTC()
+		out = append(out, jen.Id(b.name).Op(":").Qual("time", "Date").Call(jen.Lit(u.Year()), jen.Qual("time", u.Month().String()),
+			jen.Lit(u.Day()), jen.Lit(u.Hour()), jen.Lit(u.Minute()), jen.Lit(u.Second()), jen.Lit(u.Nanosecond()),
+			jen.Qual("time", "UTC")).Op(",").Comment(b.t.Format(time.RFC3339Nano)))
+	}
+	if sc.Jitter > 0 {
+		out = append(out, duration("Jitter", sc.Jitter))
+	}
+	if sc.Paused {
+		out = append(out, field("Paused", jen.True()))
+	}
+	return out
+}
+
+// triggerFields are the fields of a runtime.Trigger literal.
+func triggerFields(t *annotations.Trigger) []jen.Code {
+	out := []jen.Code{
+		jen.Id("Name").Op(":").Lit(t.Name).Op(","),
+		jen.Id("Func").Op(":").Id(t.FuncName).Op(","),
+		duration("Poll", t.Poll),
+	}
+	if t.Timeout > 0 {
+		out = append(out, duration("Timeout", t.Timeout))
+	}
+	if _, ok := t.Keys["concurrency"]; ok {
+		out = append(out, jen.Id("Concurrency").Op(":").Qual(RuntimePath, concurrencies[t.Concurrency]).Op(","))
 	}
 	return out
 }

@@ -75,6 +75,10 @@ const (
 	// InputError: a JSON input (a schedule's, say) does not match the
 	// workflow's declared inputs (see CheckInput).
 	InputError
+	// ScheduleError: a schedule or trigger names an unknown workflow,
+	// repeats a name or leaves out a required one, or a trigger's function
+	// does not have the trigger signature.
+	ScheduleError
 )
 
 // Severity says whether a problem stops generation.
@@ -136,6 +140,7 @@ var kindNames = map[ErrorKind]string{
 	UncheckedKey:        "unchecked_key",
 	StaleOutput:         "stale_output",
 	InputError:          "input",
+	ScheduleError:       "schedule",
 }
 
 // String returns the kind's name in snake_case. The graph kinds use the

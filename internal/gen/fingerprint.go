@@ -58,6 +58,8 @@ func (s *pkgState) build(wfs []*wfTasks) []*Workflow {
 			Pos:         w.dir.Pos,
 			Inputs:      w.dir.Inputs,
 			EdgeKeys:    s.edgeKeys[w.dir.Name],
+			Schedules:   w.schedules,
+			Triggers:    w.triggers,
 		}
 		versions := make([]spec.TaskVersion, 0, len(w.tasks))
 		for _, t := range w.tasks {

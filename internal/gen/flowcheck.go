@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cloacina-go/cloacina/annotations"
+	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/internal/dag"
 	"github.com/cloacina-go/cloacina/internal/suggest"
 )
@@ -97,6 +98,12 @@ func (s *pkgState) checkFlow(w *wfTasks, nodes []dag.Node) {
 	}
 	for _, k := range w.dir.Inputs {
 		c.inputs[k.Name] = k
+	}
+	if len(w.schedules) > 0 || len(w.triggers) > 0 {
+		// What a schedule or trigger adds to every input it starts.
+		for _, name := range []string{spec.InputScheduledTime, spec.InputSchedule, spec.InputFireKind} {
+			c.inputs[name] = annotations.ContextKey{Name: name, Type: annotations.TypeString, Pos: w.dir.Pos}
+		}
 	}
 	for i, t := range w.tasks {
 		f := s.taskFlow(t)

@@ -86,6 +86,10 @@ type Workflow struct {
 	// Inputs are the keys declared with inputs=, in the order given; nil
 	// when the workflow declares none (see CheckInput).
 	Inputs []annotations.ContextKey
+	// Schedules and Triggers are the workflow's //cloacina:schedule and
+	// //cloacina:trigger directives, names filled in, in source order.
+	Schedules []*annotations.Schedule
+	Triggers  []*annotations.Trigger
 	// EdgeKeys holds, for each edge with any, the context keys that flow
 	// along it: the keys the dependent task reads that the dependency's
 	// output holds, sorted.

@@ -72,8 +72,11 @@ func CheckInputValue(workflow string, inputs []annotations.ContextKey, input map
 			if len(names) > 0 {
 				declared = "inputs: " + strings.Join(names, ", ")
 			}
-			errs.add(pos, InputError, "input key %q is not an input of workflow %q (%s)%s; declare it with inputs= on the //cloacina:workflow",
-				k, workflow, declared, suggest.DidYouMean(k, names))
+			hint := suggest.DidYouMean(k, names)
+			if hint == "" {
+				hint = "; declare it with inputs= on the //cloacina:workflow"
+			}
+			errs.add(pos, InputError, "input key %q is not an input of workflow %q (%s)%s", k, workflow, declared, hint)
 			continue
 		}
 		if !valueHasType(input[k], decl.Type) {

@@ -16,8 +16,10 @@ const maxListed = 10
 
 // wfTasks is a workflow directive with the tasks assigned to it.
 type wfTasks struct {
-	dir   *annotations.Workflow
-	tasks []*annotations.Task // sorted by id, then position
+	dir       *annotations.Workflow
+	tasks     []*annotations.Task // sorted by id, then position
+	schedules []*annotations.Schedule
+	triggers  []*annotations.Trigger
 }
 
 // assign decides which tasks belong to which workflow (DESIGN §2):
