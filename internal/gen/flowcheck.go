@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/cloacina-go/cloacina/annotations"
-	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/internal/dag"
+	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/internal/suggest"
 )
 
