@@ -517,6 +517,9 @@ type ExecutionSummary struct {
 	CompletedAt     time.Time
 	// Error says why a Failed or Cancelled execution ended.
 	Error string
+	// Origin says what started it: "" for a direct call, OriginSchedule or
+	// OriginTrigger; OriginName names the schedule or trigger.
+	Origin, OriginName string
 }
 
 // ListOptions filters ListExecutions.
@@ -555,6 +558,7 @@ func (r *Runner) ListExecutions(ctx context.Context, opts *ListOptions) ([]Execu
 		out[i] = ExecutionSummary{
 			ID: e.ID, WorkflowName: e.WorkflowName, WorkflowVersion: e.WorkflowVersion, Status: status,
 			CreatedAt: e.CreatedAt, StartedAt: e.StartedAt, CompletedAt: e.CompletedAt, Error: e.Error,
+			Origin: e.Origin, OriginName: e.OriginName,
 		}
 	}
 	return out, nil

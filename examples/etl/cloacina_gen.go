@@ -2,7 +2,10 @@
 
 package main
 
-import "github.com/cloacina-go/cloacina/runtime"
+import (
+	"encoding/json"
+	"github.com/cloacina-go/cloacina/runtime"
+)
 
 // The compiler checks that every task has the signature of runtime.TaskFunc
 // and every callback that of runtime.Callback.
@@ -131,6 +134,14 @@ var cloacinaEtlTasks = []*runtime.Task{
 var EtlWorkflow = runtime.NewWorkflow("etl").
 	Description("Nightly extract, transform, load").
 	Add(cloacinaEtlTasks...).
+	Schedule(runtime.Schedule{
+		Name:     "nightly",
+		Cron:     "0 2 * * *",
+		Timezone: "Europe/Berlin",
+		Catchup:  runtime.CatchupLatest,
+		Overlap:  runtime.OverlapSkip,
+		Input:    json.RawMessage(`{"mode":"full"}`),
+	}).
 	MustBuild()
 
 // init registers the workflows of this package in the default registry.

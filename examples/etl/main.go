@@ -4,6 +4,7 @@
 //	go run ./examples/etl                 # incremental run: archive is skipped
 //	go run ./examples/etl -mode full      # full run: archive runs too
 //	go run ./examples/etl -db sqlite:///tmp/etl.db
+//	go run ./examples/etl -serve          # keep running: the nightly schedule fires at 02:00 Berlin time
 //
 // The database file is created on first use and reused afterwards, so
 // every run adds to the same history. transform fails on its first attempt
@@ -29,14 +30,15 @@ import (
 func main() {
 	db := flag.String("db", runtime.DefaultDatabaseURL, "database URL (sqlite://file.db, sqlite://:memory: or postgres://...)")
 	mode := flag.String("mode", "incremental", `run mode given to the workflow; "full" also archives the totals`)
+	serve := flag.Bool("serve", false, "after the run, keep running so the nightly schedule fires, until Ctrl-C")
 	flag.Parse()
-	if err := run(*db, *mode); err != nil {
+	if err := run(*db, *mode, *serve); err != nil {
 		fmt.Fprintln(os.Stderr, "etl:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dbURL, mode string) error {
+func run(dbURL, mode string, serve bool) error {
 	// Ctrl-C and SIGTERM (from kill, a service manager or a container
 	// runtime) both cancel the execution and shut the runner down cleanly.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -66,7 +68,31 @@ func run(dbURL, mode string) error {
 		return execErr
 	}
 	printResult(res)
-	return execErr
+	if err := printSchedule(ctx, runner); err != nil {
+		return err
+	}
+	if execErr != nil || !serve {
+		return execErr
+	}
+	fmt.Println("\nserving: the runner fires the nightly schedule until Ctrl-C")
+	<-ctx.Done()
+	return nil
+}
+
+// printSchedule shows the schedule the runner stored from the
+// //cloacina:schedule directive in tasks.go.
+func printSchedule(ctx context.Context, runner *runtime.Runner) error {
+	d, err := runner.DescribeSchedule(ctx, "nightly", 3)
+	if err != nil {
+		return err
+	}
+	loc, _ := time.LoadLocation(d.Timezone)
+	fmt.Printf("\nschedule %s: %q in %s, catchup=%s, overlap=%s; next fires:", d.Name, d.Cron, d.Timezone, d.Catchup, d.Overlap)
+	for _, at := range d.NextFires {
+		fmt.Printf(" %s", at.In(loc).Format("2006-01-02 15:04 MST"))
+	}
+	fmt.Println()
+	return nil
 }
 
 func printResult(res *runtime.PipelineResult) {

@@ -14,6 +14,12 @@ import (
 
 //cloacina:workflow name=etl description="Nightly extract, transform, load" inputs=mode:string
 
+// The nightly run: a full load at 02:00 Berlin time. A runner that was down
+// at 02:00 runs the missed night once when it comes back (catchup=latest);
+// a night still running at the next 02:00 makes that tick skip.
+//
+//cloacina:schedule workflow=etl name=nightly cron="0 2 * * *" timezone=Europe/Berlin catchup=latest overlap=skip input=`{"mode":"full"}`
+
 // Order is one row of the source data.
 type Order struct {
 	ID          int    `json:"id"`
