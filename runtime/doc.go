@@ -160,6 +160,72 @@
 // database's unique index on the key makes this hold under races; keys are
 // kept as long as their executions.
 //
+// # Schedules and triggers
+//
+// A Schedule starts a workflow on the ticks of a cron expression (see
+// Schedule.Cron for the forms), a Trigger when a polled TriggerFunc returns
+// an input. Both are declared with their workflow (//cloacina:schedule and
+// //cloacina:trigger, or WorkflowBuilder.Schedule and .Trigger), and
+// schedules can also be made at run time (Runner.CreateSchedule).
+//
+// Schedules are stored. NewRunner reconciles the schedules and triggers of
+// the workflows it serves: it inserts new ones, updates changed ones by
+// name (ticks owed under the old definition are dropped only when the
+// expression, zone or bounds changed), and disables those the code no
+// longer declares, keeping their history; schedules made through the API
+// are left alone. It then handles the ticks missed while no runner was up
+// before it returns. A schedule changed or deleted through the API is
+// reconciled again from its declaration when a runner serving it next
+// starts.
+//
+// Every runner serving a schedule's workflow may fire it; the database
+// decides which does. A fire records the tick and creates its execution in
+// one transaction, applied only if the schedule is still in the state the
+// runner read, and the fire table's primary key on (schedule, scheduled
+// time) admits one fire per tick: across any number of processes, each
+// tick starts at most one execution, and a runner that dies mid-fire
+// leaves either both records or neither. A runner sleeps until the
+// earliest fire (a timer on Config.Clock) and is woken when a schedule
+// changes (by its own API calls, and on PostgreSQL by a notification from
+// any process).
+//
+// Ticks are wall-clock times in the schedule's zone. A time that does not
+// exist on a day (the gap when clocks go forward) fires once, at the end
+// of the gap; a time that occurs twice (clocks go back) fires once, at its
+// first occurrence. @every ticks count from Start, or the Unix epoch.
+//
+// A tick is missed when it came due before the runner started or more than
+// a minute before the runner handled it; the catch-up policy decides:
+// CatchupSkip fires none, CatchupLatest (the default) the most recent one,
+// CatchupAll each in order, at most MaxCatchup (the most recent ones).
+// Then the overlap policy decides, for each tick to fire, what happens
+// while the schedule's previous execution is unfinished: OverlapSkip (the
+// default) records it as skipped, OverlapBuffer holds one tick and starts it
+// when the previous execution ends (further ticks meanwhile are skipped),
+// OverlapAllow starts it regardless. Jitter delays each fire by a fixed
+// amount per tick, the same on every runner. DescribeSchedule counts the
+// ticks each policy skipped.
+//
+// The input of a scheduled execution is the schedule's Input plus
+// InputScheduledTime, InputSchedule and InputFireKind ("scheduled",
+// "catchup", "backfill", "manual" or "trigger"). TriggerSchedule starts one
+// now whatever the policies; BackfillSchedule starts one per tick of a time
+// range, skipping ticks already fired, so it can be repeated.
+//
+// A trigger is polled by one runner at a time: the runner holding its
+// lease, which it renews on every poll and another runner takes over once
+// it has run out (two poll intervals plus the timeout after the holder's
+// last poll). A poll is bounded by Trigger.Timeout; an error or panic is
+// logged and the trigger is polled again at the next interval. With
+// ConcurrencyForbid, a poll whose input (compared as canonical JSON) is the
+// input of an unfinished execution the trigger started starts nothing;
+// once that execution ends, the input may start a new one. Leases are
+// timed by the runners' clocks, so runners sharing a database should keep
+// their clocks within a fraction of the poll interval.
+//
+// ExecutionSummary.Origin and OriginName tell which schedule or trigger
+// started an execution.
+//
 // # Logging
 //
 // The runner logs through Config.Logger. Each attempt's start and success,
