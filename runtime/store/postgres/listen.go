@@ -91,11 +91,15 @@ func send(ctx context.Context, out chan<- store.Notification, n store.Notificati
 }
 
 // parsePayload reads the payloads the store sends: "r" (tasks ready),
-// "f:<execution id>,..." (finished), "c:<execution id>,..." (changed).
+// "e" (events appended), "f:<execution id>,..." (finished),
+// "c:<execution id>,..." (changed).
 func parsePayload(p string) []store.Notification {
 	kinds := map[string]store.NotificationKind{"f:": store.NotifyExecutionFinished, "c:": store.NotifyExecutionChanged}
-	if p == "r" {
+	switch p {
+	case "r":
 		return []store.Notification{{Kind: store.NotifyTasksReady}}
+	case "e":
+		return []store.Notification{{Kind: store.NotifyEventsAppended}}
 	}
 	if len(p) < 2 || kinds[p[:2]] == 0 {
 		return nil

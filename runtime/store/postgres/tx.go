@@ -38,6 +38,7 @@ type tx struct {
 	// What to notify once the transaction commits (see notifier).
 	ready             bool
 	finished, changed []string
+	appended          bool // events were appended
 }
 
 var _ engine.Tx = (*tx)(nil)
@@ -726,6 +727,7 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		}
 	}
 	t.ready, t.changed, t.finished = f.Ready, f.Changed, f.Ended
+	t.appended = len(f.Events) > 0
 	if b.Len() == 0 {
 		return nil, nil // nothing was written; the caller's commit ends the transaction
 	}
@@ -821,7 +823,7 @@ func (s *Store) writeOnce(ctx context.Context, now time.Time, runner string, fn 
 	if err := conn.Commit(ctx, conn.done); err != nil {
 		return !conn.committing && isConnectionLost(err, conn), fmt.Errorf("commit: %w", err)
 	}
-	s.notify.add(t.ready, t.finished, t.changed)
+	s.notify.add(t.ready, t.appended || len(t.finished) > 0, t.finished, t.changed)
 	return false, nil
 }
 
