@@ -565,8 +565,11 @@ type TaskRef struct {
 
 // FinishedExecution reports an execution that reached a terminal state.
 type FinishedExecution struct {
-	ID    string
-	State ExecutionState
+	ID           string
+	State        ExecutionState
+	WorkflowName string
+	// CreatedAt and CompletedAt are the execution's.
+	CreatedAt, CompletedAt time.Time
 }
 
 // CompleteTasksResult is the answer of CompleteTasks.
