@@ -158,7 +158,7 @@ func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Tas
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Event, error) {
 	rows, err := s.pool.Query(ctx, s.q(`SELECT id, tx::text, execution_id, task_id, kind, attempt, runner_id, message, at
-		FROM cloacina_events WHERE execution_id = $1 ORDER BY id`), executionID)
+		FROM cloacina_events WHERE execution_id = $1 ORDER BY tx, id`), executionID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of %s: %w", executionID, err)
 	}
