@@ -100,15 +100,27 @@ func (r *Runner) Subscribe(ctx context.Context, f EventFilter) (*Subscription, e
 	if r.isClosed() {
 		return nil, ErrRunnerClosed
 	}
-	from := f.From.c
-	if f.FromNow {
-		c, err := r.store.EventCursor(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("subscribe: %w", r.closedErr(err))
-		}
-		from = c
+	if !f.FromNow {
+		return newSubscription(r, f, f.From.c, nil), nil
 	}
-	return &Subscription{r: r, f: f, next: from, at: from, done: make(chan struct{})}, nil
+	from, stored, err := r.store.EventCursor(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe: %w", r.closedErr(err))
+	}
+	return newSubscription(r, f, from, stored), nil
+}
+
+// newSubscription returns a subscription reading after from, skipping the
+// events at stored (events after from stored before it started).
+func newSubscription(r *Runner, f EventFilter, from store.Cursor, stored []store.Cursor) *Subscription {
+	s := &Subscription{r: r, f: f, next: from, at: from, done: make(chan struct{})}
+	if len(stored) > 0 {
+		s.skip = make(map[store.Cursor]bool, len(stored))
+		for _, c := range stored {
+			s.skip[c] = true
+		}
+	}
+	return s
 }
 
 // Subscription follows the event log; see Runner.Subscribe. Its methods
@@ -116,12 +128,13 @@ func (r *Runner) Subscribe(ctx context.Context, f EventFilter) (*Subscription, e
 type Subscription struct {
 	r     *Runner
 	f     EventFilter
-	next  store.Cursor   // where the next read starts
-	at    store.Cursor   // after the last event Next returned
-	buf   []*store.Event // read, not yet returned
-	held  time.Duration  // the wait before reading again events held back; 0 when none
-	ended bool           // the execution's last event was returned (UntilEnd)
-	final bool           // the runner is shutting down: read to the end, then ErrRunnerClosed
+	next  store.Cursor          // where the next read starts
+	at    store.Cursor          // after the last event Next returned
+	buf   []*store.Event        // read, not yet returned
+	skip  map[store.Cursor]bool // events stored before a FromNow subscription started
+	held  time.Duration         // the wait before reading again events held back; 0 when none
+	ended bool                  // the execution's last event was returned (UntilEnd)
+	final bool                  // the runner is shutting down: read to the end, then ErrRunnerClosed
 	// finalBy bounds the wait for events held back once the runner is
 	// shutting down.
 	finalBy time.Time
@@ -159,6 +172,10 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 			s.at = e.Cursor()
 			if len(s.buf) == 0 {
 				s.at = s.next
+			}
+			if s.skip[e.Cursor()] {
+				delete(s.skip, e.Cursor())
+				continue
 			}
 			if s.f.UntilEnd && e.TaskID == "" && isEndEvent(e.Kind) {
 				s.ended = true

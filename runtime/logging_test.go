@@ -183,7 +183,9 @@ func TestRecoveryIsLogged(t *testing.T) {
 	past := time.Now().Add(-time.Hour)
 	if _, err := st.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: "ghost", Now: past, Executions: []*store.NewExecution{{
 		ID: "orphaned", WorkflowName: "orphan", WorkflowVersion: wf.Version(), Tasks: []store.TaskSpec{{TaskID: "t", MaxAttempts: 3}},
-	}}, Decide: func(*store.DecideInput) (*store.Decision, error) { return &store.Decision{Run: true, Input: store.EmptyDoc}, nil }}); err != nil {
+	}}, Decide: func(*store.DecideInput) (*store.Decision, error) {
+		return &store.Decision{Run: true, Input: store.EmptyDoc}, nil
+	}}); err != nil {
 		t.Fatal(err)
 	}
 	if c, err := st.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: "ghost", Now: past, Limit: 1}); err != nil || len(c.Tasks) != 1 {

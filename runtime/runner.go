@@ -78,17 +78,17 @@ type Runner struct {
 	subsEnd chan struct{}
 	// hooksDone is closed when the event hooks' goroutine has returned
 	// (at once when there are no event hooks); bgHookCtx is its context.
-	hooksDone     chan struct{}
-	bgHookCtx     context.Context
-	stopHooks     context.CancelFunc
-	endedHooks    sync.WaitGroup // SubmitHook end callbacks in flight
+	hooksDone  chan struct{}
+	bgHookCtx  context.Context
+	stopHooks  context.CancelFunc
+	endedHooks sync.WaitGroup // SubmitHook end callbacks in flight
 
 	mu       sync.Mutex
 	closed   bool
 	running  map[taskKey]*runningTask
 	waiters  map[string]chan struct{}
 	enders   map[string][]func(*ExecutionSummary, error) // SubmitHook end callbacks by execution
-	warnedOn map[string]bool                              // workflow version mismatches already logged
+	warnedOn map[string]bool                             // workflow version mismatches already logged
 }
 
 type taskKey struct{ exec, task string }
@@ -110,10 +110,10 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	r := &Runner{
 		cfg: c, reg: c.Registry, log: c.Logger.With("runner", c.RunnerID), id: c.RunnerID,
 		tenant: cmp.Or(c.Schema, store.DefaultTenant), deadlines: newDeadlines(),
-		wake:     make(chan struct{}, 1),
-		results:  make(chan *attemptResult, c.Concurrency),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
+		wake:      make(chan struct{}, 1),
+		results:   make(chan *attemptResult, c.Concurrency),
+		stop:      make(chan struct{}),
+		stopped:   make(chan struct{}),
 		running:   map[taskKey]*runningTask{},
 		waiters:   map[string]chan struct{}{},
 		enders:    map[string][]func(*ExecutionSummary, error){},
@@ -142,7 +142,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	r.bgHookCtx, r.stopHooks = context.WithCancel(context.Background())
 	var hookSub *Subscription
 	if len(c.EventHooks) > 0 {
-		head, err := r.store.EventCursor(ctx)
+		head, stored, err := r.store.EventCursor(ctx)
 		if err != nil {
 			r.stopHooks()
 			if r.ownsStore {
@@ -150,7 +150,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 			}
 			return nil, fmt.Errorf("read the end of the event log for the event hooks: %w", err)
 		}
-		hookSub = &Subscription{r: r, f: EventFilter{runnerID: r.id}, next: head, at: head, done: make(chan struct{})}
+		hookSub = newSubscription(r, EventFilter{runnerID: r.id}, head, stored)
 	}
 	d := newDispatcher(r)
 	r.bg.Add(3)

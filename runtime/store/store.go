@@ -207,10 +207,11 @@ type Store interface {
 	// reads on from Next never misses one.
 	ReadEvents(ctx context.Context, p *ReadEventsParams) (*ReadEventsResult, error)
 
-	// EventCursor returns a cursor at the end of the event log as it
-	// stands: reading from it returns only events appended later (and,
-	// on PostgreSQL, those of transactions still open).
-	EventCursor(ctx context.Context) (Cursor, error)
+	// EventCursor returns where to read from to get only the events not
+	// stored yet: a cursor, and the events after it that are stored
+	// already, to be skipped (on PostgreSQL, those of transactions younger
+	// than one still open; none on SQLite).
+	EventCursor(ctx context.Context) (Cursor, []Cursor, error)
 
 	// LoadValues returns the out-of-line values of an execution with the
 	// given hashes. A hash it does not hold is missing from the map.

@@ -95,15 +95,41 @@ func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*sto
 }
 
 // EventCursor implements store.Store: (xmin, 0) of a snapshot, before
-// every event of a transaction still open and after every other.
-func (s *Store) EventCursor(ctx context.Context) (store.Cursor, error) {
-	var xmin string
-	if err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&xmin); err != nil {
-		return store.Cursor{}, fmt.Errorf("read the event log's end: %w", err)
-	}
-	tx, err := strconv.ParseUint(xmin, 10, 64)
+// every event of a transaction still open and after every other, and the
+// events of that snapshot after it, committed by transactions younger than
+// the oldest one open. One statement reads both from one snapshot.
+func (s *Store) EventCursor(ctx context.Context) (store.Cursor, []store.Cursor, error) {
+	rows, err := s.pool.Query(ctx, s.q(`SELECT s.xmin::text, ev.tx::text, ev.id
+		FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) AS s
+		LEFT JOIN cloacina_events AS ev ON ev.tx >= s.xmin
+		ORDER BY ev.tx, ev.id`))
 	if err != nil {
-		return store.Cursor{}, fmt.Errorf("read the event log's end: snapshot xmin %q: %w", xmin, err)
+		return store.Cursor{}, nil, fmt.Errorf("read the event log's end: %w", err)
 	}
-	return store.Cursor{Tx: tx}, nil
+	defer rows.Close()
+	var head store.Cursor
+	var stored []store.Cursor
+	for rows.Next() {
+		var xmin string
+		var tx *string
+		var id *int64
+		if err := rows.Scan(&xmin, &tx, &id); err != nil {
+			return store.Cursor{}, nil, fmt.Errorf("read the event log's end: %w", err)
+		}
+		if head.Tx, err = strconv.ParseUint(xmin, 10, 64); err != nil {
+			return store.Cursor{}, nil, fmt.Errorf("read the event log's end: snapshot xmin %q: %w", xmin, err)
+		}
+		if tx == nil {
+			continue
+		}
+		c := store.Cursor{ID: *id}
+		if c.Tx, err = strconv.ParseUint(*tx, 10, 64); err != nil {
+			return store.Cursor{}, nil, fmt.Errorf("read the event log's end: transaction id %q: %w", *tx, err)
+		}
+		stored = append(stored, c)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Cursor{}, nil, fmt.Errorf("read the event log's end: %w", err)
+	}
+	return head, stored, nil
 }

@@ -73,11 +73,11 @@ func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*sto
 	return res, nil
 }
 
-// EventCursor implements store.Store.
-func (s *Store) EventCursor(ctx context.Context) (store.Cursor, error) {
+// EventCursor implements store.Store: the last id, with nothing to skip.
+func (s *Store) EventCursor(ctx context.Context) (store.Cursor, []store.Cursor, error) {
 	var head int64
 	if err := s.readQueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM cloacina_events`).Scan(&head); err != nil {
-		return store.Cursor{}, fmt.Errorf("read the event log's end: %w", err)
+		return store.Cursor{}, nil, fmt.Errorf("read the event log's end: %w", err)
 	}
-	return store.Cursor{ID: head}, nil
+	return store.Cursor{ID: head}, nil, nil
 }
