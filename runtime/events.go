@@ -126,15 +126,16 @@ func newSubscription(r *Runner, f EventFilter, from store.Cursor, stored []store
 // Subscription follows the event log; see Runner.Subscribe. Its methods
 // other than Close are not for concurrent use.
 type Subscription struct {
-	r     *Runner
-	f     EventFilter
-	next  store.Cursor          // where the next read starts
-	at    store.Cursor          // after the last event Next returned
-	buf   []*store.Event        // read, not yet returned
-	skip  map[store.Cursor]bool // events stored before a FromNow subscription started
-	held  time.Duration         // the wait before reading again events held back; 0 when none
-	ended bool                  // the execution's last event was returned (UntilEnd)
-	final bool                  // the runner is shutting down: read to the end, then ErrRunnerClosed
+	r        *Runner
+	f        EventFilter
+	next     store.Cursor          // where the next read starts
+	at       store.Cursor          // after the last event Next returned
+	buf      []*store.Event        // read, not yet returned
+	skip     map[store.Cursor]bool // events stored before a FromNow subscription started
+	held     time.Duration         // the wait before reading again events held back; 0 when none
+	ended    bool                  // the execution's last event was returned (UntilEnd)
+	final    bool                  // the runner is shutting down: read to the end, then ErrRunnerClosed
+	failures int                   // consecutive failed reads
 	// finalBy bounds the wait for events held back once the runner is
 	// shutting down.
 	finalBy time.Time
@@ -161,9 +162,9 @@ const (
 // Next returns the next event, waiting until one is stored or ctx ends. It
 // returns io.EOF after an UntilEnd subscription's last event,
 // ErrSubscriptionClosed after Close, and ErrRunnerClosed once the runner
-// has shut down and every event it stored was returned. A failed read of
-// the store is returned as it is; calling Next again reads again from the
-// same place.
+// has shut down (after the events it had read). A failed read of the
+// store (a lost connection, the database restarting) is logged at Warn and
+// tried again with backoff, from the same place, until ctx ends.
 func (s *Subscription) Next(ctx context.Context) (Event, error) {
 	for {
 		if len(s.buf) > 0 {
@@ -194,14 +195,18 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 		res, err := s.r.store.ReadEvents(ctx, &store.ReadEventsParams{After: s.next,
 			ExecutionID: s.f.ExecutionID, WorkflowName: s.f.Workflow, RunnerID: s.f.runnerID})
 		if err != nil {
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
 				return Event{}, ctx.Err()
-			}
-			if s.final || s.r.isClosed() {
+			case s.final || s.r.isClosed():
 				return Event{}, ErrRunnerClosed
 			}
-			return Event{}, fmt.Errorf("follow events: %w", err)
+			if err := s.backoff(ctx, err); err != nil {
+				return Event{}, err
+			}
+			continue
 		}
+		s.failures = 0
 		s.buf, s.next = res.Events, res.Next
 		if len(s.buf) > 0 {
 			continue
@@ -231,6 +236,28 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 			return Event{}, ctx.Err()
 		}
 		timer.Stop()
+	}
+}
+
+// backoff waits before reading again after a failed read (a lost
+// connection, the database restarting), longer after each failure in a
+// row, and logs the failure. It returns the error Next should return
+// instead, if any.
+func (s *Subscription) backoff(ctx context.Context, readErr error) error {
+	s.failures++
+	wait := storeBackoff(s.failures)
+	s.r.log.Warn("reading the event log failed; retrying", "error", readErr, "retry_in", wait, "failures", s.failures)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return ErrSubscriptionClosed
+	case <-s.r.subsEnd:
+		return ErrRunnerClosed
 	}
 }
 
@@ -354,31 +381,18 @@ func (f *feed) fire() {
 type EventHook func(ctx context.Context, ev Event)
 
 // hookLoop feeds the event hooks from the log: the events this runner
-// appends, from the end of the log at start-up on.
+// appends, from the end of the log at start-up on, until Shutdown has let
+// it read the last of them.
 func (r *Runner) hookLoop(sub *Subscription) {
 	defer close(r.hooksDone)
-	failures := 0
 	for {
 		ev, err := sub.Next(r.bgHookCtx)
-		switch {
-		case err == nil:
-			failures = 0
-			for _, h := range r.cfg.EventHooks {
-				r.callEventHook(h, ev)
-			}
-			continue
-		case errors.Is(err, ErrRunnerClosed) || r.bgHookCtx.Err() != nil:
-			return
+		if err != nil {
+			return // ErrRunnerClosed: Next retries everything else
 		}
-		failures++
-		wait := storeBackoff(failures)
-		r.log.Error("reading events for the event hooks failed; retrying", "error", err, "retry_in", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-r.subsEnd:
+		for _, h := range r.cfg.EventHooks {
+			r.callEventHook(h, ev)
 		}
-		t.Stop()
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cloacina-go/cloacina/runtime"
 )
 
@@ -386,4 +388,47 @@ func TestSubmitHooksCarryHeaders(t *testing.T) {
 			t.Fatalf("end callback of a taken key: %q", got)
 		}
 	})
+}
+
+// TestSubscribeSurvivesLostConnections terminates every connection of a
+// watching runner (its pool and its LISTEN connection) between two
+// executions of another runner. The watcher's fallback poll is an hour, so
+// it hears of the second execution only once its listener has reconnected;
+// its cursor then gives it the whole story, nothing missed or repeated.
+func TestSubscribeSurvivesLostConnections(t *testing.T) {
+	ctx := context.Background()
+	base := postgresURL(t)
+	schema := freshSchema(t)
+	app := "cloacina_watch_" + strings.ReplaceAll(schema, "cloacina_test_", "")
+	worker := newRunner(t, &runtime.Config{DatabaseURL: base, Schema: schema}, chain("etl"))
+	watcher := newRunner(t, &runtime.Config{DatabaseURL: withApplicationName(base, app), Schema: schema,
+		FallbackPollInterval: time.Hour})
+	sub, err := watcher.Subscribe(ctx, runtime.EventFilter{FromNow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	execute(t, worker, "etl", nil)
+	if got := story(nextN(t, sub, len(chainStory))); !reflect.DeepEqual(got, chainStory) {
+		t.Fatalf("first run: %v", got)
+	}
+
+	killer, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killer.Close(ctx)
+	var killed int
+	if err := killer.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = $1`, app).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed == 0 {
+		t.Fatal("no connection of the watcher found to terminate")
+	}
+	res := execute(t, worker, "etl", nil)
+	events := nextN(t, sub, len(chainStory))
+	if got := story(events); !reflect.DeepEqual(got, chainStory) || events[0].ExecutionID != res.ExecutionID {
+		t.Fatalf("after the lost connections: %v of %s, want %v of %s", got, events[0].ExecutionID, chainStory, res.ExecutionID)
+	}
 }
