@@ -306,7 +306,12 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 			for _, prev := range news[:i] {
 				r.removeWaiter(prev.ID)
 			}
-			r.submitFailed(news, err)
+			r.submitFailed(news[:i], err)
+			for j := i; j < len(news) && ends != nil; j++ {
+				for _, f := range ends[j] {
+					r.callEnder(f, nil, fmt.Errorf("execution %s was not stored: %w", news[j].ID, err))
+				}
+			}
 			return nil, err
 		}
 		dones[i] = done
