@@ -432,3 +432,41 @@ func TestSubscribeSurvivesLostConnections(t *testing.T) {
 		t.Fatalf("after the lost connections: %v of %s, want %v of %s", got, events[0].ExecutionID, chainStory, res.ExecutionID)
 	}
 }
+
+// TestSubscribeSeesProgressAcrossProcesses: a watcher in another process
+// sees a task start while it is still running, before anything has
+// finished: on PostgreSQL the commit of the claim notifies it (its
+// fallback poll is an hour).
+func TestSubscribeSeesProgressAcrossProcesses(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		url, schema := testDatabase(t)
+		gate := make(chan struct{})
+		wf := runtime.NewWorkflow("gated").Add(&runtime.Task{ID: "hold", Func: fn(func(context.Context, *runtime.Context) error {
+			<-gate
+			return nil
+		})}).MustBuild()
+		worker := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema}, wf)
+		poll := time.Hour
+		if !onPostgres(t) {
+			poll = 20 * time.Millisecond
+		}
+		watcher := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, FallbackPollInterval: poll})
+		sub, err := watcher.Subscribe(ctx, runtime.EventFilter{FromNow: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
+		exec, err := worker.ExecuteAsync(ctx, "gated", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer close(gate)
+		if got := story(nextN(t, sub, 2)); !reflect.DeepEqual(got, []string{"execution_created", "task_started:hold"}) {
+			t.Fatalf("watcher saw %v while the task runs", got)
+		}
+		if st, err := exec.Status(ctx); err != nil || st != runtime.PipelineStatusRunning {
+			t.Fatalf("execution is %v, %v; want still running", st, err)
+		}
+	})
+}

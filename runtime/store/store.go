@@ -33,6 +33,17 @@
 // horizon (retry times, stale heartbeats, deadlines) is then computed from
 // it.
 //
+// # The event log
+//
+// Every write appends events in its own transaction. ListEvents reads one
+// execution's; ReadEvents follows the whole log from a Cursor, in the
+// order its events became visible, so that a follower in any process,
+// reading on from the cursor it was given, sees each event once and
+// misses none. On SQLite one writer at a time appends, and ids are in
+// commit order; on PostgreSQL ids are not, and the cursor orders events by
+// their transaction (see Cursor). A backend that can notify other
+// processes (Notifier) tells them whenever it appended events.
+//
 // # Contexts
 //
 // A context is stored as a Doc: a JSON object of the values kept inline,
