@@ -367,8 +367,8 @@ func (f *feed) fire() {
 
 // EventHook is called for each event this runner appends to the event
 // log, in log order, once the transaction that appended it has committed:
-// the start, outcome and retries of every attempt it ran, the tasks its
-// transactions readied, skipped or recovered, and the executions it
+// the start and outcome of every attempt it ran, the tasks its
+// transactions skipped, recovered or abandoned, and the executions it
 // created, finished, cancelled, paused or resumed. Every event of the
 // database is appended by exactly one runner, so across the runners of
 // every process each event reaches the hooks once (a runner that dies
