@@ -184,7 +184,10 @@ func (m *Middleware) Install(cfg *runtime.Config) {
 
 // SubmitHook starts the execution's span and stores its context in the
 // execution's headers; the span ends, and the execution metrics are
-// recorded, when the runner reports the end. See runtime.SubmitHook.
+// recorded, when the runner reports the end. The caller is the span of
+// ctx or, when ctx has none, the trace context the submission's headers
+// already carry (a submission made on behalf of a remote caller). See
+// runtime.SubmitHook.
 func (m *Middleware) SubmitHook(ctx context.Context, sub *runtime.SubmitInfo) func(*runtime.ExecutionSummary, error) {
 	opts := []trace.SpanStartOption{
 		trace.WithSpanKind(trace.SpanKindProducer),
@@ -192,6 +195,12 @@ func (m *Middleware) SubmitHook(ctx context.Context, sub *runtime.SubmitInfo) fu
 			AttrExecutionID.String(sub.ExecutionID)),
 	}
 	parent := ctx
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		// A submission on behalf of a caller elsewhere may carry its
+		// trace context in the headers given to it.
+		parent = m.propagator.Extract(ctx, propagation.MapCarrier(sub.Headers))
+		ctx = parent
+	}
 	if !m.cfg.ChildOfCaller {
 		opts = append(opts, trace.WithNewRoot())
 		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {

@@ -312,3 +312,25 @@ func TestOutcome(t *testing.T) {
 		}
 	}
 }
+
+// TestSubmitHookLinksACallerFromHeaders: a submission made on behalf of a
+// remote caller, whose trace context came in the headers, links to it.
+func TestSubmitHookLinksACallerFromHeaders(t *testing.T) {
+	tel := newTelemetry(t)
+	remote := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	headers := map[string]string{"traceparent": remote}
+	ended := tel.mw.SubmitHook(context.Background(), &runtime.SubmitInfo{ExecutionID: "x", WorkflowName: "etl", Headers: headers})
+	ended(nil, errors.New("not stored"))
+	spans := tel.spans.GetSpans()
+	if len(spans) != 1 || headers["traceparent"] == remote {
+		t.Fatalf("spans %d, headers %v; want one span whose context replaced the caller's", len(spans), headers)
+	}
+	s := spans[0]
+	if len(s.Links) != 1 || s.Links[0].SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+		s.Links[0].SpanContext.SpanID().String() != "00f067aa0ba902b7" {
+		t.Fatalf("links %+v, want the remote caller", s.Links)
+	}
+	if s.Status.Code != codes.Error || s.Status.Description != "not stored" {
+		t.Fatalf("status %+v, want the submission's error", s.Status)
+	}
+}
