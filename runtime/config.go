@@ -86,6 +86,15 @@ type Config struct {
 	// them. See AttemptHook.
 	AttemptHooks []AttemptHook
 
+	// SubmitHooks are told of each execution this runner stores, before
+	// it is stored, and may add headers to it; they can ask to be told of
+	// its end. See SubmitHook.
+	SubmitHooks []SubmitHook
+
+	// EventHooks are called for each event this runner appends to the
+	// event log, in order, after it is committed. See EventHook.
+	EventHooks []EventHook
+
 	// RunnerID names this runner in claims and events (default
 	// hostname-pid-random).
 	RunnerID string

@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
@@ -74,6 +76,12 @@ func (r *Runner) decide(in *store.DecideInput) (*store.Decision, error) {
 		ti.Context = merged
 	}
 	dec.Run, dec.Reason = task.ShouldRun(ti)
+	if !dec.Run && r.log.Enabled(context.Background(), slog.LevelDebug) {
+		// Logged as decided, inside the store's transaction: a transaction
+		// the database aborts and the store runs again logs it twice.
+		r.log.Debug("task skipped", "execution_id", in.ExecutionID, "workflow", in.WorkflowName, "task", in.TaskID,
+			"reason", dec.Reason)
+	}
 	return dec, nil
 }
 

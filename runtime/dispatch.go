@@ -208,11 +208,10 @@ func (d *dispatcher) fly(f *flight) {
 		if err != nil {
 			f.err = fmt.Errorf("record %d outcomes: %w", len(f.outcomes), err)
 		} else {
+			r.feed.fire()
 			r.logLost(res.Lost, f)
 			for _, fin := range res.Finished {
-				if r.log.Enabled(ctx, slog.LevelDebug) {
-					r.log.Debug("execution ended", "execution_id", fin.ID, "status", string(fin.State))
-				}
+				r.logEnded(fin)
 				r.finished(fin.ID)
 			}
 			f.claimed = res.Claimed
@@ -221,6 +220,8 @@ func (d *dispatcher) fly(f *flight) {
 		f.claimed, f.err = r.store.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: r.id, Limit: f.limit, Workflows: r.reg.claimable(r.tenant)})
 		if f.err != nil {
 			f.err = fmt.Errorf("claim tasks: %w", f.err)
+		} else if len(f.claimed.Tasks) > 0 {
+			r.feed.fire()
 		}
 	}
 	d.landed <- f
@@ -383,7 +384,9 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 	if err != nil {
 		return fail(fmt.Errorf("decode input context: %w", err))
 	}
-	actx = withMeta(actx, TaskMeta{ExecutionID: ct.ExecutionID, WorkflowName: ct.WorkflowName, TaskID: ct.TaskID, Attempt: ct.Attempt})
+	actx = withMeta(actx, TaskMeta{ExecutionID: ct.ExecutionID, WorkflowName: ct.WorkflowName, WorkflowVersion: ct.WorkflowVersion,
+		TaskID: ct.TaskID, Attempt: ct.Attempt, MaxAttempts: task.RetryPolicyOrDefault().MaxAttempts, ReadyAt: ct.ReadyAt,
+		Headers: headersFromMeta(ct.Meta)})
 	r.logAttempt(slog.LevelDebug, "task attempt started", ct)
 	start := time.Now()
 	err = r.runAttempt(actx, task.Func, c)

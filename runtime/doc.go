@@ -228,17 +228,60 @@
 //
 // # Logging
 //
-// The runner logs through Config.Logger. Each attempt's start and success,
-// and an execution's end, are Debug records; a failed attempt that will be
-// retried is a Warn record with its error and retry_in delay; a task that
-// fails for good is an Error record, and a panic an Error record with its
-// stack. Attempt records carry execution_id, workflow, task and attempt,
-// and outcomes their duration. An attempt stopped because its execution
-// was cancelled or timed out is logged at Debug only. Records at a
+// The runner logs through Config.Logger. Each attempt's start and success
+// are Debug records; a failed attempt that will be retried is a Warn record
+// with its error and retry_in delay; a task that fails for good is an
+// Error record, and a panic an Error record with its stack. Attempt records
+// carry execution_id, workflow, task and attempt, and outcomes their
+// duration and error. An attempt stopped because its execution was
+// cancelled or timed out is logged at Debug only. A skipped task is a
+// Debug record with its reason; an execution's end is a record with its
+// workflow, status and duration (Debug when it Completed, Info otherwise),
+// logged by the runner whose transaction ended it; a cancellation, pause
+// or resume is an Info record, a timed-out execution a Warn record, a task
+// taken back from a runner that stopped heartbeating a Warn record, and a
+// task abandoned after too many recoveries an Error record. Records at a
 // disabled level cost nothing.
 //
-// Config.AttemptHooks wrap every attempt (see AttemptHook), so that tracing,
-// metrics or alerting can surround tasks without changing them.
+// # Watching executions
+//
+// Every step of every execution is appended to the event log (see Event
+// for the kinds). Events reads one execution's log as it stands;
+// Subscribe follows the log as it grows, for one execution, one workflow
+// or all, whichever process appends to it:
+//
+//	sub, err := runner.Subscribe(ctx, runtime.EventFilter{Workflow: "etl", FromNow: true})
+//	if err != nil { ... }
+//	defer sub.Close()
+//	for ev, err := range sub.All(ctx) {
+//		if err != nil { ... }
+//		fmt.Println(ev.At, ev.ExecutionID, ev.Kind, ev.TaskID, ev.Message)
+//		saveCursor(ev.Cursor.String()) // to resume with EventFilter.From after a restart
+//	}
+//
+// Execution.Follow is the same for one execution, from its creation to its
+// end. A subscription is woken by this runner's writes at once, and on
+// PostgreSQL by the notifications of every other runner; other processes
+// sharing a SQLite file are read at the FallbackPollInterval. Its cursor is
+// durable and exact: started from an event's Cursor, in any process,
+// after a restart or a lost connection, a subscription returns each later
+// event once and misses none. On PostgreSQL, where ids are not assigned in
+// commit order, the log is ordered by transaction, and events of a
+// transaction are returned once every older transaction has ended (see
+// store.Cursor); a long write transaction elsewhere on the server delays
+// them, and loses nothing.
+//
+// Hooks let code watch without touching tasks. Config.AttemptHooks wrap
+// every attempt (see AttemptHook), so that tracing, metrics or alerting can
+// surround tasks. Config.EventHooks are called for each event the runner
+// appends, once it is committed (see EventHook): across the runners of a
+// database, each event reaches the hooks of one runner. Config.SubmitHooks
+// see each execution before it is stored, may add headers to it, and are
+// told of its end (see SubmitHook). Headers (Submission.Headers,
+// WithHeaders) are stored with the execution and reach every attempt
+// through TaskMeta.Headers, in any process: the module otelcloacina uses
+// them to carry the trace context, so an execution is one trace wherever
+// its tasks run.
 //
 // # Tenants
 //
@@ -285,7 +328,8 @@
 // them go again, Cancel skips what is left and cancels the running tasks'
 // contexts with ErrExecutionCancelled as the cause. ListExecutions and
 // Events read the history; the event log records creation, every attempt's
-// start and outcome, skips, recoveries and the end of each execution.
+// start and outcome, skips, recoveries and the end of each execution (see
+// Watching executions).
 //
 // Shutdown stops claiming, lets running tasks finish until its context
 // ends, then cancels them (their attempts are recorded as interrupted and

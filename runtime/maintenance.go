@@ -142,13 +142,18 @@ func (r *Runner) recoverStale() {
 		}
 		return
 	}
+	if len(res.Requeued)+len(res.Abandoned) > 0 {
+		r.feed.fire()
+	}
 	for _, t := range res.Requeued {
 		r.log.Warn("recovered a task from a runner that stopped heartbeating", "execution_id", t.ExecutionID, "task", t.TaskID, "attempt", t.Attempt)
 	}
 	for _, t := range res.Abandoned {
-		r.log.Error("task abandoned after too many recoveries", "execution_id", t.ExecutionID, "task", t.TaskID, "recoveries", r.cfg.MaxRecoveries)
+		r.log.Error("task abandoned after too many recoveries", "execution_id", t.ExecutionID, "task", t.TaskID, "attempt", t.Attempt,
+			"recoveries", r.cfg.MaxRecoveries)
 	}
 	for _, f := range res.Finished {
+		r.logEnded(f)
 		r.finished(f.ID)
 	}
 	if len(res.Requeued) > 0 {
@@ -217,6 +222,8 @@ func (r *Runner) checkWaiters() {
 func (r *Runner) listenLoop(ch <-chan store.Notification) {
 	defer r.bg.Done()
 	for n := range ch {
+		// Any notification means the event log may have grown.
+		r.feed.fire()
 		switch n.Kind {
 		case store.NotifyTasksReady:
 			r.signal()

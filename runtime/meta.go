@@ -1,13 +1,25 @@
 package runtime
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // TaskMeta identifies the attempt a task function is running.
 type TaskMeta struct {
-	ExecutionID  string
-	WorkflowName string
-	TaskID       string
-	Attempt      int // 1 for the first run
+	ExecutionID     string
+	WorkflowName    string
+	WorkflowVersion string // the version the execution was started with
+	TaskID          string
+	Attempt         int // 1 for the first run
+	// MaxAttempts is the task's retry policy's total of attempts.
+	MaxAttempts int
+	// ReadyAt is when the task became claimable (the store's clock):
+	// the time from it to the attempt's start is the queue latency.
+	ReadyAt time.Time
+	// Headers are the execution's submission headers
+	// (Submission.Headers); nil for none. Do not modify them.
+	Headers map[string]string
 }
 
 type metaKey struct{}

@@ -72,11 +72,24 @@ type Runner struct {
 	// writes itself, so submissions need not (see store.CommitGrouper).
 	groupsCommits bool
 
+	// feed wakes subscriptions when the event log may have grown;
+	// subsEnd is closed once Shutdown has stored the last of this
+	// runner's events, and subscriptions then read to the end and stop.
+	feed    feed
+	subsEnd chan struct{}
+	// hooksDone is closed when the event hooks' goroutine has returned
+	// (at once when there are no event hooks); bgHookCtx is its context.
+	hooksDone  chan struct{}
+	bgHookCtx  context.Context
+	stopHooks  context.CancelFunc
+	endedHooks sync.WaitGroup // SubmitHook end callbacks in flight
+
 	mu       sync.Mutex
 	closed   bool
 	running  map[taskKey]*runningTask
 	waiters  map[string]chan struct{}
-	warnedOn map[string]bool // workflow version mismatches already logged
+	enders   map[string][]func(*ExecutionSummary, error) // SubmitHook end callbacks by execution
+	warnedOn map[string]bool                             // workflow version mismatches already logged
 }
 
 type taskKey struct{ exec, task string }
@@ -98,13 +111,16 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	r := &Runner{
 		cfg: c, reg: c.Registry, log: c.Logger.With("runner", c.RunnerID), id: c.RunnerID,
 		tenant: cmp.Or(c.Schema, store.DefaultTenant), deadlines: newDeadlines(),
-		wake:     make(chan struct{}, 1),
-		results:  make(chan *attemptResult, c.Concurrency),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
-		running:  map[taskKey]*runningTask{},
-		waiters:  map[string]chan struct{}{},
-		warnedOn: map[string]bool{},
+		wake:      make(chan struct{}, 1),
+		results:   make(chan *attemptResult, c.Concurrency),
+		stop:      make(chan struct{}),
+		stopped:   make(chan struct{}),
+		running:   map[taskKey]*runningTask{},
+		waiters:   map[string]chan struct{}{},
+		enders:    map[string][]func(*ExecutionSummary, error){},
+		warnedOn:  map[string]bool{},
+		subsEnd:   make(chan struct{}),
+		hooksDone: make(chan struct{}),
 	}
 	if c.Store != nil {
 		r.store = c.Store
@@ -131,6 +147,19 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	r.bgCtx, r.bgStop = context.WithCancel(context.Background())
 	r.taskCtx, r.killAll = context.WithCancelCause(context.Background())
 	r.flushCtx, r.cancelFlush = context.WithCancel(context.Background())
+	r.bgHookCtx, r.stopHooks = context.WithCancel(context.Background())
+	var hookSub *Subscription
+	if len(c.EventHooks) > 0 {
+		head, stored, err := r.store.EventCursor(ctx)
+		if err != nil {
+			r.stopHooks()
+			if r.ownsStore {
+				r.store.Close()
+			}
+			return nil, fmt.Errorf("read the end of the event log for the event hooks: %w", err)
+		}
+		hookSub = newSubscription(r, EventFilter{runnerID: r.id}, head, stored)
+	}
 	// Ticks missed while no runner was up are handled before NewRunner
 	// returns, so a caller sees the schedules as their policies left them.
 	r.sched.pass()
@@ -156,6 +185,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 			r.killAll(errShutdown)
 			r.cancelFlush()
 			r.bg.Wait()
+			r.stopHooks()
 			if r.ownsStore {
 				r.store.Close()
 			}
@@ -163,6 +193,11 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 		}
 		r.bg.Add(1)
 		go r.listenLoop(ch)
+	}
+	if hookSub != nil {
+		go r.hookLoop(hookSub) // owned by the runner: Shutdown waits for hooksDone
+	} else {
+		close(r.hooksDone)
 	}
 	r.signal()
 	return r, nil
@@ -186,6 +221,13 @@ func (r *Runner) ID() string { return r.id }
 
 // Store returns the runner's store.
 func (r *Runner) Store() store.Store { return r.store }
+
+// isClosed reports whether Shutdown has begun.
+func (r *Runner) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
 
 // signal wakes the dispatcher without blocking.
 func (r *Runner) signal() {
@@ -245,6 +287,11 @@ type Submission struct {
 	// on that execution and no new one is created. Two submissions with
 	// one key in one call also yield one execution.
 	IdempotencyKey string
+	// Headers are stored with the execution and given to every attempt
+	// of its tasks (TaskMeta.Headers) and to hooks, in any process: a
+	// trace context, a request id, the user who asked. SubmitHooks may
+	// add to them. Keep them small: every claim reads them.
+	Headers map[string]string
 }
 
 // ExecuteMany starts many executions in one transaction, as one commit,
@@ -268,12 +315,23 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 		}
 		news[i] = ne
 	}
+	ends := r.submitHooks(ctx, subs, news)
 	dones := make([]chan struct{}, len(news))
 	for i, ne := range news {
-		done, err := r.addWaiter(ne.ID)
+		var end []func(*ExecutionSummary, error)
+		if ends != nil {
+			end = ends[i]
+		}
+		done, err := r.addWaiter(ne.ID, end...)
 		if err != nil {
 			for _, prev := range news[:i] {
 				r.removeWaiter(prev.ID)
+			}
+			r.submitFailed(news[:i], err)
+			for j := i; j < len(news) && ends != nil; j++ {
+				for _, f := range ends[j] {
+					r.callEnder(f, nil, fmt.Errorf("execution %s was not stored: %w", news[j].ID, err))
+				}
 			}
 			return nil, err
 		}
@@ -290,6 +348,7 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 		for _, ne := range news {
 			r.removeWaiter(ne.ID)
 		}
+		r.submitFailed(news, err)
 		if len(subs) == 1 {
 			return nil, fmt.Errorf("execute %s: %w", subs[0].Workflow, err)
 		}
@@ -302,6 +361,9 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 			// The idempotency key was taken: the handle is on the
 			// execution stored with it, here or in another process.
 			r.removeWaiter(ne.ID)
+			for _, f := range r.takeEnders(ne.ID) {
+				r.callEnder(f, nil, fmt.Errorf("idempotency key %q is taken by execution %s: execution %s was not stored", ne.IdempotencyKey, ex.ID, ne.ID))
+			}
 			done, err := r.addWaiter(ex.ID)
 			if err != nil {
 				return nil, err
@@ -347,7 +409,7 @@ func (r *Runner) newExecution(sub Submission) (*store.NewExecution, error) {
 	return &store.NewExecution{
 		ID: newExecutionID(), WorkflowName: wf.Name(), WorkflowVersion: wf.Version(), Tenant: r.tenant,
 		Input: doc, Values: vals, Timeout: r.cfg.WorkflowTimeout, Tasks: taskSpecs(wf),
-		IdempotencyKey: sub.IdempotencyKey,
+		IdempotencyKey: sub.IdempotencyKey, Meta: encodeMeta(sub.Headers),
 	}, nil
 }
 
@@ -372,11 +434,16 @@ func taskSpecs(wf *Workflow) []store.TaskSpec {
 	return specs
 }
 
-func (r *Runner) addWaiter(id string) (chan struct{}, error) {
+// addWaiter registers interest in an execution's end, with end
+// callbacks of SubmitHooks to call then.
+func (r *Runner) addWaiter(id string, ends ...func(*ExecutionSummary, error)) (chan struct{}, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return nil, ErrRunnerClosed
+	}
+	if len(ends) > 0 {
+		r.enders[id] = append(r.enders[id], ends...)
 	}
 	ch, ok := r.waiters[id]
 	if !ok {
@@ -386,24 +453,46 @@ func (r *Runner) addWaiter(id string) (chan struct{}, error) {
 	return ch, nil
 }
 
+// submitFailed tells the SubmitHooks of news that they were not stored.
+func (r *Runner) submitFailed(news []*store.NewExecution, err error) {
+	for _, ne := range news {
+		for _, f := range r.takeEnders(ne.ID) {
+			r.callEnder(f, nil, fmt.Errorf("execution %s was not stored: %w", ne.ID, err))
+		}
+	}
+}
+
 func (r *Runner) removeWaiter(id string) {
 	r.mu.Lock()
 	delete(r.waiters, id)
 	r.mu.Unlock()
 }
 
-// finished wakes everyone waiting for the execution, and forgets its
-// deadline.
+// finished wakes everyone waiting for the execution, forgets its
+// deadline, and has the SubmitHooks told.
 func (r *Runner) finished(id string) {
 	r.mu.Lock()
 	ch, ok := r.waiters[id]
 	delete(r.waiters, id)
+	ends := r.enders[id]
+	delete(r.enders, id)
+	if len(ends) > 0 {
+		r.endedHooks.Add(1) // under mu, so Shutdown's Wait sees it
+	}
 	r.mu.Unlock()
 	if ok {
 		close(ch)
 	}
 	r.deadlines.remove(id)
 	r.sched.ended(id)
+	if len(ends) > 0 {
+		go func() { // owned by r.endedHooks; Shutdown waits for it
+			defer r.endedHooks.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), storeCallTimeout)
+			defer cancel()
+			r.callEnders(ctx, map[string][]func(*ExecutionSummary, error){id: ends})
+		}()
+	}
 }
 
 // waitingOn returns the ids of executions someone waits for.
@@ -463,6 +552,10 @@ func (e *notFoundError) Unwrap() []error { return []error{ErrExecutionNotFound, 
 // finish. It reports whether the execution was paused by this call.
 func (r *Runner) Pause(ctx context.Context, executionID string) (bool, error) {
 	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: true, RunnerID: r.id})
+	if changed {
+		r.feed.fire()
+		r.log.Info("execution paused", "execution_id", executionID)
+	}
 	return changed, r.storeErr(err)
 }
 
@@ -471,6 +564,8 @@ func (r *Runner) Pause(ctx context.Context, executionID string) (bool, error) {
 func (r *Runner) Resume(ctx context.Context, executionID string) (bool, error) {
 	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: false, RunnerID: r.id})
 	if changed {
+		r.feed.fire()
+		r.log.Info("execution resumed", "execution_id", executionID)
 		r.signal()
 	}
 	return changed, r.storeErr(err)
@@ -490,6 +585,10 @@ func (r *Runner) endExecution(ctx context.Context, id string, state store.Execut
 		return false, r.storeErr(err)
 	}
 	if changed {
+		r.feed.fire()
+		if state == store.ExecutionCancelled {
+			r.log.Info("execution cancelled", "execution_id", id, "status", string(state), "error", reason)
+		}
 		r.cancelRunning(func(k taskKey) bool { return k.exec == id }, cause)
 		r.finished(id)
 	}
@@ -520,6 +619,8 @@ type ExecutionSummary struct {
 	// Origin says what started it: "" for a direct call, OriginSchedule or
 	// OriginTrigger; OriginName names the schedule or trigger.
 	Origin, OriginName string
+	// Headers are the headers it was submitted with (Submission.Headers).
+	Headers map[string]string
 }
 
 // ListOptions filters ListExecutions.
@@ -551,14 +652,8 @@ func (r *Runner) ListExecutions(ctx context.Context, opts *ListOptions) ([]Execu
 	}
 	out := make([]ExecutionSummary, len(es))
 	for i, e := range es {
-		status, err := fromStoreExecState(e.State)
-		if err != nil {
-			return nil, fmt.Errorf("execution %s: %w", e.ID, err)
-		}
-		out[i] = ExecutionSummary{
-			ID: e.ID, WorkflowName: e.WorkflowName, WorkflowVersion: e.WorkflowVersion, Status: status,
-			CreatedAt: e.CreatedAt, StartedAt: e.StartedAt, CompletedAt: e.CompletedAt, Error: e.Error,
-			Origin: e.Origin, OriginName: e.OriginName,
+		if out[i], err = summarize(e); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -568,18 +663,30 @@ func (r *Runner) ListExecutions(ctx context.Context, opts *ListOptions) ([]Execu
 type Event struct {
 	ID          int64
 	ExecutionID string
+	// WorkflowName and WorkflowVersion are the execution's.
+	WorkflowName, WorkflowVersion string
 	// TaskID is empty for events about the whole execution.
-	TaskID   string
-	Kind     string // one of the store.Event* kinds, such as "task_completed"
+	TaskID string
+	// Kind is one of the store.Event* kinds, such as "task_completed":
+	// execution_created, _completed, _failed, _cancelled, _paused and
+	// _resumed; task_started, _completed, _retrying (Message holds the
+	// error and the delay), _failed (the error), _skipped (the reason),
+	// _cancelled, _recovered and _abandoned.
+	Kind     string
 	Attempt  int
-	RunnerID string
+	RunnerID string // the runner that appended it
 	Message  string
 	At       time.Time
+	// Cursor is the event's position in the log: a subscription started
+	// From it returns the events after this one.
+	Cursor Cursor
 }
 
-// Events returns an execution's event log in order.
+// Events returns an execution's event log in order, as it stands. To be
+// told of events as they are stored, see Subscribe and Execution.Follow.
 func (r *Runner) Events(ctx context.Context, executionID string) ([]Event, error) {
-	if _, err := r.store.GetExecution(ctx, executionID); err != nil {
+	ex, err := r.store.GetExecution(ctx, executionID)
+	if err != nil {
 		return nil, r.storeErr(err)
 	}
 	es, err := r.store.ListEvents(ctx, executionID)
@@ -588,8 +695,8 @@ func (r *Runner) Events(ctx context.Context, executionID string) ([]Event, error
 	}
 	out := make([]Event, len(es))
 	for i, e := range es {
-		out[i] = Event{ID: e.ID, ExecutionID: e.ExecutionID, TaskID: e.TaskID, Kind: e.Kind, Attempt: e.Attempt,
-			RunnerID: e.RunnerID, Message: e.Message, At: e.At}
+		e.WorkflowName, e.WorkflowVersion = ex.WorkflowName, ex.WorkflowVersion
+		out[i] = eventFromStore(e)
 	}
 	return out, nil
 }
@@ -650,13 +757,22 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	r.bg.Wait()
 	r.killAll(errShutdown)
 	r.cancelFlush()
+	// Every event of this runner is stored: subscriptions and the event
+	// hooks read to the end of the log and stop.
+	close(r.subsEnd)
+	<-r.hooksDone
+	r.stopHooks()
 	// Wake anyone still waiting: their Wait reads the stored state.
 	r.mu.Lock()
 	for id, ch := range r.waiters {
 		close(ch)
 		delete(r.waiters, id)
 	}
+	enders := r.enders
+	r.enders = nil
 	r.mu.Unlock()
+	r.endedHooks.Wait()
+	r.callEnders(context.Background(), enders)
 	if r.ownsStore {
 		err = errors.Join(err, r.store.Close())
 	}
@@ -676,4 +792,19 @@ func newExecutionID() string {
 		return uuid.NewString()
 	}
 	return id.String()
+}
+
+// logEnded logs an execution that one of this runner's transactions
+// ended: completed at Debug, failed at Info (its failed task was logged
+// at Error by the runner that ran it).
+func (r *Runner) logEnded(f store.FinishedExecution) {
+	level := slog.LevelDebug
+	if f.State != store.ExecutionCompleted {
+		level = slog.LevelInfo
+	}
+	if !r.log.Enabled(context.Background(), level) {
+		return
+	}
+	r.log.Log(context.Background(), level, "execution ended", "execution_id", f.ID, "workflow", f.WorkflowName,
+		"status", string(f.State), "duration", f.CompletedAt.Sub(f.CreatedAt))
 }

@@ -322,7 +322,9 @@ func (r *Runner) created(execs []*store.Execution, finished []store.FinishedExec
 			r.deadlines.add(e.ID, e.Deadline)
 		}
 	}
+	r.feed.fire()
 	for _, f := range finished {
+		r.logEnded(f)
 		r.finished(f.ID) // every task was skipped at creation
 	}
 	r.signal()

@@ -33,6 +33,17 @@
 // horizon (retry times, stale heartbeats, deadlines) is then computed from
 // it.
 //
+// # The event log
+//
+// Every write appends events in its own transaction. ListEvents reads one
+// execution's; ReadEvents follows the whole log from a Cursor, in the
+// order its events became visible, so that a follower in any process,
+// reading on from the cursor it was given, sees each event once and
+// misses none. On SQLite one writer at a time appends, and ids are in
+// commit order; on PostgreSQL ids are not, and the cursor orders events by
+// their transaction (see Cursor). A backend that can notify other
+// processes (Notifier) tells them whenever it appended events.
+//
 // # Contexts
 //
 // A context is stored as a Doc: a JSON object of the values kept inline,
@@ -200,6 +211,19 @@ type Store interface {
 	// ListEvents returns an execution's event log in order.
 	ListEvents(ctx context.Context, executionID string) ([]*Event, error)
 
+	// ReadEvents returns events of the whole log appended after p.After,
+	// in the order they became visible (see Cursor), filtered by p, and the
+	// cursor to read on from. Events committed after After are returned
+	// only once nothing can commit behind them any more: a reader that
+	// reads on from Next never misses one.
+	ReadEvents(ctx context.Context, p *ReadEventsParams) (*ReadEventsResult, error)
+
+	// EventCursor returns where to read from to get only the events not
+	// stored yet: a cursor, and the events after it that are stored
+	// already, to be skipped (on PostgreSQL, those of transactions younger
+	// than one still open; none on SQLite).
+	EventCursor(ctx context.Context) (Cursor, []Cursor, error)
+
 	// LoadValues returns the out-of-line values of an execution with the
 	// given hashes. A hash it does not hold is missing from the map.
 	LoadValues(ctx context.Context, executionID string, hashes []string) (map[string][]byte, error)
@@ -213,7 +237,8 @@ type Store interface {
 // Notifier is implemented by backends that can wake runners in other
 // processes (PostgreSQL's LISTEN/NOTIFY). A runner calls Listen once; the
 // channel receives a value whenever another process may have made tasks
-// claimable or finished an execution, and is closed when ctx ends.
+// claimable, finished an execution or appended events, and is closed when
+// ctx ends.
 type Notifier interface {
 	Listen(ctx context.Context) (<-chan Notification, error)
 }
@@ -243,6 +268,10 @@ const (
 	NotifyReconnected
 	// NotifySchedulesChanged: a schedule was saved or deleted.
 	NotifySchedulesChanged
+	// NotifyEventsAppended: events were appended to the log, and no other
+	// notification said so. Every notification means the log may have
+	// grown: a follower of the log reads it again on any of them.
+	NotifyEventsAppended
 )
 
 // Notification wakes a runner.
@@ -325,7 +354,11 @@ type Task struct {
 
 // Event is one entry of an execution's event log.
 type Event struct {
-	ID          int64
+	ID int64
+	// Tx orders events by commit where ids do not: on PostgreSQL, the
+	// transaction that appended the event; 0 on SQLite, whose ids are in
+	// commit order. See Cursor.
+	Tx          uint64
 	ExecutionID string
 	TaskID      string // empty for execution events
 	Kind        string
@@ -333,6 +366,36 @@ type Event struct {
 	RunnerID    string
 	Message     string
 	At          time.Time
+	// WorkflowName and WorkflowVersion are the execution's; ReadEvents
+	// sets them.
+	WorkflowName, WorkflowVersion string
+}
+
+// Cursor returns the position of the event in the log.
+func (e *Event) Cursor() Cursor { return Cursor{Tx: e.Tx, ID: e.ID} }
+
+// Cursor is a position in the event log: the events at or before it, in
+// (Tx, ID) order, are behind a reader holding it. The zero Cursor is the
+// start of the log.
+//
+// Ids alone would not do on PostgreSQL: they come from a sequence, so a
+// transaction can take a smaller id than another and commit after it, and
+// a reader past the larger id would skip the smaller one. Events there are
+// ordered by their transaction id first, and a reader takes only events of
+// transactions older than every transaction still open (its snapshot's
+// xmin); every later transaction gets a larger id, so no event can appear
+// behind the cursor once the reader has passed it.
+type Cursor struct {
+	Tx uint64
+	ID int64
+}
+
+// Less reports whether c is before o.
+func (c Cursor) Less(o Cursor) bool {
+	if c.Tx != o.Tx {
+		return c.Tx < o.Tx
+	}
+	return c.ID < o.ID
 }
 
 // TaskSpec describes one task of a new execution.
@@ -518,8 +581,11 @@ type TaskRef struct {
 
 // FinishedExecution reports an execution that reached a terminal state.
 type FinishedExecution struct {
-	ID    string
-	State ExecutionState
+	ID           string
+	State        ExecutionState
+	WorkflowName string
+	// CreatedAt and CompletedAt are the execution's.
+	CreatedAt, CompletedAt time.Time
 }
 
 // CompleteTasksResult is the answer of CompleteTasks.
@@ -586,6 +652,32 @@ type SetPausedParams struct {
 	Paused      bool
 	RunnerID    string
 	Now         time.Time
+}
+
+// ReadEventsParams are the arguments of ReadEvents.
+type ReadEventsParams struct {
+	// After is where to read from: events after it are returned.
+	After Cursor
+	// ExecutionID, WorkflowName and RunnerID, when set, keep only the
+	// events of that execution, of that workflow's executions, or
+	// appended by that runner.
+	ExecutionID, WorkflowName, RunnerID string
+	// Limit caps the events returned; 0 means 500.
+	Limit int
+}
+
+// ReadEventsResult is the answer of ReadEvents.
+type ReadEventsResult struct {
+	// Events are the events read, in log order.
+	Events []*Event
+	// Next is the cursor to read on from. It can be past the last event
+	// returned, when the events between were filtered out.
+	Next Cursor
+	// Held reports events committed after Next that could not be returned
+	// yet, because a transaction older than them is still open (on
+	// PostgreSQL, perhaps one of another database of the server). Read
+	// again shortly: no notification may come when that transaction ends.
+	Held bool
 }
 
 // ListExecutionsParams are the arguments of ListExecutions.

@@ -90,9 +90,9 @@ func send(ctx context.Context, out chan<- store.Notification, n store.Notificati
 	}
 }
 
-// parsePayload reads the payloads the store sends: "r" (tasks ready), "s"
-// (schedules changed),
-// "f:<execution id>,..." (finished), "c:<execution id>,..." (changed).
+// parsePayload reads the payloads the store sends: "r" (tasks ready),
+// "s" (schedules changed), "e" (events appended), "f:<execution id>,..."
+// (finished), "c:<execution id>,..." (changed).
 func parsePayload(p string) []store.Notification {
 	kinds := map[string]store.NotificationKind{"f:": store.NotifyExecutionFinished, "c:": store.NotifyExecutionChanged}
 	switch p {
@@ -100,6 +100,8 @@ func parsePayload(p string) []store.Notification {
 		return []store.Notification{{Kind: store.NotifyTasksReady}}
 	case "s":
 		return []store.Notification{{Kind: store.NotifySchedulesChanged}}
+	case "e":
+		return []store.Notification{{Kind: store.NotifyEventsAppended}}
 	}
 	if len(p) < 2 || kinds[p[:2]] == 0 {
 		return nil

@@ -16,6 +16,11 @@ import (
 // for into one statement: "r" once, and execution ids in lists. A lone
 // notification after a quiet spell goes at once.
 //
+// A commit that appended events asks for "e" (events appended), sent only
+// when nothing else is: any notification tells a follower of the event log
+// to read it again. So a busy runner costs the followers of other
+// processes at most one statement per notifyEvery.
+//
 // A notification is a wake-up, never the only record of anything: a runner
 // that misses one (this process died between a commit and the send, the
 // listening connection dropped) finds the work with its fallback poll.
@@ -30,7 +35,8 @@ type notifier struct {
 	s       *Store
 	mu      sync.Mutex
 	ready   bool
-	sched   bool              // schedules changed
+	sched   bool // schedules changed
+	events  bool
 	ids     map[byte][]string // 'f' and 'c' -> execution ids
 	kick    chan struct{}     // buffered(1): something to send
 	quit    chan struct{}
@@ -43,14 +49,15 @@ func newNotifier(s *Store) *notifier {
 	return n
 }
 
-// add queues notifications: tasks ready, and executions finished or
-// changed.
-func (n *notifier) add(ready bool, finished, changed []string) {
-	if !ready && len(finished) == 0 && len(changed) == 0 {
+// add queues notifications: tasks ready, events appended, and executions
+// finished or changed.
+func (n *notifier) add(ready, events bool, finished, changed []string) {
+	if !ready && !events && len(finished) == 0 && len(changed) == 0 {
 		return
 	}
 	n.mu.Lock()
 	n.ready = n.ready || ready
+	n.events = n.events || events
 	n.ids['f'] = append(n.ids['f'], finished...)
 	n.ids['c'] = append(n.ids['c'], changed...)
 	n.mu.Unlock()
@@ -87,7 +94,10 @@ func (n *notifier) take() []string {
 		out = append(out, lists(kind, n.ids[kind])...)
 		n.ids[kind] = nil
 	}
-	n.ready = false
+	if n.events && len(out) == 0 {
+		out = append(out, "e")
+	}
+	n.ready, n.events = false, false
 	return out
 }
 

@@ -223,19 +223,20 @@ func (s *Store) migrate(ctx context.Context) error {
 		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return fmt.Errorf("create migrations table in %s: %w", s.schema, err)
 	}
-	var current int
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(max(version), 0) FROM cloacina_migrations`).Scan(&current); err != nil {
+	rows, err := tx.Query(ctx, `SELECT version FROM cloacina_migrations`)
+	if err != nil {
 		return fmt.Errorf("read schema version of %s: %w", s.schema, err)
 	}
-	latest := engine.LatestVersion(ms)
-	if current > latest {
-		return fmt.Errorf("postgres schema %s is at version %d, this version of cloacina knows up to %d: %w",
-			s.schema, current, latest, store.ErrSchemaTooNew)
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return fmt.Errorf("read schema version of %s: %w", s.schema, err)
 	}
-	for _, m := range ms {
-		if m.Version <= current {
-			continue
-		}
+	pending, unknown := engine.Pending(ms, applied)
+	if len(unknown) > 0 {
+		return fmt.Errorf("postgres schema %s is at schema version %d, which this version of cloacina does not know (it knows up to %d): %w",
+			s.schema, unknown[len(unknown)-1], engine.LatestVersion(ms), store.ErrSchemaTooNew)
+	}
+	for _, m := range pending {
 		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("apply migration %s to schema %s: %w", m.Name, s.schema, err)
 		}

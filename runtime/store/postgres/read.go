@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -156,8 +157,8 @@ func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Tas
 
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Event, error) {
-	rows, err := s.pool.Query(ctx, s.q(`SELECT id, execution_id, task_id, kind, attempt, runner_id, message, at
-		FROM cloacina_events WHERE execution_id = $1 ORDER BY id`), executionID)
+	rows, err := s.pool.Query(ctx, s.q(`SELECT id, tx::text, execution_id, task_id, kind, attempt, runner_id, message, at
+		FROM cloacina_events WHERE execution_id = $1 ORDER BY tx, id`), executionID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of %s: %w", executionID, err)
 	}
@@ -165,8 +166,12 @@ func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Ev
 	var out []*store.Event
 	for rows.Next() {
 		e := &store.Event{}
-		if err := rows.Scan(&e.ID, &e.ExecutionID, &e.TaskID, &e.Kind, &e.Attempt, &e.RunnerID, &e.Message, &e.At); err != nil {
+		var tx string
+		if err := rows.Scan(&e.ID, &tx, &e.ExecutionID, &e.TaskID, &e.Kind, &e.Attempt, &e.RunnerID, &e.Message, &e.At); err != nil {
 			return nil, fmt.Errorf("list events of %s: %w", executionID, err)
+		}
+		if e.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
+			return nil, fmt.Errorf("list events of %s: transaction id %q: %w", executionID, tx, err)
 		}
 		out = append(out, e)
 	}

@@ -39,6 +39,7 @@ type tx struct {
 	ready             bool
 	finished, changed []string
 	schedules         bool
+	appended          bool // events were appended
 }
 
 var _ engine.Tx = (*tx)(nil)
@@ -717,16 +718,18 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 					completed_at = CASE WHEN e.leaves_remaining - $3 <= 0 AND e.state IN ('pending', 'running', 'paused')
 						THEN ` + nowSQL + ` ELSE e.completed_at END
 				WHERE e.id = $2
-				RETURNING e.id, e.state, e.leaves_remaining <= 0 AND e.leaves_remaining + $3 > 0 AS ended),
-			done AS (SELECT id, state FROM upd WHERE ended AND state IN ('completed', 'failed')),
+				RETURNING e.id, e.state, e.workflow_name, e.created_at, e.completed_at,
+					e.leaves_remaining <= 0 AND e.leaves_remaining + $3 > 0 AS ended),
+			done AS (SELECT id, state, workflow_name, created_at, completed_at FROM upd WHERE ended AND state IN ('completed', 'failed')),
 			ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
 				SELECT id, '', 'execution_' || state, 0, '', $7, ` + nowSQL + ` FROM done)
-			SELECT id, state FROM done`)
+			SELECT id, state, workflow_name, created_at, completed_at FROM done`)
 		for _, c := range f.Counters {
 			b.Queue(counters, t.now, c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start, t.runner)
 		}
 	}
 	t.ready, t.changed, t.finished, t.schedules = f.Ready, f.Changed, f.Ended, f.Schedules
+	t.appended = len(f.Events) > 0
 	if b.Len() == 0 {
 		return nil, nil // nothing was written; the caller's commit ends the transaction
 	}
@@ -753,7 +756,7 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		}
 		if err := readAll(rows, func(r pgx.Rows) error {
 			var fe store.FinishedExecution
-			err := r.Scan(&fe.ID, &fe.State)
+			err := r.Scan(&fe.ID, &fe.State, &fe.WorkflowName, &fe.CreatedAt, &fe.CompletedAt)
 			ended = append(ended, fe)
 			return err
 		}); err != nil {
@@ -822,7 +825,7 @@ func (s *Store) writeOnce(ctx context.Context, now time.Time, runner string, fn 
 	if err := conn.Commit(ctx, conn.done); err != nil {
 		return !conn.committing && isConnectionLost(err, conn), fmt.Errorf("commit: %w", err)
 	}
-	s.notify.add(t.ready, t.finished, t.changed)
+	s.notify.add(t.ready, t.appended || len(t.finished) > 0, t.finished, t.changed)
 	if t.schedules {
 		s.notify.addSchedules()
 	}

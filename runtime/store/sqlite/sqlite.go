@@ -347,19 +347,16 @@ func (s *Store) migrate(ctx context.Context) error {
 		applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("open sqlite database %q: create migrations table: %w", s.path, err)
 	}
-	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM cloacina_migrations`).Scan(&current); err != nil {
+	applied, err := appliedVersions(ctx, tx)
+	if err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	latest := engine.LatestVersion(ms)
-	if current > latest {
-		return fmt.Errorf("sqlite database %q is at schema version %d, this version of cloacina knows up to %d: %w",
-			s.path, current, latest, store.ErrSchemaTooNew)
+	pending, unknown := engine.Pending(ms, applied)
+	if len(unknown) > 0 {
+		return fmt.Errorf("sqlite database %q is at schema version %d, which this version of cloacina does not know (it knows up to %d): %w",
+			s.path, unknown[len(unknown)-1], engine.LatestVersion(ms), store.ErrSchemaTooNew)
 	}
-	for _, m := range ms {
-		if m.Version <= current {
-			continue
-		}
+	for _, m := range pending {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
@@ -372,4 +369,23 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("commit migrations: %w", err)
 	}
 	return nil
+}
+
+// appliedVersions reads the versions of the migrations a database has
+// recorded.
+func appliedVersions(ctx context.Context, tx *sql.Tx) ([]int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM cloacina_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -585,9 +585,11 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		err := t.eachRows(func(r *sql.Rows) error {
 			var fe store.FinishedExecution
 			var remaining int
-			if err := r.Scan(&fe.ID, &fe.State, &remaining); err != nil {
+			var created, completed sql.NullInt64
+			if err := r.Scan(&fe.ID, &fe.State, &remaining, &fe.WorkflowName, &created, &completed); err != nil {
 				return err
 			}
+			fe.CreatedAt, fe.CompletedAt = fromMicros(created), fromMicros(completed)
 			if fe.State.Terminal() && remaining <= 0 && remaining+terminal[fe.ID] > 0 {
 				ended = append(ended, fe)
 			}
@@ -605,7 +607,7 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 					THEN ?1 ELSE e.completed_at END
 			FROM (SELECT column1 AS id, column2 AS n, column3 AS f, column4 AS m, column5 AS s FROM (VALUES {rows})) AS d
 			WHERE e.id = d.id
-			RETURNING id, state, leaves_remaining`, []any{t.now}, rs)
+			RETURNING id, state, leaves_remaining, workflow_name, created_at, completed_at`, []any{t.now}, rs)
 		if err != nil {
 			return nil, fmt.Errorf("update executions: %w", err)
 		}

@@ -62,6 +62,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ErrorDetail", testErrorDetail},
 		{"ClaimedTaskFields", testClaimedTaskFields},
 		{"ConcurrentCompletionsOfOneJoin", testConcurrentJoin},
+		{"ReadEvents", testReadEvents},
+		{"ReadEventsFilters", testReadEventsFilters},
+		{"ReadEventsConcurrentWriters", testReadEventsConcurrentWriters},
 	}
 	tests = append(tests, scheduleTests...)
 	for _, tc := range tests {
@@ -338,7 +341,7 @@ func testCompletionReadiesDependents(t *testing.T, s *suite) {
 	}
 	s.advance(time.Minute)
 	res = s.complete(t, "r1", succeed(d[0], `{"d":4}`))
-	if len(res.Finished) != 1 || res.Finished[0] != (store.FinishedExecution{ID: "e1", State: store.ExecutionCompleted}) {
+	if len(res.Finished) != 1 || !finishedAs(res.Finished[0], "e1", store.ExecutionCompleted) {
 		t.Fatalf("Finished = %+v", res.Finished)
 	}
 	ex := s.exec(t, "e1")
@@ -440,7 +443,7 @@ func testRootSkippedAtCreation(t *testing.T, s *suite) {
 	if ex := s.exec(t, "e1"); ex.State != store.ExecutionCompleted {
 		t.Fatalf("an execution whose tasks were all skipped is %s, want completed", ex.State)
 	}
-	if len(res.Finished) != 1 || res.Finished[0] != (store.FinishedExecution{ID: "e1", State: store.ExecutionCompleted}) ||
+	if len(res.Finished) != 1 || !finishedAs(res.Finished[0], "e1", store.ExecutionCompleted) ||
 		res.Executions[0].State != store.ExecutionCompleted {
 		t.Fatalf("CreateExecutions = %+v, finished %+v; want the execution reported finished at creation", res.Executions[0], res.Finished)
 	}
@@ -1110,4 +1113,240 @@ func testIdempotencyKey(t *testing.T, s *suite) {
 	if again.Executions[0].ID != "e1" {
 		t.Fatalf("a call with only a taken key returned %+v", again.Executions[0])
 	}
+}
+
+// readEvents reads the log from after, filtered as p says, to its end: page
+// after page, again while ReadEvents reports events held behind an open
+// transaction (on PostgreSQL, perhaps another test's; each try is a round
+// trip, and the transaction holding them is a short one). It returns the
+// events and the cursor at the end.
+func (s *suite) readEvents(t *testing.T, p store.ReadEventsParams) ([]*store.Event, store.Cursor) {
+	t.Helper()
+	var out []*store.Event
+	limit := p.Limit
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := s.ReadEvents(ctxb, &p)
+		if err != nil {
+			t.Fatalf("ReadEvents(%+v): %v", p, err)
+		}
+		if res.Next.Less(p.After) {
+			t.Fatalf("ReadEvents(%+v) moved the cursor back to %+v", p, res.Next)
+		}
+		for _, e := range res.Events {
+			if !p.After.Less(e.Cursor()) {
+				t.Fatalf("ReadEvents(%+v) returned event %+v, not after the cursor", p, e)
+			}
+			p.After = e.Cursor()
+		}
+		if len(res.Events) > 0 && res.Next.Less(p.After) {
+			t.Fatalf("ReadEvents(%+v): Next %+v is before its last event", p, res.Next)
+		}
+		out = append(out, res.Events...)
+		p.After = res.Next
+		if !res.Held && (limit == 0 || len(res.Events) < limit) {
+			return out, p.After
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ReadEvents held events back for 30s")
+		}
+	}
+}
+
+func eventKeys(events []*store.Event) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.ExecutionID+":"+e.Kind+":"+e.TaskID)
+	}
+	return out
+}
+
+// testReadEvents: the whole log in order, with the workflow of each event,
+// page by page, and reading on from a cursor returns only what is new.
+func testReadEvents(t *testing.T, s *suite) {
+	if head, stored, err := s.EventCursor(ctxb); err != nil || len(stored) != 0 {
+		t.Fatalf("EventCursor of an empty log: %v, stored %v", err, stored)
+	} else if events, _ := s.readEvents(t, store.ReadEventsParams{After: head}); len(events) != 0 {
+		t.Fatalf("events after the end of an empty log = %v", eventKeys(events))
+	}
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 10)[0]
+	s.complete(t, "r1", succeed(a, `{}`))
+	all, cur := s.readEvents(t, store.ReadEventsParams{})
+	want := []string{"e1:execution_created:", "e1:task_started:a", "e1:task_completed:a"}
+	if !reflect.DeepEqual(eventKeys(all), want) {
+		t.Fatalf("log = %v\nwant %v", eventKeys(all), want)
+	}
+	listed, err := s.ListEvents(ctxb, "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range all {
+		if e.WorkflowName != "diamond" || e.WorkflowVersion != "v1" || !e.At.Equal(epoch) || e.RunnerID != "r1" {
+			t.Fatalf("event %d = %+v, want workflow diamond v1 by r1 at the clock's time", i, e)
+		}
+		if e.ID != listed[i].ID || e.Kind != listed[i].Kind {
+			t.Fatalf("event %d = %+v; ListEvents has %+v", i, e, listed[i])
+		}
+	}
+	head, stored, err := s.EventCursor(ctxb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The events after head that were stored already are the last ones
+	// of the log: head is before them only because an older transaction
+	// was open (on PostgreSQL, perhaps another test's).
+	if len(stored) > len(all) {
+		t.Fatalf("EventCursor lists %d stored events after it; the log has %d", len(stored), len(all))
+	}
+	for i, c := range stored {
+		if want := all[len(all)-len(stored)+i].Cursor(); c != want {
+			t.Fatalf("EventCursor's stored events = %v, want the last %d of the log", stored, len(stored))
+		}
+	}
+	if events, _ := s.readEvents(t, store.ReadEventsParams{After: cur}); len(events) != 0 {
+		t.Fatalf("events after the end = %v", eventKeys(events))
+	}
+
+	// New events come after either cursor, and only they.
+	for _, c := range s.claim(t, "r1", 10) {
+		s.complete(t, "r1", succeed(c, `{}`))
+	}
+	d := s.claim(t, "r1", 10)[0]
+	s.complete(t, "r1", succeed(d, `{}`))
+	more, end := s.readEvents(t, store.ReadEventsParams{After: cur})
+	if len(more) != 7 || more[len(more)-1].Kind != store.EventExecutionCompleted {
+		t.Fatalf("new events = %v, want the 7 of b, c, d and the execution's end", eventKeys(more))
+	}
+	fromHead, _ := s.readEvents(t, store.ReadEventsParams{After: head})
+	skip := map[store.Cursor]bool{}
+	for _, c := range stored {
+		skip[c] = true
+	}
+	kept := fromHead[:0]
+	for _, e := range fromHead {
+		if !skip[e.Cursor()] {
+			kept = append(kept, e)
+		}
+	}
+	fromHead = kept
+	if !reflect.DeepEqual(eventKeys(fromHead), eventKeys(more)) {
+		t.Fatalf("events after EventCursor = %v, want %v", eventKeys(fromHead), eventKeys(more))
+	}
+	if !cur.Less(end) {
+		t.Fatalf("cursor did not move: %+v then %+v", cur, end)
+	}
+
+	// Pages of 2 give the same log.
+	paged, _ := s.readEvents(t, store.ReadEventsParams{Limit: 2})
+	if got, want := eventKeys(paged), eventKeys(append(all, more...)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("paged log = %v\nwant %v", got, want)
+	}
+}
+
+// testReadEventsFilters: by execution, by workflow and by runner; a
+// filtered read that finds nothing still moves the cursor on.
+func testReadEventsFilters(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	other := diamond("e2")
+	other.WorkflowName = "other"
+	s.create(t, other)
+	for _, c := range s.claim(t, "r1", 1) {
+		s.complete(t, "r1", succeed(c, `{}`))
+	}
+	for _, c := range s.claim(t, "r2", 1) {
+		s.complete(t, "r2", succeed(c, `{}`))
+	}
+	all, _ := s.readEvents(t, store.ReadEventsParams{})
+	keep := func(f func(e *store.Event) bool) []string {
+		var out []string
+		for _, e := range all {
+			if f(e) {
+				out = append(out, e.ExecutionID+":"+e.Kind+":"+e.TaskID)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		p    store.ReadEventsParams
+		keep func(e *store.Event) bool
+	}{
+		{store.ReadEventsParams{ExecutionID: "e2"}, func(e *store.Event) bool { return e.ExecutionID == "e2" }},
+		{store.ReadEventsParams{WorkflowName: "other"}, func(e *store.Event) bool { return e.WorkflowName == "other" }},
+		{store.ReadEventsParams{RunnerID: "r2"}, func(e *store.Event) bool { return e.RunnerID == "r2" }},
+		{store.ReadEventsParams{WorkflowName: "diamond", RunnerID: "r2"}, func(e *store.Event) bool {
+			return e.WorkflowName == "diamond" && e.RunnerID == "r2"
+		}},
+	} {
+		got, _ := s.readEvents(t, tc.p)
+		want := keep(tc.keep)
+		if len(want) == 0 || !reflect.DeepEqual(eventKeys(got), want) {
+			t.Fatalf("ReadEvents(%+v) = %v, want %v (non-empty)", tc.p, eventKeys(got), want)
+		}
+		if got[0].WorkflowName == "" {
+			t.Fatalf("filtered event without its workflow: %+v", got[0])
+		}
+	}
+	none, cur := s.readEvents(t, store.ReadEventsParams{ExecutionID: "nope"})
+	if len(none) != 0 || cur.Less(all[len(all)-1].Cursor()) {
+		t.Fatalf("read of no execution = %v, cursor %+v; want nothing and the cursor at the end (%+v)", eventKeys(none), cur, all[len(all)-1].Cursor())
+	}
+}
+
+// testReadEventsConcurrentWriters: writers racing each other while a
+// reader follows the log from its cursor: the reader sees every event
+// exactly once, those of one execution in their order, and each at most
+// once however often it reads.
+func testReadEventsConcurrentWriters(t *testing.T, s *suite) {
+	const writers, rounds = 4, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				e := diamond(fmt.Sprintf("w%d-%02d", w, i))
+				e.Tasks = e.Tasks[:1]
+				if _, err := s.CreateExecutions(ctxb, &store.CreateExecutionsParams{RunnerID: "r1", Now: s.at(), Executions: []*store.NewExecution{e}, Decide: decide}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	seen := map[string]int{}
+	var cur store.Cursor
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true // one more read after the last commit
+		default:
+		}
+		events, next := s.readEvents(t, store.ReadEventsParams{After: cur})
+		for _, e := range events {
+			seen[e.ExecutionID]++
+		}
+		cur = next
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(seen) != writers*rounds {
+		t.Fatalf("the reader saw the creation of %d executions, want %d", len(seen), writers*rounds)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("execution %s: %d creation events seen, want 1", id, n)
+		}
+	}
+}
+
+// finishedAs reports whether fe says that execution id of the diamond
+// workflow ended in state at the clock's time, created at the epoch.
+func finishedAs(fe store.FinishedExecution, id string, state store.ExecutionState) bool {
+	return fe.ID == id && fe.State == state && fe.WorkflowName == "diamond" && fe.CreatedAt.Equal(epoch) && !fe.CompletedAt.Before(epoch)
 }

@@ -114,6 +114,35 @@ func LoadMigrations(fsys fs.FS, pattern string) ([]Migration, error) {
 	return out, nil
 }
 
+// Pending returns the migrations of ms not in applied (the versions a
+// database has recorded), in version order. Migrations are numbered by
+// the change that needs them, not applied strictly in sequence: a database
+// may have recorded a later version before an earlier one that arrived
+// with another change, and the earlier one is applied then. A recorded
+// version that ms does not know means the database was migrated by a
+// newer version of the library: Pending returns it as unknown, and the
+// caller refuses the database.
+func Pending(ms []Migration, applied []int) (pending []Migration, unknown []int) {
+	have := make(map[int]bool, len(applied))
+	for _, v := range applied {
+		have[v] = true
+	}
+	known := make(map[int]bool, len(ms))
+	for _, m := range ms {
+		known[m.Version] = true
+		if !have[m.Version] {
+			pending = append(pending, m)
+		}
+	}
+	for _, v := range applied {
+		if !known[v] {
+			unknown = append(unknown, v)
+		}
+	}
+	sort.Ints(unknown)
+	return pending, unknown
+}
+
 // LatestVersion returns the highest version of ms, or 0.
 func LatestVersion(ms []Migration) int {
 	if len(ms) == 0 {

@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloacina-go/cloacina/runtime/store"
+)
+
+// defaultEventLimit is ReadEvents' limit when the caller sets none.
+const defaultEventLimit = 500
+
+// ReadEvents implements store.Store. One statement reads the snapshot's
+// xmin and the events after the cursor in (tx, id) order, so both come
+// from the same snapshot. Events of transactions older than xmin are
+// final: each such transaction has ended, and any that starts later gets a
+// larger id. The first event of a younger transaction (committed, but
+// behind one still open) stops the read, and the result says so; the
+// cursor then moves to (xmin, 0), past every final event.
+func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*store.ReadEventsResult, error) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = defaultEventLimit
+	}
+	args := []any{strconv.FormatUint(p.After.Tx, 10), p.After.ID, limit}
+	var where strings.Builder
+	for _, f := range []struct{ col, val string }{
+		{"ev.execution_id", p.ExecutionID}, {"e.workflow_name", p.WorkflowName}, {"ev.runner_id", p.RunnerID},
+	} {
+		if f.val != "" {
+			args = append(args, f.val)
+			fmt.Fprintf(&where, " AND %s = $%d", f.col, len(args))
+		}
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT s.xmin::text, ev.id, ev.tx::text, ev.execution_id, ev.task_id, ev.kind,
+			ev.attempt, ev.runner_id, ev.message, ev.at, ev.workflow_name, ev.workflow_version
+		FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) AS s
+		LEFT JOIN LATERAL (
+			SELECT ev.*, e.workflow_name, e.workflow_version
+			FROM cloacina_events AS ev JOIN cloacina_executions AS e ON e.id = ev.execution_id
+			WHERE (ev.tx, ev.id) > ($1::text::xid8, $2)`+where.String()+`
+			ORDER BY ev.tx, ev.id LIMIT $3) AS ev ON true
+		ORDER BY ev.tx, ev.id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	res := &store.ReadEventsResult{Next: p.After}
+	var xmin uint64
+	n := 0
+	for rows.Next() {
+		var xminText string
+		var id *int64
+		var tx, exec, task, kind, runner, msg, wf, ver *string
+		var attempt *int
+		var at *time.Time
+		e := &store.Event{}
+		if err := rows.Scan(&xminText, &id, &tx, &exec, &task, &kind, &attempt, &runner, &msg, &at, &wf, &ver); err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
+		}
+		if xmin, err = strconv.ParseUint(xminText, 10, 64); err != nil {
+			return nil, fmt.Errorf("read events: snapshot xmin %q: %w", xminText, err)
+		}
+		if id == nil { // no event after the cursor: the one row of the left join
+			continue
+		}
+		n++
+		if res.Held {
+			continue
+		}
+		if e.Tx, err = strconv.ParseUint(*tx, 10, 64); err != nil {
+			return nil, fmt.Errorf("read events: transaction id %q: %w", *tx, err)
+		}
+		if e.Tx >= xmin {
+			res.Held = true
+			continue
+		}
+		e.ID, e.ExecutionID, e.TaskID, e.Kind, e.Attempt = *id, *exec, *task, *kind, *attempt
+		e.RunnerID, e.Message, e.WorkflowName, e.WorkflowVersion, e.At = *runner, *msg, *wf, *ver, *at
+		res.Events = append(res.Events, e)
+		res.Next = e.Cursor()
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	// Every final event after the cursor that the filter keeps was read:
+	// the cursor may skip to the first one that is not final.
+	if head := (store.Cursor{Tx: xmin}); (res.Held || n < limit) && res.Next.Less(head) {
+		res.Next = head
+	}
+	return res, nil
+}
+
+// EventCursor implements store.Store: (xmin, 0) of a snapshot, before
+// every event of a transaction still open and after every other, and the
+// events of that snapshot after it, committed by transactions younger than
+// the oldest one open. One statement reads both from one snapshot.
+func (s *Store) EventCursor(ctx context.Context) (store.Cursor, []store.Cursor, error) {
+	rows, err := s.pool.Query(ctx, s.q(`SELECT s.xmin::text, ev.tx::text, ev.id
+		FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) AS s
+		LEFT JOIN cloacina_events AS ev ON ev.tx >= s.xmin
+		ORDER BY ev.tx, ev.id`))
+	if err != nil {
+		return store.Cursor{}, nil, fmt.Errorf("read the event log's end: %w", err)
+	}
+	defer rows.Close()
+	var head store.Cursor
+	var stored []store.Cursor
+	for rows.Next() {
+		var xmin string
+		var tx *string
+		var id *int64
+		if err := rows.Scan(&xmin, &tx, &id); err != nil {
+			return store.Cursor{}, nil, fmt.Errorf("read the event log's end: %w", err)
+		}
+		if head.Tx, err = strconv.ParseUint(xmin, 10, 64); err != nil {
+			return store.Cursor{}, nil, fmt.Errorf("read the event log's end: snapshot xmin %q: %w", xmin, err)
+		}
+		if tx == nil {
+			continue
+		}
+		c := store.Cursor{ID: *id}
+		if c.Tx, err = strconv.ParseUint(*tx, 10, 64); err != nil {
+			return store.Cursor{}, nil, fmt.Errorf("read the event log's end: transaction id %q: %w", *tx, err)
+		}
+		stored = append(stored, c)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Cursor{}, nil, fmt.Errorf("read the event log's end: %w", err)
+	}
+	return head, stored, nil
+}
