@@ -29,4 +29,7 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-tool github.com/cloacina-go/cloacina/cmd/cloacina-gen
+tool (
+	github.com/cloacina-go/cloacina/cmd/cloacina-gen
+	github.com/cloacina-go/cloacina/cmd/cloacina-vet
+)
