@@ -202,7 +202,10 @@
 // while the schedule's previous execution is unfinished: OverlapSkip (the
 // default) records it as skipped, OverlapBuffer holds one tick and starts it
 // when the previous execution ends (further ticks meanwhile are skipped),
-// OverlapAllow starts it regardless. Jitter delays each fire by a fixed
+// OverlapAllow starts it regardless. The ticks CatchupAll catches up are
+// one unit: the policy decides about the first against the execution
+// before them, and the others follow it, so they all start (in the order
+// of their ticks) unless the first is skipped or held. Jitter delays each fire by a fixed
 // amount per tick, the same on every runner. DescribeSchedule counts the
 // ticks each policy skipped.
 //

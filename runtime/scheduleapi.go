@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cloacina-go/cloacina/internal/suggest"
 	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
@@ -99,7 +100,8 @@ func (r *Runner) scheduleInfo(st *store.Schedule) (ScheduleInfo, *schedDef, erro
 // it alone.
 func (r *Runner) CreateSchedule(ctx context.Context, s Schedule) (*ScheduleInfo, error) {
 	if _, ok := r.serves(s.Workflow); !ok {
-		return nil, fmt.Errorf("create schedule %s: workflow %q is not registered with this runner for tenant %q", s.Name, s.Workflow, r.tenant)
+		return nil, fmt.Errorf("create schedule %s: workflow %q is not registered with this runner for tenant %q%s",
+			s.Name, s.Workflow, r.tenant, suggest.DidYouMean(s.Workflow, r.reg.Names()))
 	}
 	n, _, _, err := s.normalized()
 	if err != nil {
@@ -111,6 +113,9 @@ func (r *Runner) CreateSchedule(ctx context.Context, s Schedule) (*ScheduleInfo,
 		return nil, err
 	}
 	saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: st})
+	if errors.Is(err, store.ErrScheduleExists) {
+		return nil, fmt.Errorf("create schedule %s: %w; change it with UpdateSchedule", n.Name, ErrScheduleExists)
+	}
 	if err != nil {
 		return nil, r.closedErr(err)
 	}
@@ -175,9 +180,9 @@ func (r *Runner) ResumeSchedule(ctx context.Context, name string) (bool, error) 
 // if another runner changed it meanwhile.
 func (r *Runner) changeSchedule(ctx context.Context, name string, fn func(*store.Schedule) error) (*ScheduleInfo, error) {
 	for try := 0; ; try++ {
-		st, err := r.store.GetSchedule(ctx, name)
+		st, err := r.getSchedule(ctx, name)
 		if err != nil {
-			return nil, r.closedErr(err)
+			return nil, err
 		}
 		if st.Kind != store.ScheduleCron {
 			return nil, fmt.Errorf("schedule %s: it is a trigger, not a schedule", name)
@@ -256,9 +261,9 @@ func (r *Runner) BackfillSchedule(ctx context.Context, name string, from, to tim
 }
 
 func (r *Runner) loadSchedule(ctx context.Context, name string) (*store.Schedule, *schedDef, error) {
-	st, err := r.store.GetSchedule(ctx, name)
+	st, err := r.getSchedule(ctx, name)
 	if err != nil {
-		return nil, nil, r.closedErr(err)
+		return nil, nil, err
 	}
 	if st.Kind != store.ScheduleCron {
 		return nil, nil, fmt.Errorf("schedule %s: it is a trigger, not a schedule", name)
@@ -342,9 +347,9 @@ func (r *Runner) ListSchedules(ctx context.Context) ([]ScheduleInfo, error) {
 // DescribeSchedule returns a schedule with its next n fire times and its
 // n most recent fires with their executions' status.
 func (r *Runner) DescribeSchedule(ctx context.Context, name string, n int) (*ScheduleDescription, error) {
-	st, err := r.store.GetSchedule(ctx, name)
+	st, err := r.getSchedule(ctx, name)
 	if err != nil {
-		return nil, r.closedErr(err)
+		return nil, err
 	}
 	if st.Kind != store.ScheduleCron {
 		return nil, fmt.Errorf("schedule %s: it is a trigger, not a schedule", name)
@@ -417,4 +422,23 @@ func (r *Runner) ListTriggers(ctx context.Context) ([]TriggerInfo, error) {
 			Concurrency: sp.Concurrency, Origin: st.Origin, Disabled: st.Disabled, LeaseOwner: st.LeaseOwner, LeaseUntil: st.LeaseUntil})
 	}
 	return out, nil
+}
+
+// getSchedule reads a stored schedule; for a name that is not stored, the
+// error suggests the closest stored names.
+func (r *Runner) getSchedule(ctx context.Context, name string) (*store.Schedule, error) {
+	st, err := r.store.GetSchedule(ctx, name)
+	if errors.Is(err, store.ErrScheduleNotFound) {
+		var names []string
+		if all, lerr := r.store.ListSchedules(ctx); lerr == nil {
+			for _, s := range all {
+				names = append(names, s.Name)
+			}
+		}
+		return nil, fmt.Errorf("schedule %q: %w%s", name, ErrScheduleNotFound, suggest.DidYouMean(name, names))
+	}
+	if err != nil {
+		return nil, r.closedErr(err)
+	}
+	return st, nil
 }
