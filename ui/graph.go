@@ -264,10 +264,11 @@ func buildGantt(events []runtime.Event, order []string, now time.Time) *ganttVie
 	}
 	for i := range 5 {
 		f := float64(i) / 4
-		g.Ticks = append(g.Ticks, ganttTick{
-			Label: "+" + fmtDuration(time.Duration(f*float64(span))),
-			Style: template.CSS(fmt.Sprintf("left:%.0f%%", f*100)),
-		})
+		style := template.CSS(fmt.Sprintf("left:%.0f%%", f*100))
+		if i == 4 { // the last label ends at the right edge
+			style = "right:0"
+		}
+		g.Ticks = append(g.Ticks, ganttTick{Label: "+" + fmtDuration(time.Duration(f*float64(span))), Style: style})
 	}
 	return g
 }

@@ -76,10 +76,12 @@
   });
 
   source.onerror = function () {
+    page.dataset.connected = "false";
     // EventSource reconnects by itself, resuming after the last event id.
     note.textContent = "Connection lost; reconnecting…";
   };
   source.onopen = function () {
+    page.dataset.connected = "true";
     note.textContent = "Following live events…";
   };
 })();
