@@ -131,7 +131,9 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 	return get(t, ctx, name+" of "+sel, chromedp.AttributeValue(chromedp.CSS(sel), name)).Value
 }
 
-func visible(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
+func visible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel))
+}
 
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
