@@ -56,12 +56,46 @@ func (u *ui) eventStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading execution: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	sub, err := u.opts.Runner.Subscribe(ctx, runtime.EventFilter{ExecutionID: ex.ID(), From: cur, UntilEnd: true})
+	st, err := ex.Status(ctx)
 	if err != nil {
-		http.Error(w, "subscribing: "+err.Error(), http.StatusInternalServerError)
+		http.Error(w, "reading execution: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	defer sub.Close()
+	var next func(context.Context) (runtime.Event, error)
+	if st.Terminal() {
+		// Its log is complete: send what follows the cursor, then the end
+		// (a subscription from after the last event would wait forever).
+		events, err := u.opts.Runner.Events(ctx, ex.ID())
+		if err != nil {
+			http.Error(w, "reading events: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if !cur.IsZero() {
+			rest := []runtime.Event(nil)
+			for i, ev := range events {
+				if ev.Cursor.String() == cur.String() {
+					rest = events[i+1:]
+				}
+			}
+			events = rest
+		}
+		next = func(context.Context) (runtime.Event, error) {
+			if len(events) == 0 {
+				return runtime.Event{}, io.EOF
+			}
+			ev := events[0]
+			events = events[1:]
+			return ev, nil
+		}
+	} else {
+		sub, err := u.opts.Runner.Subscribe(ctx, runtime.EventFilter{ExecutionID: ex.ID(), From: cur, UntilEnd: true})
+		if err != nil {
+			http.Error(w, "subscribing: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer sub.Close()
+		next = sub.Next
+	}
 
 	rc := http.NewResponseController(w)
 	h := w.Header()
@@ -75,7 +109,7 @@ func (u *ui) eventStream(w http.ResponseWriter, r *http.Request) {
 	_ = rc.Flush()
 	for {
 		nctx, cancel := context.WithTimeout(ctx, keepAlive)
-		ev, err := sub.Next(nctx)
+		ev, err := next(nctx)
 		cancel()
 		switch {
 		case err == nil:

@@ -347,6 +347,18 @@ func TestEventStreamFollowsLive(t *testing.T) {
 		if len(data) != 1 || !strings.Contains(data[0], events[len(events)-1].Kind) {
 			t.Fatalf("resumed stream: %v", data)
 		}
+
+		// From its last event, a finished execution's stream ends at once.
+		req, _ = http.NewRequestWithContext(ctx, "GET", f.server.URL+"/ops/executions/"+ex.ID()+"/events?from="+url.QueryEscape(events[len(events)-1].Cursor.String()), nil)
+		resp3, err := f.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp3.Body.Close()
+		lines = bufio.NewScanner(resp3.Body)
+		if seen := until("event: end"); strings.Contains(strings.Join(seen, "\n"), `"kind"`) {
+			t.Fatalf("events after the last one: %v", seen)
+		}
 	})
 }
 
