@@ -448,3 +448,21 @@ func TestFiveHundredTaskPages(t *testing.T) {
 		}
 	}
 }
+
+// The page follows executions by server-sent events only: its script has
+// no timer to poll with.
+func TestScriptDoesNotPoll(t *testing.T) {
+	f := newFixture(t, "sqlite://"+t.TempDir()+"/ui.db", "", ui.Options{})
+	code, js := f.get("/ops/static/app.js")
+	if code != http.StatusOK {
+		t.Fatalf("app.js: %d", code)
+	}
+	for _, bad := range []string{"setInterval", "setTimeout", "fetch(", "XMLHttpRequest", "innerHTML ="} {
+		if strings.Contains(js, bad) {
+			t.Errorf("app.js uses %s", bad)
+		}
+	}
+	if !strings.Contains(js, "new EventSource(") {
+		t.Error("app.js does not use EventSource")
+	}
+}
