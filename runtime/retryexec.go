@@ -25,17 +25,23 @@ func (r *Runner) retryFailed(ctx context.Context, id string) (*Execution, error)
 				id, ex.WorkflowName, ex.WorkflowVersion, ErrWorkflowNotFound)
 		}
 	}
+	res, err := r.store.RetryExecution(ctx, &store.RetryExecutionParams{ExecutionID: id, RunnerID: r.id, Decide: r.decide})
+	if err != nil {
+		return nil, r.storeErr(err)
+	}
+	// Waiting starts after the retry (a waiter added before would be
+	// dropped with a refused one, and others may be waiting on the id), so
+	// an execution that ended again meanwhile is looked for once.
 	done, err := r.addWaiter(id)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.store.RetryExecution(ctx, &store.RetryExecutionParams{ExecutionID: id, RunnerID: r.id, Decide: r.decide})
-	if err != nil {
-		r.removeWaiter(id)
-		return nil, r.storeErr(err)
-	}
-	if again, err := r.store.GetExecution(ctx, id); err == nil && !again.Deadline.IsZero() && !again.State.Terminal() {
-		r.deadlines.add(id, again.Deadline)
+	if again, err := r.store.GetExecution(ctx, id); err == nil {
+		if again.State.Terminal() {
+			r.finished(id)
+		} else if !again.Deadline.IsZero() {
+			r.deadlines.add(id, again.Deadline)
+		}
 	}
 	r.log.Info("execution retried", "execution_id", id, "workflow", ex.WorkflowName, "mode", string(RetryModeFailed),
 		"tasks", res.Reset)
