@@ -508,4 +508,3 @@ func (h *pruneLogHandler) Handle(_ context.Context, rec slog.Record) error {
 }
 func (h *pruneLogHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *pruneLogHandler) WithGroup(string) slog.Handler      { return h }
-
