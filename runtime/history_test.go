@@ -14,12 +14,8 @@ import (
 )
 
 // flakyWorkflow is prep -> flip -> after. flip fails (once, no retry)
-// while fail reports true; runs counts each task's runs.
-func flakyWorkflow(fail func() bool, runs *sync.Map) *runtime.Workflow {
-	count := func(id string) {
-		n, _ := runs.LoadOrStore(id, new(atomic.Int32))
-		n.(*atomic.Int32).Add(1)
-	}
+// while fail reports true; count is told of each task's runs.
+func flakyWorkflow(fail func() bool, count func(id string)) *runtime.Workflow {
 	return runtime.NewWorkflow("flaky").
 		Add(&runtime.Task{ID: "prep", Fingerprint: "prep", Func: fn(func(_ context.Context, c *runtime.Context) error {
 			count("prep")
@@ -38,6 +34,14 @@ func flakyWorkflow(fail func() bool, runs *sync.Map) *runtime.Workflow {
 			return c.Set("after", 1)
 		})}).
 		MustBuild()
+}
+
+// counter counts runs by task id in runs.
+func counter(runs *sync.Map) func(id string) {
+	return func(id string) {
+		n, _ := runs.LoadOrStore(id, new(atomic.Int32))
+		n.(*atomic.Int32).Add(1)
+	}
 }
 
 func runsOf(runs *sync.Map, id string) int32 {
@@ -66,7 +70,7 @@ func testRetryFailedInPlace(t *testing.T) {
 	var broken atomic.Bool
 	broken.Store(true)
 	var runs sync.Map
-	r := newRunner(t, nil, flakyWorkflow(broken.Load, &runs))
+	r := newRunner(t, nil, flakyWorkflow(broken.Load, counter(&runs)))
 	res := execute(t, r, "flaky", runtime.NewContext())
 	if res.Status != runtime.PipelineStatusFailed || taskStatus(t, res, "after").Status != runtime.TaskStatusSkipped {
 		t.Fatalf("first run: %s, after %s", res.Status, taskStatus(t, res, "after").Status)
