@@ -90,6 +90,8 @@ type Runner struct {
 	waiters  map[string]chan struct{}
 	enders   map[string][]func(*ExecutionSummary, error) // SubmitHook end callbacks by execution
 	warnedOn map[string]bool                             // workflow version mismatches already logged
+
+	recorded recordedTasks // tasks of recorded definitions, for decisions without the code
 }
 
 type taskKey struct{ exec, task string }
@@ -144,6 +146,12 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 		}
 		return nil, err
 	}
+	if err := r.recordDefinitions(ctx); err != nil {
+		if r.ownsStore {
+			r.store.Close()
+		}
+		return nil, err
+	}
 	r.bgCtx, r.bgStop = context.WithCancel(context.Background())
 	r.taskCtx, r.killAll = context.WithCancelCause(context.Background())
 	r.flushCtx, r.cancelFlush = context.WithCancel(context.Background())
@@ -169,6 +177,10 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	go r.heartbeatLoop()
 	go r.maintenanceLoop()
 	go r.sched.run()
+	if c.Retention != nil {
+		r.bg.Add(1)
+		go r.pruneLoop(c.Retention)
+	}
 	for _, wf := range r.reg.Workflows() {
 		if _, ok := r.serves(wf.Name()); !ok {
 			continue
@@ -277,7 +289,10 @@ func WithIdempotencyKey(key string) ExecuteOption {
 
 // Submission is one execution for ExecuteMany to start.
 type Submission struct {
-	// Workflow names a registered workflow.
+	// Workflow names a registered workflow, or one this runner has not
+	// registered whose definition another runner recorded: the execution
+	// is then created from the latest recorded definition, and a runner
+	// that has the workflow runs it.
 	Workflow string
 	// Input is the execution's input (nil for an empty context).
 	Input *Context
@@ -306,7 +321,7 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 	}
 	news := make([]*store.NewExecution, len(subs))
 	for i, sub := range subs {
-		ne, err := r.newExecution(sub)
+		ne, err := r.newSubmission(ctx, sub)
 		if err != nil {
 			if len(subs) > 1 {
 				return nil, fmt.Errorf("submission %d of %d: %w", i, len(subs), err)
@@ -315,6 +330,11 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 		}
 		news[i] = ne
 	}
+	return r.submit(ctx, subs, news)
+}
+
+// submit stores prepared submissions and returns handles on them.
+func (r *Runner) submit(ctx context.Context, subs []Submission, news []*store.NewExecution) ([]*Execution, error) {
 	ends := r.submitHooks(ctx, subs, news)
 	dones := make([]chan struct{}, len(news))
 	for i, ne := range news {
@@ -398,6 +418,22 @@ func (r *Runner) newExecution(sub Submission) (*store.NewExecution, error) {
 	if t := wf.Tenant(); t != "" && t != r.tenant {
 		return nil, fmt.Errorf("execute %s: the workflow belongs to tenant %q, and this runner serves tenant %q (Config.Schema)", sub.Workflow, t, r.tenant)
 	}
+	return r.prepare(sub, wf.Name(), wf.Version(), taskSpecs(wf))
+}
+
+// newSubmission prepares a submission of a registered workflow or, when
+// this runner has not registered it, of its latest recorded definition.
+func (r *Runner) newSubmission(ctx context.Context, sub Submission) (*store.NewExecution, error) {
+	ne, err := r.newExecution(sub)
+	if errors.Is(err, ErrWorkflowNotFound) {
+		return r.recordedExecution(ctx, sub, err)
+	}
+	return ne, err
+}
+
+// prepare builds the stored form of a submission of a workflow version
+// with the given tasks.
+func (r *Runner) prepare(sub Submission, name, version string, specs []store.TaskSpec) (*store.NewExecution, error) {
 	input := sub.Input
 	if input == nil {
 		input = NewContext()
@@ -407,8 +443,8 @@ func (r *Runner) newExecution(sub Submission) (*store.NewExecution, error) {
 	}
 	doc, vals := input.Clone().detached().doc()
 	return &store.NewExecution{
-		ID: newExecutionID(), WorkflowName: wf.Name(), WorkflowVersion: wf.Version(), Tenant: r.tenant,
-		Input: doc, Values: vals, Timeout: r.cfg.WorkflowTimeout, Tasks: taskSpecs(wf),
+		ID: newExecutionID(), WorkflowName: name, WorkflowVersion: version, Tenant: r.tenant,
+		Input: doc, Values: vals, Timeout: r.cfg.WorkflowTimeout, Tasks: specs,
 		IdempotencyKey: sub.IdempotencyKey, Meta: encodeMeta(sub.Headers),
 	}, nil
 }
