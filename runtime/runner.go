@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/cloacina-go/cloacina/internal/quiesce"
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
@@ -70,6 +71,11 @@ type Runner struct {
 	// groupsCommits is set when the store shares commits among concurrent
 	// writes itself, so submissions need not (see store.CommitGrouper).
 	groupsCommits bool
+	// systemClock is set when Config.Clock is the SystemClock; act counts
+	// the runner's work in progress for a clock that follows it, and is
+	// nil otherwise (see alarm.go).
+	systemClock bool
+	act         *quiesce.Tracker
 
 	mu       sync.Mutex
 	closed   bool
@@ -94,9 +100,15 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
+	_, system := c.Clock.(SystemClock)
+	var act *quiesce.Tracker
+	if g := quiesce.GroupOf(c.Clock); g != nil {
+		act = g.Tracker()
+	}
 	r := &Runner{
 		cfg: c, reg: c.Registry, log: c.Logger.With("runner", c.RunnerID), id: c.RunnerID,
-		tenant: cmp.Or(c.Schema, store.DefaultTenant), deadlines: newDeadlines(),
+		tenant: cmp.Or(c.Schema, store.DefaultTenant), deadlines: newDeadlines(act),
+		systemClock: system, act: act,
 		wake:     make(chan struct{}, 1),
 		results:  make(chan *attemptResult, c.Concurrency),
 		stop:     make(chan struct{}),
@@ -125,6 +137,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	r.flushCtx, r.cancelFlush = context.WithCancel(context.Background())
 	d := newDispatcher(r)
 	r.bg.Add(3)
+	r.act.Add(1) // the maintenance loop's first sweep: see maintenanceLoop
 	go d.run()
 	go r.heartbeatLoop()
 	go r.maintenanceLoop()
@@ -138,6 +151,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 			if r.ownsStore {
 				r.store.Close()
 			}
+			r.act.Close()
 			return nil, fmt.Errorf("listen for notifications: %w", err)
 		}
 		r.bg.Add(1)
@@ -166,11 +180,14 @@ func (r *Runner) ID() string { return r.id }
 // Store returns the runner's store.
 func (r *Runner) Store() store.Store { return r.store }
 
-// signal wakes the dispatcher without blocking.
+// signal wakes the dispatcher without blocking. The wake-up counts as work
+// in progress until the dispatcher has acted on it (see alarm.go).
 func (r *Runner) signal() {
+	r.act.Add(1)
 	select {
 	case r.wake <- struct{}{}:
-	default:
+	default: // one is waiting already, and counted
+		r.act.Add(-1)
 	}
 }
 
@@ -298,7 +315,8 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 // createExecutions stores new executions in one transaction and tells
 // the rest of the runner about them.
 func (r *Runner) createExecutions(ctx context.Context, news []*store.NewExecution) ([]*store.Execution, error) {
-	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Executions: news, Decide: r.decide})
+	defer r.busy()()
+	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Now: r.storeNow(), Executions: news, Decide: r.decide})
 	if err != nil {
 		return nil, err
 	}
@@ -448,14 +466,16 @@ func (e *notFoundError) Unwrap() []error { return []error{ErrExecutionNotFound, 
 // Pause stops new tasks of an execution from being claimed; running tasks
 // finish. It reports whether the execution was paused by this call.
 func (r *Runner) Pause(ctx context.Context, executionID string) (bool, error) {
-	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: true, RunnerID: r.id})
+	defer r.busy()()
+	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: true, RunnerID: r.id, Now: r.storeNow()})
 	return changed, r.storeErr(err)
 }
 
 // Resume lets a paused execution's tasks be claimed again. It reports
 // whether the execution was resumed by this call.
 func (r *Runner) Resume(ctx context.Context, executionID string) (bool, error) {
-	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: false, RunnerID: r.id})
+	defer r.busy()()
+	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: false, RunnerID: r.id, Now: r.storeNow()})
 	if changed {
 		r.signal()
 	}
@@ -471,7 +491,8 @@ func (r *Runner) Cancel(ctx context.Context, executionID string) (bool, error) {
 }
 
 func (r *Runner) endExecution(ctx context.Context, id string, state store.ExecutionState, reason string, cause error) (bool, error) {
-	changed, err := r.store.FinishExecution(ctx, &store.FinishExecutionParams{ExecutionID: id, State: state, Reason: reason, RunnerID: r.id})
+	defer r.busy()()
+	changed, err := r.store.FinishExecution(ctx, &store.FinishExecutionParams{ExecutionID: id, State: state, Reason: reason, RunnerID: r.id, Now: r.storeNow()})
 	if err != nil {
 		return false, r.storeErr(err)
 	}
@@ -642,6 +663,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	if r.ownsStore {
 		err = errors.Join(err, r.store.Close())
 	}
+	r.act.Close()
 	return err
 }
 
