@@ -92,9 +92,11 @@ func TestFailureMessagesShowTheTaskTable(t *testing.T) {
 		t.Fatalf("load is replaced for the whole test, so this run fails too:\n%s", cloacinatest.Table(ok))
 	}
 	for name, fn := range map[string]func(cloacinatest.TB){
-		"RequireFailed":     func(tb cloacinatest.TB) { cloacinatest.RequireFailed(tb, ok, "load") },
-		"RequireSkipped":    func(tb cloacinatest.TB) { cloacinatest.RequireSkipped(tb, ok, "notify") },
-		"RequireTaskStatus": func(tb cloacinatest.TB) { cloacinatest.RequireTaskStatus(tb, ok, "archive", runtime.TaskStatusCompleted) },
+		"RequireFailed":  func(tb cloacinatest.TB) { cloacinatest.RequireFailed(tb, ok, "load") },
+		"RequireSkipped": func(tb cloacinatest.TB) { cloacinatest.RequireSkipped(tb, ok, "notify") },
+		"RequireTaskStatus": func(tb cloacinatest.TB) {
+			cloacinatest.RequireTaskStatus(tb, ok, "archive", runtime.TaskStatusCompleted)
+		},
 		"RequireAttempts":   func(tb cloacinatest.TB) { cloacinatest.RequireAttempts(tb, ok, "extract", 1) },
 		"RequireError":      func(tb cloacinatest.TB) { cloacinatest.RequireError(tb, ok, "load", "disk full") },
 		"RequireValue":      func(tb cloacinatest.TB) { cloacinatest.RequireValue(tb, ok, "archived", true) },
