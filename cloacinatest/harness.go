@@ -48,8 +48,11 @@ type Options struct {
 	// defaults. The harness sets Registry (which must be nil) and, when
 	// they are zero: Clock (a new FakeClock; any other clock must be a
 	// *FakeClock), DatabaseURL (sqlite://:memory:, unless Store or Pool is
-	// set), Logger (Warn and above to t.Logf), RunnerID, and long
-	// FallbackPollInterval, HeartbeatInterval and StaleClaimThreshold.
+	// set), Logger (records at Warn and above to t.Logf, stamped with the
+	// fake clock's time), RunnerID ("cloacinatest"), and long
+	// FallbackPollInterval (1h), HeartbeatInterval (10m) and
+	// StaleClaimThreshold (1h): every wake-up of the runner's background
+	// work is a step of the fake clock.
 	Config *runtime.Config
 
 	// Start is when the fake clock starts, unless Config.Clock is given
@@ -127,7 +130,16 @@ func NewWith(t TB, opts Options) *Harness {
 		cfg.DatabaseURL = "sqlite://:memory:"
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(tbWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		clock := h.clock
+		cfg.Logger = slog.New(slog.NewTextHandler(tbWriter{t}, &slog.HandlerOptions{
+			Level: slog.LevelWarn,
+			ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey && len(groups) == 0 {
+					return slog.Time(slog.TimeKey, clock.Now()) // the time the runner sees
+				}
+				return a
+			},
+		}))
 	}
 	cfg.RunnerID = cmp.Or(cfg.RunnerID, "cloacinatest")
 	cfg.FallbackPollInterval = cmp.Or(cfg.FallbackPollInterval, harnessPollInterval)
