@@ -55,9 +55,11 @@ type dispatcher struct {
 	// busy is whether the dispatcher counts itself as work in progress
 	// (r.act): it holds outcomes or store calls, or waits out a store
 	// error. woken counts the wake-ups received since it last said so,
-	// each counted by its sender until then (see alarm.go).
+	// and taken the attempts whose outcomes it took since: each is
+	// counted by its sender until then (see alarm.go).
 	busy  bool
 	woken int
+	taken []*quiesce.Attempt
 }
 
 // flight is one store call made by the dispatcher, and what it returned.
@@ -178,10 +180,17 @@ func (d *dispatcher) account(blocked bool) {
 	d.busy = busy
 	d.r.act.Add(-d.woken)
 	d.woken = 0
+	for i, a := range d.taken {
+		a.Release()
+		d.taken[i] = nil
+	}
+	d.taken = d.taken[:0]
 }
 
 func (d *dispatcher) take(res *attemptResult) {
-	res.act.Release() // the outcome is pending now, which the dispatcher counts
+	if res.act != nil {
+		d.taken = append(d.taken, res.act) // released once the outcome counts as pending (see account)
+	}
 	d.inflight--
 	d.pending = append(d.pending, res.outcome)
 	d.keys = append(d.keys, res.key)
