@@ -15,12 +15,9 @@ import (
 	"github.com/cloacina-go/cloacina/runtime"
 )
 
-// Defaults of a Harness.
-var (
-	// DefaultStart is when a harness's fake clock starts: a fixed time, so
-	// that stored times are the same on every run.
-	DefaultStart = time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
-)
+// DefaultStart is when a harness's fake clock starts unless told
+// otherwise: a fixed time, so that stored times are the same on every run.
+var DefaultStart = time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 const (
 	// DefaultHorizon is how far a harness's clock may run ahead while

@@ -22,4 +22,6 @@ func Block(ctx context.Context) error {
 // its context ends (see Block) and returns the cause, such as the
 // attempt's *runtime.TimeoutError. Use it with Harness.Replace to test
 // timeouts and cancellation.
-var Hang runtime.TaskFunc = func(ctx context.Context, _ *runtime.Context) error { return Block(ctx) }
+func Hang(ctx context.Context, _ *runtime.Context) error { return Block(ctx) }
+
+var _ runtime.TaskFunc = Hang
