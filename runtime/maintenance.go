@@ -17,6 +17,7 @@ func (r *Runner) heartbeatLoop() {
 	tick := r.newAlarm()
 	tick.set(r.cfg.HeartbeatInterval)
 	defer tick.stop()
+	r.act.Add(-1) // the start, counted by NewRunner: the first heartbeat is set
 	for {
 		select {
 		case <-r.bgCtx.Done():

@@ -137,7 +137,10 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	r.flushCtx, r.cancelFlush = context.WithCancel(context.Background())
 	d := newDispatcher(r)
 	r.bg.Add(3)
-	r.act.Add(1) // the maintenance loop's first sweep: see maintenanceLoop
+	// Until each loop has set its timers, a clock that follows the
+	// runner's activity must not move: count their starts (the
+	// dispatcher counts its own, see newDispatcher).
+	r.act.Add(2) // the heartbeat loop's start and the maintenance loop's first sweep
 	go d.run()
 	go r.heartbeatLoop()
 	go r.maintenanceLoop()
