@@ -14,11 +14,21 @@ import (
 //
 // On a clock that follows the runner's activity (a fake clock of package
 // cloacinatest, which embeds a quiesce.Hook), the runner counts its work in
-// progress in r.act: each running attempt, each wake-up sent to one of its
-// loops until the loop has acted on it, each store call it makes outside
-// the loops. The clock moves on only when the count is zero, so it never
-// jumps past something the runner was about to do. Everything here is a
-// no-op on other clocks (r.act is nil).
+// progress in r.act: each loop until it has set its first timers, each
+// running attempt until the dispatcher holds its outcome, each wake-up sent
+// to one of its loops until the loop has acted on it, the dispatcher while
+// it holds outcomes or store calls, and each store call made outside the
+// loops. Whoever hands work on counts the next piece before letting go of
+// its own, so the count is zero only when nothing but the clock can make
+// anything happen; the clock moves on only then, and never jumps past
+// something the runner was about to do. A running attempt that waits in
+// the harness's Block or Sleep is parked (quiesce.Attempt.Park) and stops
+// counting; whatever cancels its context wakes it first (Attempt.Wake).
+// Everything here is a no-op on other clocks (r.act is nil).
+//
+// Code that waits on the clock inside the runner must therefore use an
+// alarm (or an AfterFunc whose callback counts what it starts) rather
+// than a Clock.NewTimer channel, which the count cannot follow.
 
 // alarm is a timer on the runner's clock that wakes one of the runner's
 // loops through C. A wake-up counts as work in progress from the moment it
