@@ -286,6 +286,15 @@
 // them to carry the trace context, so an execution is one trace wherever
 // its tasks run.
 //
+// # Time
+//
+// Config.Clock is the runner's source of time (see Clock): every delay,
+// timeout, deadline and periodic task of the runner runs on it, and on a
+// clock other than the system's every stored time is its. Package
+// cloacinatest has a fake clock that jumps to its next timer whenever the
+// runner is idle, and a harness that runs workflows on it, so that tests
+// of workflows with long retry delays and timeouts finish at once.
+//
 // # Tenants
 //
 // A tenant is a PostgreSQL schema: Config.Schema names the runner's (the

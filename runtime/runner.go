@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/cloacina-go/cloacina/internal/quiesce"
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
@@ -71,6 +72,11 @@ type Runner struct {
 	// groupsCommits is set when the store shares commits among concurrent
 	// writes itself, so submissions need not (see store.CommitGrouper).
 	groupsCommits bool
+	// systemClock is set when Config.Clock is the SystemClock; act counts
+	// the runner's work in progress for a clock that follows it, and is
+	// nil otherwise (see alarm.go).
+	systemClock bool
+	act         *quiesce.Tracker
 
 	// feed wakes subscriptions when the event log may have grown;
 	// subsEnd is closed once Shutdown has stored the last of this
@@ -110,9 +116,15 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
+	_, system := c.Clock.(SystemClock)
+	var act *quiesce.Tracker
+	if g := quiesce.GroupOf(c.Clock); g != nil {
+		act = g.Tracker()
+	}
 	r := &Runner{
 		cfg: c, reg: c.Registry, log: c.Logger.With("runner", c.RunnerID), id: c.RunnerID,
-		tenant: cmp.Or(c.Schema, store.DefaultTenant), deadlines: newDeadlines(),
+		tenant: cmp.Or(c.Schema, store.DefaultTenant), deadlines: newDeadlines(act),
+		systemClock: system, act: act,
 		wake:      make(chan struct{}, 1),
 		results:   make(chan *attemptResult, c.Concurrency),
 		stop:      make(chan struct{}),
@@ -173,6 +185,10 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	r.sched.pass()
 	d := newDispatcher(r)
 	r.bg.Add(4)
+	// Until each loop has set its timers, a clock that follows the
+	// runner's activity must not move: count their starts (the
+	// dispatcher counts its own, see newDispatcher).
+	r.act.Add(3) // the heartbeat loop's start, the maintenance loop's first sweep and the scheduler's first wait
 	go d.run()
 	go r.heartbeatLoop()
 	go r.maintenanceLoop()
@@ -187,6 +203,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 		}
 		for _, t := range wf.Triggers() {
 			r.bg.Add(1)
+			r.act.Add(1) // its start, until its first poll is set
 			go r.runTrigger(t)
 		}
 	}
@@ -201,6 +218,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 			if r.ownsStore {
 				r.store.Close()
 			}
+			r.act.Close()
 			return nil, fmt.Errorf("listen for notifications: %w", err)
 		}
 		r.bg.Add(1)
@@ -241,11 +259,14 @@ func (r *Runner) isClosed() bool {
 	return r.closed
 }
 
-// signal wakes the dispatcher without blocking.
+// signal wakes the dispatcher without blocking. The wake-up counts as work
+// in progress until the dispatcher has acted on it (see alarm.go).
 func (r *Runner) signal() {
+	r.act.Add(1)
 	select {
 	case r.wake <- struct{}{}:
-	default:
+	default: // one is waiting already, and counted
+		r.act.Add(-1)
 	}
 }
 
@@ -401,7 +422,8 @@ func (r *Runner) submit(ctx context.Context, subs []Submission, news []*store.Ne
 // createExecutions stores new executions in one transaction and tells
 // the rest of the runner about them.
 func (r *Runner) createExecutions(ctx context.Context, news []*store.NewExecution) ([]*store.Execution, error) {
-	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Executions: news, Decide: r.decide})
+	defer r.busy()()
+	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Now: r.storeNow(), Executions: news, Decide: r.decide})
 	if err != nil {
 		return nil, err
 	}
@@ -587,7 +609,8 @@ func (e *notFoundError) Unwrap() []error { return []error{ErrExecutionNotFound, 
 // Pause stops new tasks of an execution from being claimed; running tasks
 // finish. It reports whether the execution was paused by this call.
 func (r *Runner) Pause(ctx context.Context, executionID string) (bool, error) {
-	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: true, RunnerID: r.id})
+	defer r.busy()()
+	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: true, RunnerID: r.id, Now: r.storeNow()})
 	if changed {
 		r.feed.fire()
 		r.log.Info("execution paused", "execution_id", executionID)
@@ -598,7 +621,8 @@ func (r *Runner) Pause(ctx context.Context, executionID string) (bool, error) {
 // Resume lets a paused execution's tasks be claimed again. It reports
 // whether the execution was resumed by this call.
 func (r *Runner) Resume(ctx context.Context, executionID string) (bool, error) {
-	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: false, RunnerID: r.id})
+	defer r.busy()()
+	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: false, RunnerID: r.id, Now: r.storeNow()})
 	if changed {
 		r.feed.fire()
 		r.log.Info("execution resumed", "execution_id", executionID)
@@ -616,7 +640,8 @@ func (r *Runner) Cancel(ctx context.Context, executionID string) (bool, error) {
 }
 
 func (r *Runner) endExecution(ctx context.Context, id string, state store.ExecutionState, reason string, cause error) (bool, error) {
-	changed, err := r.store.FinishExecution(ctx, &store.FinishExecutionParams{ExecutionID: id, State: state, Reason: reason, RunnerID: r.id})
+	defer r.busy()()
+	changed, err := r.store.FinishExecution(ctx, &store.FinishExecutionParams{ExecutionID: id, State: state, Reason: reason, RunnerID: r.id, Now: r.storeNow()})
 	if err != nil {
 		return false, r.storeErr(err)
 	}
@@ -812,6 +837,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	if r.ownsStore {
 		err = errors.Join(err, r.store.Close())
 	}
+	r.act.Close()
 	return err
 }
 

@@ -112,7 +112,7 @@ func (r *Runner) CreateSchedule(ctx context.Context, s Schedule) (*ScheduleInfo,
 	if st.NextAt, err = r.firstTick(st); err != nil {
 		return nil, err
 	}
-	saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: st})
+	saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Now: r.storeNow(), Schedule: st})
 	if errors.Is(err, store.ErrScheduleExists) {
 		return nil, fmt.Errorf("create schedule %s: %w; change it with UpdateSchedule", n.Name, ErrScheduleExists)
 	}
@@ -179,6 +179,7 @@ func (r *Runner) ResumeSchedule(ctx context.Context, name string) (bool, error) 
 // changeSchedule reads a schedule, changes it with fn and saves it, again
 // if another runner changed it meanwhile.
 func (r *Runner) changeSchedule(ctx context.Context, name string, fn func(*store.Schedule) error) (*ScheduleInfo, error) {
+	defer r.busy()()
 	for try := 0; ; try++ {
 		st, err := r.getSchedule(ctx, name)
 		if err != nil {
@@ -191,7 +192,7 @@ func (r *Runner) changeSchedule(ctx context.Context, name string, fn func(*store
 		if err := fn(&upd); err != nil {
 			return nil, fmt.Errorf("schedule %s: %w", name, err)
 		}
-		saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: &upd, Revision: st.Revision})
+		saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Now: r.storeNow(), Schedule: &upd, Revision: st.Revision})
 		if errors.Is(err, store.ErrScheduleChanged) && try < 10 {
 			continue
 		}
@@ -294,6 +295,7 @@ func (r *Runner) fireTicks(ctx context.Context, st *store.Schedule, def *schedDe
 // created. Waiters are registered before the store call, so an execution
 // that ends at once is not missed.
 func (r *Runner) fireWithHandles(ctx context.Context, name string, rev int64, state *store.Schedule, fires []*store.NewFire) ([]*Execution, error) {
+	defer r.busy()()
 	dones := map[string]chan struct{}{}
 	defer func() {
 		for id := range dones {
@@ -310,7 +312,7 @@ func (r *Runner) fireWithHandles(ctx context.Context, name string, rev int64, st
 		}
 		dones[f.Execution.ID] = done
 	}
-	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Name: name, Revision: rev, State: state,
+	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Now: r.storeNow(), Name: name, Revision: rev, State: state,
 		Fires: fires, Decide: r.decide})
 	if err != nil {
 		return nil, r.closedErr(err)
