@@ -116,8 +116,8 @@ type execList struct {
 	Statuses         []string
 	Workflows        []string
 	Rows             []execRow
-	Next             string // query of the next page, "" for none
-	Paged            bool   // whether a cursor is in use (a "first page" link)
+	Next             template.URL // query of the next page, "" for none (url.Values.Encode: safe in an href)
+	Paged            bool         // whether a cursor is in use (a "first page" link)
 }
 
 const pageSize = 50
@@ -168,7 +168,7 @@ func (u *ui) executions(w http.ResponseWriter, r *http.Request) {
 		if v.Status != "" {
 			nq.Set("status", v.Status)
 		}
-		v.Next = nq.Encode()
+		v.Next = template.URL(nq.Encode())
 	}
 	now := time.Now()
 	for _, e := range list {
