@@ -118,6 +118,10 @@ func (u *ui) executionAction(r *http.Request) (string, flash, int) {
 			return to, refused("Cannot retry failed tasks: the execution Completed, nothing failed. Use \"retry all\" to run it again."), 0
 		}
 		nx, err := run.Retry(ctx, id, mode)
+		if errors.Is(err, runtime.ErrNotRetryable) {
+			// The execution changed state since it was read above.
+			return to, refused("Cannot retry: %v", err), 0
+		}
 		if err != nil {
 			return to, refused("Retry failed: %v", err), 0
 		}

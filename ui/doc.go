@@ -23,8 +23,11 @@
 //     origin.
 //   - /executions/{id}: the workflow's graph with each task's state (by
 //     colour and label; attempts, duration, error and skip reason in its
-//     tooltip and in the task table), a timeline of every attempt, the final
-//     context and the event log. While the execution runs, the page follows
+//     tooltip and in the task table), a timeline of every attempt, its
+//     origin (direct, a schedule, a trigger, or the execution it retried)
+//     and the executions that retried it, the final context and each
+//     task's input and output (escaped, collapsed, cut at 64 KiB), and the
+//     event log. While the execution runs, the page follows
 //     its events over server-sent events (GET /executions/{id}/events, fed
 //     by a subscription to the event log, never by polling) and updates the
 //     graph, the task states, the status and the log as they happen.

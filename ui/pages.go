@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime"
+	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
 // page is what every template gets.
@@ -115,8 +116,8 @@ type execList struct {
 	Statuses         []string
 	Workflows        []string
 	Rows             []execRow
-	Next             string // query of the next page, "" for none
-	Paged            bool   // whether a cursor is in use (a "first page" link)
+	Next             template.URL // query of the next page, "" for none (url.Values.Encode: safe in an href)
+	Paged            bool         // whether a cursor is in use (a "first page" link)
 }
 
 const pageSize = 50
@@ -149,27 +150,25 @@ func (u *ui) executions(w http.ResponseWriter, r *http.Request) {
 		opts.Status = []runtime.PipelineStatus{st}
 	}
 	v.Paged = opts.Cursor != ""
-	var list []runtime.ExecutionSummary
 	pg, err := u.opts.Runner.ListExecutionsPage(r.Context(), &opts)
-	if err == nil {
-		list = pg.Executions
-		if pg.Next != "" {
-			nq := url.Values{"cursor": {pg.Next}}
-			if v.Workflow != "" {
-				nq.Set("workflow", v.Workflow)
-			}
-			if v.Status != "" {
-				nq.Set("status", v.Status)
-			}
-			v.Next = nq.Encode()
+	if err != nil {
+		status := http.StatusInternalServerError
+		if opts.Cursor != "" {
+			status = http.StatusBadRequest // a cursor not from a page of ours
 		}
-	} else {
-		p.Notices = append(p.Notices, fmt.Sprintf("Paging is unavailable (%v): showing the newest %d executions.", err, pageSize))
-		list, err = u.opts.Runner.ListExecutions(r.Context(), &opts.ListOptions)
-		if err != nil {
-			u.fail(w, r, http.StatusInternalServerError, "listing executions: "+err.Error())
-			return
+		u.fail(w, r, status, "listing executions: "+err.Error())
+		return
+	}
+	list := pg.Executions
+	if pg.Next != "" {
+		nq := url.Values{"cursor": {pg.Next}}
+		if v.Workflow != "" {
+			nq.Set("workflow", v.Workflow)
 		}
+		if v.Status != "" {
+			nq.Set("status", v.Status)
+		}
+		v.Next = template.URL(nq.Encode())
 	}
 	now := time.Now()
 	for _, e := range list {
@@ -205,6 +204,44 @@ func summaryRow(e runtime.ExecutionSummary, now time.Time) execRow {
 type taskRow struct {
 	runtime.TaskResult
 	State, Error, Duration string
+	// In and Out are the task's input and output contexts as shown.
+	In, Out dataView
+}
+
+// dataView is a context shown on the page: its JSON, cut at maxData
+// bytes, and a one-line summary for a <details> element.
+type dataView struct {
+	Present   bool
+	Summary   string
+	JSON      string
+	Truncated int // the full size in bytes when JSON was cut, else 0
+}
+
+// maxData is how much of one context's JSON a page shows; summaryLen how
+// much of it the collapsed line shows.
+const (
+	maxData    = 64 << 10
+	summaryLen = 80
+)
+
+func showContext(c *runtime.Context) dataView {
+	if c == nil {
+		return dataView{}
+	}
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return dataView{Present: true, Summary: "(cannot be read: " + err.Error() + ")"}
+	}
+	v := dataView{Present: true, JSON: string(b)}
+	if len(b) > maxData {
+		v.JSON, v.Truncated = strings.ToValidUTF8(string(b[:maxData]), ""), len(b)
+	}
+	one, _ := json.Marshal(c) // cannot fail: MarshalIndent did not
+	v.Summary = string(one)
+	if n := len(one); n > summaryLen {
+		v.Summary = strings.ToValidUTF8(v.Summary[:summaryLen], "") + fmt.Sprintf("… (%d keys, %d bytes)", c.Len(), n)
+	}
+	return v
 }
 
 type eventRow struct {
@@ -222,8 +259,11 @@ type execDetail struct {
 	Events   []eventRow
 	Cursor   string // after the last event shown: where the live stream starts
 	Live     bool
-	Context  string
+	Context  dataView
 	Duration string
+	Origin   string    // what started it, "" if unknown
+	RetryOf  string    // the execution it retried in full, if any
+	Retries  []execRow // the executions that retried it in full
 
 	CanCancel, CanPause, CanResume, CanRetryFailed, CanRetryAll bool
 }
@@ -275,7 +315,8 @@ func (u *ui) execution(w http.ResponseWriter, r *http.Request) {
 		t := &res.Tasks[i]
 		gt[i] = graphTask{ID: t.TaskID, Deps: deps[t.TaskID], Result: t}
 		order[i] = t.TaskID
-		row := taskRow{TaskResult: *t, State: taskClass(t.Status), Error: taskError(t), Duration: "—"}
+		row := taskRow{TaskResult: *t, State: taskClass(t.Status), Error: taskError(t), Duration: "—",
+			In: showContext(t.Input), Out: showContext(t.Output)}
 		if t.Duration > 0 {
 			row.Duration = fmtDuration(t.Duration)
 		}
@@ -291,21 +332,42 @@ func (u *ui) execution(w http.ResponseWriter, r *http.Request) {
 	if n := len(events); n > 0 {
 		d.Cursor = events[n-1].Cursor.String()
 	}
-	if res.Context != nil {
-		if b, err := json.MarshalIndent(res.Context, "", "  "); err == nil {
-			d.Context = string(b)
-		} else {
-			d.Context = "(cannot be read: " + err.Error() + ")"
-		}
-	}
-	p.Notices = append(p.Notices, taskDataNotice)
+	d.Context = showContext(res.Context)
+	d.Origin, d.RetryOf, d.Retries = u.lineage(r, res, events)
 	p.Data = d
 	u.render(w, r, http.StatusOK, "execution.html", p)
 }
 
-// taskDataNotice explains why each task's input and output are not shown:
-// results do not carry them yet.
-const taskDataNotice = "Per-task input and output are not recorded in results yet; the final context is shown."
+// lineage returns what started an execution ("direct", "schedule: nightly",
+// "retry: <id>"; "" when it cannot be found), the execution it retried if
+// any, and the executions that retried it. The origin is read from the listing, narrowed to the
+// workflow and to a second around the execution_created event.
+func (u *ui) lineage(r *http.Request, res *runtime.PipelineResult, events []runtime.Event) (origin, retryOf string, retries []execRow) {
+	ctx, run, now := r.Context(), u.opts.Runner, time.Now()
+	if len(events) > 0 && events[0].Kind == store.EventExecutionCreated {
+		at := events[0].At
+		pg, err := run.ListExecutionsPage(ctx, &runtime.PageOptions{ListOptions: runtime.ListOptions{Workflow: res.WorkflowName, Limit: 100},
+			CreatedAfter: at.Add(-time.Second), CreatedBefore: at.Add(time.Second)})
+		if err == nil {
+			for _, e := range pg.Executions {
+				if e.ID == res.ExecutionID {
+					origin = summaryRow(e, now).Origin
+					if e.Origin == runtime.OriginRetry {
+						retryOf = e.OriginName
+					}
+				}
+			}
+		}
+	}
+	pg, err := run.ListExecutionsPage(ctx, &runtime.PageOptions{ListOptions: runtime.ListOptions{Limit: 20},
+		Origin: runtime.OriginRetry, OriginName: res.ExecutionID})
+	if err == nil {
+		for _, e := range pg.Executions {
+			retries = append(retries, summaryRow(e, now))
+		}
+	}
+	return origin, retryOf, retries
+}
 
 // dependencies returns each task's dependencies in the given version of a
 // workflow: from the registry when it holds that version, else from the
@@ -411,14 +473,14 @@ func (u *ui) workflow(w http.ResponseWriter, r *http.Request) {
 			tasks = append(tasks, graphTask{ID: t.ID, Deps: t.Dependencies})
 		}
 	} else {
-		msg := fmt.Sprintf("no workflow named %q is registered in this process", name)
-		if defErr != nil {
-			msg += fmt.Sprintf(", and recorded definitions are unavailable (%v)", defErr)
+		if defErr != nil && !errors.Is(defErr, runtime.ErrWorkflowNotFound) {
+			u.fail(w, r, http.StatusInternalServerError, fmt.Sprintf("workflow %q is not registered in this process, and its recorded definitions cannot be read: %v", name, defErr))
+			return
 		}
-		u.fail(w, r, http.StatusNotFound, msg)
+		u.fail(w, r, http.StatusNotFound, fmt.Sprintf("no workflow named %q is registered in this process or recorded by any runner", name))
 		return
 	}
-	if defErr != nil {
+	if defErr != nil && !errors.Is(defErr, runtime.ErrWorkflowNotFound) {
 		p.Notices = append(p.Notices, fmt.Sprintf("Recorded versions are unavailable (%v): showing the registered version only.", defErr))
 	}
 	d.Graph = buildGraph(tasks)

@@ -156,24 +156,6 @@ func TestActionsRefusedWithReasons(t *testing.T) {
 	}
 }
 
-// Retrying a finished execution either runs it or says why not: never a
-// server error.
-func TestRetryOfFinishedExecution(t *testing.T) {
-	f := newFixture(t, "sqlite://"+t.TempDir()+"/ui.db", "", ui.Options{})
-	bad := f.execute("broken")
-	page := "/ops/executions/" + bad.ExecutionID
-	token := f.token(page)
-	for _, mode := range []string{"failed", "all"} {
-		code, body, _ := f.post(page+"/retry", url.Values{"csrf": {token}, "mode": {mode}})
-		if code != http.StatusOK {
-			t.Fatalf("retry %s: %d\n%s", mode, code, body)
-		}
-		if !strings.Contains(body, "Retry failed: ") && !strings.Contains(body, "Retrying the failed tasks.") && !strings.Contains(body, "Started a new execution") {
-			t.Fatalf("retry %s: no outcome shown\n%s", mode, body)
-		}
-	}
-}
-
 func TestReadOnly(t *testing.T) {
 	f := newFixture(t, "sqlite://"+t.TempDir()+"/ui.db", "", ui.Options{ReadOnly: true})
 	ex := f.startBlocked()
