@@ -11,8 +11,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cloacina-go/cloacina/runtime"
 	"github.com/cloacina-go/cloacina/internal/suggest"
+	"github.com/cloacina-go/cloacina/runtime"
 )
 
 // Exit codes returned by Run.
