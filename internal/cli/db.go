@@ -21,6 +21,13 @@ import (
 // hanging it.
 const openTimeout = 15 * time.Second
 
+// sqlitePoll is the command's FallbackPollInterval on SQLite. Runners in
+// other processes sharing a SQLite file cannot wake this one, so a
+// follower (events --follow, run --wait) sees their events at its next
+// poll: a short interval keeps the live views live. The command claims no
+// task, so the poll only reads the end of the event log.
+const sqlitePoll = 250 * time.Millisecond
+
 // open starts a runner on the command's database. The caller shuts it
 // down with c.close.
 func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
@@ -55,7 +62,11 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
-	r, err := runtime.NewRunner(octx, &runtime.Config{DatabaseURL: dbURL, Schema: c.g.schema, Registry: reg, Logger: logger})
+	cfg := &runtime.Config{DatabaseURL: dbURL, Schema: c.g.schema, Registry: reg, Logger: logger}
+	if strings.HasPrefix(dbURL, "sqlite://") {
+		cfg.FallbackPollInterval = sqlitePoll
+	}
+	r, err := runtime.NewRunner(octx, cfg)
 	if err != nil {
 		msg := strings.ReplaceAll(err.Error(), dbURL, redactURL(dbURL))
 		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("cannot open the database %s (from %s): %s\n  hint: check that the server is up and the URL is right; pass --db URL or set %s",

@@ -393,14 +393,17 @@ func printEvent(w io.Writer, asJSON, withExecution bool, ev runtime.Event) error
 		b.WriteString("  " + ev.ExecutionID + " " + ev.WorkflowName)
 	}
 	fmt.Fprintf(&b, "  %-19s", ev.Kind)
+	msg := strings.ReplaceAll(ev.Message, "\n", " ")
 	if ev.TaskID != "" {
 		b.WriteString("  " + ev.TaskID)
 		if ev.Attempt > 0 {
 			fmt.Fprintf(&b, " (attempt %d)", ev.Attempt)
 		}
-	}
-	if ev.Message != "" {
-		b.WriteString(": " + strings.ReplaceAll(ev.Message, "\n", " "))
+		if msg != "" {
+			b.WriteString(": " + msg)
+		}
+	} else if msg != "" {
+		b.WriteString("  " + msg)
 	}
 	_, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	return err
