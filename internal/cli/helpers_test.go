@@ -39,6 +39,22 @@ func sqliteURL(t *testing.T) string {
 	return "sqlite://" + filepath.Join(t.TempDir(), "cloacina.db")
 }
 
+// createdSQLite is a new SQLite database with the schema applied (the
+// command refuses a file that does not exist).
+func createdSQLite(t *testing.T) string {
+	t.Helper()
+	url := sqliteURL(t)
+	r, err := runtime.NewRunner(context.Background(), &runtime.Config{DatabaseURL: url, Registry: runtime.NewRegistry(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
 // postgresURL returns the test server's URL, or skips the test saying how
 // to enable it.
 func postgresURL(t *testing.T) string {
