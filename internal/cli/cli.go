@@ -287,7 +287,7 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		if typ != "" {
 			left += " " + typ
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
 			usage += fmt.Sprintf(" (default %s)", f.DefValue)
 		}
 		lines = append(lines, [2]string{left, usage})
