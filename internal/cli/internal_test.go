@@ -97,9 +97,9 @@ func TestTableAlignment(t *testing.T) {
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
 		"postgres://alice:s3cret@db:5432/app?sslmode=disable": "postgres://alice:xxxxx@db:5432/app?sslmode=disable",
-		"postgres://alice@db/app":                              "postgres://alice@db/app",
-		"host=db user=alice password=s3cret":                   "host=db user=alice password=xxxxx",
-		"sqlite://cloacina.db":                                 "sqlite://cloacina.db",
+		"postgres://alice@db/app":                             "postgres://alice@db/app",
+		"host=db user=alice password=s3cret":                  "host=db user=alice password=xxxxx",
+		"sqlite://cloacina.db":                                "sqlite://cloacina.db",
 	} {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
