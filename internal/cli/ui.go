@@ -23,9 +23,9 @@ type UIOptions struct {
 	ReadOnly bool
 }
 
-// UIFunc builds the web UI's handler. cmd/cloacina sets it to the ui
-// package's Handler; a nil UIFunc makes `cloacina ui` explain that this
-// build has no web UI.
+// UIFunc builds the web UI's handler from the command's runner and flags:
+// a program wires the ui package's Handler here. A nil UIFunc makes
+// `cloacina ui` explain that this build has no web UI.
 type UIFunc func(opts UIOptions) (http.Handler, error)
 
 func uiFlags(fs *flag.FlagSet) {
