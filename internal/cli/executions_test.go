@@ -78,7 +78,7 @@ func TestExecutionsGolden(t *testing.T) {
 func TestExecutionsShowPrefix(t *testing.T) {
 	h := newHistory(t)
 	full := mustRun(t, cli.ExitOK, h.url, "executions", "show", h.failed)
-	short := mustRun(t, cli.ExitOK, h.url, "executions", "show", h.failed[:13])
+	short := mustRun(t, cli.ExitOK, h.url, "executions", "show", h.failed[:24])
 	if full.stdout != short.stdout {
 		t.Fatalf("show by prefix differs:\n%s\nvs\n%s", short.stdout, full.stdout)
 	}

@@ -120,7 +120,7 @@ func (p *progress) draw() {
 		names = append(names, t)
 	}
 	sort.Strings(names)
-	line := fmt.Sprintf("%s %s  %d/%d tasks done", p.workflow, shortVersion(p.id), len(p.done), p.total)
+	line := fmt.Sprintf("%s %s  %d/%d tasks done", p.workflow, p.id, len(p.done), p.total)
 	if len(names) > 0 {
 		line += "  running: " + strings.Join(names, ", ")
 	}

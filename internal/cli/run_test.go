@@ -61,7 +61,7 @@ func TestRunWaitTerminal(t *testing.T) {
 	}
 	got := out.String()
 	id := uuidRE.FindString(got)
-	redraw := "\r\x1b[Kslow " + id[:12] + "  0/1 tasks done  running: wait"
+	redraw := "\r\x1b[Kslow " + id + "  0/1 tasks done  running: wait"
 	if !strings.Contains(got, redraw) {
 		t.Fatalf("no redrawn progress line %q in %q", redraw, got)
 	}
