@@ -64,6 +64,7 @@ type call struct {
 	g    *globals
 	args []string
 	fs   *flag.FlagSet
+	reg  *runtime.Registry
 	// dbSource says where the database URL came from, for hints.
 	dbSource string
 }

@@ -52,10 +52,7 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 			}
 		}
 	}
-	reg := c.env.Registry
-	if reg == nil {
-		reg = runtime.NewRegistry()
-	}
+	reg := c.registry()
 	logger := c.env.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(c.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -73,6 +70,18 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 			redactURL(dbURL), source, redactPassword(msg), EnvDatabaseURL)}
 	}
 	return r, nil
+}
+
+// registry is the registry the command's runner serves: Env.Registry, or
+// one empty registry made once.
+func (c *call) registry() *runtime.Registry {
+	if c.reg == nil {
+		c.reg = c.env.Registry
+		if c.reg == nil {
+			c.reg = runtime.NewRegistry()
+		}
+	}
+	return c.reg
 }
 
 // withRunner opens the runner, runs f and shuts the runner down.

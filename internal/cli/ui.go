@@ -17,7 +17,12 @@ import (
 type UIOptions struct {
 	// Runner is the command's runner (empty registry: it claims no task).
 	Runner *runtime.Runner
-	// Prefix is the path the UI is mounted under ("" for the root).
+	// Registry is the command's registry (Env.Registry, or an empty one):
+	// the workflows this process serves.
+	Registry *runtime.Registry
+	// Prefix is the path the UI is mounted under ("" for the root). The
+	// handler receives requests with the prefix still on their path, and
+	// strips it itself (so its links can carry it).
 	Prefix string
 	// ReadOnly refuses every action.
 	ReadOnly bool
@@ -55,7 +60,7 @@ func serveUI(ctx context.Context, c *call) error {
 	}
 	defer ln.Close()
 	return c.withRunner(ctx, func(r *runtime.Runner) error {
-		h, err := c.env.UI(UIOptions{Runner: r, Prefix: prefix, ReadOnly: c.flagBool("read-only")})
+		h, err := c.env.UI(UIOptions{Runner: r, Registry: c.registry(), Prefix: prefix, ReadOnly: c.flagBool("read-only")})
 		if err != nil {
 			return fmt.Errorf("web UI: %w", err)
 		}
@@ -63,7 +68,7 @@ func serveUI(ctx context.Context, c *call) error {
 		if prefix == "" {
 			mux.Handle("/", h)
 		} else {
-			mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
+			mux.Handle(prefix+"/", h)
 			mux.Handle("/{$}", http.RedirectHandler(prefix+"/", http.StatusFound))
 		}
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,

@@ -12,8 +12,8 @@ import (
 )
 
 // TestUIServes runs `cloacina ui` with a stand-in handler: it is mounted
-// under --prefix, told the options, and the server stops when the
-// command's context ends.
+// under --prefix (and sees the prefix on the path, as ui.Handler expects),
+// told the options, and the server stops when the command's context ends.
 func TestUIServes(t *testing.T) {
 	url := createdSQLite(t)
 	var got cli.UIOptions
@@ -42,10 +42,10 @@ func TestUIServes(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if string(body) != "ui at /executions" {
+	if string(body) != "ui at /ops/executions" {
 		t.Fatalf("body %q", body)
 	}
-	if got.Runner == nil || !got.ReadOnly || got.Prefix != "/ops" {
+	if got.Runner == nil || got.Registry == nil || len(got.Registry.Names()) != 0 || !got.ReadOnly || got.Prefix != "/ops" {
 		t.Fatalf("options: %+v", got)
 	}
 	cancel()
