@@ -135,6 +135,16 @@ type RetryCondition struct {
 	Patterns []string
 }
 
+// firstPos is the position of the first directive of a group.
+func firstPos(dirs []*Directive) token.Position {
+	for _, d := range dirs {
+		if d != nil {
+			return d.Pos
+		}
+	}
+	return token.Position{}
+}
+
 // keySet gathers the arguments of one or more directives of one verb.
 type keySet struct {
 	verb       string
@@ -358,12 +368,7 @@ func BuildTask(funcName string, dirs ...*Directive) (*Task, ErrorList) {
 		RetryJitter:    DefaultRetryJitter,
 		RetryCondition: RetryCondition{Kind: ConditionAll},
 	}
-	for _, d := range dirs {
-		if d != nil {
-			t.Pos = d.Pos
-			break
-		}
-	}
+	t.Pos = firstPos(dirs)
 	if funcName != "" {
 		t.ID = SnakeCase(funcName)
 	}
@@ -388,22 +393,8 @@ func BuildTask(funcName string, dirs ...*Directive) (*Task, ErrorList) {
 		}
 	}
 	if a := s.args["retry_attempts"]; a != nil {
-		var n int
-		if s.value(a, false, func(v string, rep report) {
-			digits := strings.TrimPrefix(v, "-")
-			if digits == "" || strings.Trim(digits, "0123456789") != "" {
-				rep(0, "%q is not a whole number", v)
-				return
-			}
-			var err error
-			if n, err = strconv.Atoi(v); err != nil {
-				rep(0, "%s is too large", v)
-			} else if n < 1 {
-				rep(0, "must be at least 1 (the first run counts), got %d", n)
-			}
-		}) {
+		if n, ok := s.wholeNumber(a, 1, " (the first run counts)"); ok {
 			t.RetryAttempts = n
-			s.canon["retry_attempts"] = strconv.Itoa(n)
 		}
 	}
 	if a := s.args["retry_backoff"]; a != nil {
@@ -569,12 +560,7 @@ func checkCallback(s string) string {
 func BuildWorkflow(dirs ...*Directive) (*Workflow, ErrorList) {
 	s := gather(VerbWorkflow, dirs, workflowKeys, taskKeys, nil)
 	w := &Workflow{Tenant: DefaultTenant}
-	for _, d := range dirs {
-		if d != nil {
-			w.Pos = d.Pos
-			break
-		}
-	}
+	w.Pos = firstPos(dirs)
 	if a := s.args["name"]; a != nil {
 		if s.value(a, false, one(checkWorkflowName)) {
 			w.Name = a.Value

@@ -78,12 +78,7 @@ type Trigger struct {
 func BuildSchedule(dirs ...*Directive) (*Schedule, ErrorList) {
 	s := gather(VerbSchedule, dirs, scheduleKeys, nil, nil)
 	sc := &Schedule{Timezone: DefaultTimezone, Catchup: DefaultCatchup, MaxCatchup: DefaultMaxCatchup, Overlap: DefaultOverlap}
-	for _, d := range dirs {
-		if d != nil {
-			sc.Pos = d.Pos
-			break
-		}
-	}
+	sc.Pos = firstPos(dirs)
 	if a := s.args["name"]; a != nil {
 		if s.value(a, false, one(checkScheduleName)) {
 			sc.Name = a.Value
@@ -114,7 +109,7 @@ func BuildSchedule(dirs ...*Directive) (*Schedule, ErrorList) {
 	s.enumKey("catchup", spec.CatchupPolicies(), "skip, latest or all", &sc.Catchup)
 	s.enumKey("overlap", spec.OverlapPolicies(), "skip, allow or buffer", &sc.Overlap)
 	if a := s.args["max_catchup"]; a != nil {
-		if n, ok := s.wholeNumber(a, 1); ok {
+		if n, ok := s.wholeNumber(a, 1, ""); ok {
 			sc.MaxCatchup = n
 			if c := s.args["catchup"]; c == nil || c.Value != spec.CatchupAll {
 				s.errs.Add(a.Pos, "max_catchup applies only to catchup=all")
@@ -156,12 +151,7 @@ func BuildSchedule(dirs ...*Directive) (*Schedule, ErrorList) {
 func BuildTrigger(funcName string, dirs ...*Directive) (*Trigger, ErrorList) {
 	s := gather(VerbTrigger, dirs, triggerKeys, nil, nil)
 	t := &Trigger{FuncName: funcName, Concurrency: DefaultConcurrency}
-	for _, d := range dirs {
-		if d != nil {
-			t.Pos = d.Pos
-			break
-		}
-	}
+	t.Pos = firstPos(dirs)
 	if funcName != "" {
 		t.Name = SnakeCase(funcName)
 	}
@@ -215,7 +205,9 @@ func (s *keySet) enumKey(name string, values []string, what string, out *string)
 	}
 }
 
-func (s *keySet) wholeNumber(a *Arg, least int) (int, bool) {
+// wholeNumber reads a whole number of at least least; why is appended to
+// the message when it is less.
+func (s *keySet) wholeNumber(a *Arg, least int, why string) (int, bool) {
 	var n int
 	ok := s.value(a, false, func(v string, rep report) {
 		digits := strings.TrimPrefix(v, "-")
@@ -227,7 +219,7 @@ func (s *keySet) wholeNumber(a *Arg, least int) (int, bool) {
 		if n, err = strconv.Atoi(v); err != nil {
 			rep(0, "%s is too large", v)
 		} else if n < least {
-			rep(0, "must be at least %d, got %d", least, n)
+			rep(0, "must be at least %d%s, got %d", least, why, n)
 		}
 	})
 	if ok {

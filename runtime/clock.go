@@ -3,10 +3,21 @@ package runtime
 import "time"
 
 // Clock is the runner's source of time: what it stamps on what it stores,
-// and the timers behind retry delays, attempt timeouts, workflow deadlines
-// and schedules. The default is the system clock. A test passes a fake one
-// (package cloacinatest has one) so that an hour of retry delay passes at
-// once and deterministically.
+// and the timers behind retry delays, attempt timeouts, workflow deadlines,
+// heartbeats, stale-claim sweeps, fallback polls and schedules. The default
+// is the system clock. A test passes a fake one (package cloacinatest has
+// one) so that an hour of retry delay passes at once and deterministically.
+//
+// On the system clock the runner lets the store stamp its writes with its
+// own clock (the database server's, on PostgreSQL) and bounds attempts
+// with context deadlines. On any other clock it passes the clock's time
+// with every write, so every stored time and every horizon (retry times,
+// stale heartbeats, deadlines) is the clock's, and it ends an attempt with
+// an AfterFunc timer of the clock: the task's context then reports the
+// deadline and context.DeadlineExceeded as a deadline context does, and
+// context.Cause gives the *TimeoutError or ErrWorkflowTimeout. The backoff
+// after a failing store call, and the bounds on store calls and on
+// Shutdown, stay on real time: they pace a real database.
 //
 // A Clock must be safe for concurrent use.
 type Clock interface {
@@ -16,7 +27,8 @@ type Clock interface {
 	// has passed.
 	NewTimer(d time.Duration) Timer
 	// AfterFunc calls f in its own goroutine once d has passed. The
-	// returned timer's channel is nil.
+	// returned timer's channel is nil. The runner arms all its timers
+	// with AfterFunc.
 	AfterFunc(d time.Duration, f func()) Timer
 }
 

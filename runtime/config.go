@@ -104,6 +104,12 @@ type Config struct {
 	// registered in it.
 	Registry *Registry
 
+	// Retention, when set, has the runner delete finished executions once
+	// they are older than their status's duration (see Retention and
+	// Runner.Purge). Runners sharing a database take turns: one prunes at
+	// a time.
+	Retention *Retention
+
 	// Schema names the runner's tenant: the PostgreSQL schema that holds
 	// its executions (see Tenants in the package documentation). It must
 	// match [A-Za-z0-9_]+; empty means "public". A SQLite file holds one
@@ -171,6 +177,19 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("Schema: %w", err))
 		} else if c.Store == nil && c.Pool == nil && strings.HasPrefix(c.DatabaseURL, "sqlite://") && c.Schema != store.DefaultTenant {
 			errs = append(errs, fmt.Errorf("Schema %q: a SQLite file holds one tenant; use a file of its own for another tenant", c.Schema))
+		}
+	}
+	if rt := c.Retention; rt != nil {
+		for _, f := range []struct {
+			name string
+			d    time.Duration
+		}{{"Completed", rt.Completed}, {"Failed", rt.Failed}, {"Cancelled", rt.Cancelled}, {"Interval", rt.Interval}} {
+			if f.d < 0 {
+				errs = append(errs, fmt.Errorf("Retention.%s must not be negative, got %s", f.name, f.d))
+			}
+		}
+		if rt.BatchSize < 0 {
+			errs = append(errs, fmt.Errorf("Retention.BatchSize must not be negative, got %d", rt.BatchSize))
 		}
 	}
 	if strings.ContainsAny(c.RunnerID, "\x00") {

@@ -17,16 +17,9 @@ import (
 // no context at all. Values stored out of line are read through the
 // store's transaction, and only when a merge or a rule needs them.
 func (r *Runner) decide(in *store.DecideInput) (*store.Decision, error) {
-	wf, err := r.reg.Lookup(in.WorkflowName)
+	task, err := r.decisionTask(in)
 	if err != nil {
 		return nil, err
-	}
-	if wf.Version() != in.WorkflowVersion {
-		r.warnVersion(in.WorkflowName, in.WorkflowVersion, wf.Version())
-	}
-	task, ok := wf.Task(in.TaskID)
-	if !ok {
-		return nil, fmt.Errorf("workflow %s version %s registered here has no task %q", wf.Name(), wf.Version(), in.TaskID)
 	}
 	dec := &store.Decision{}
 	var direct []*store.Doc
@@ -83,6 +76,27 @@ func (r *Runner) decide(in *store.DecideInput) (*store.Decision, error) {
 			"reason", dec.Reason)
 	}
 	return dec, nil
+}
+
+// decisionTask returns the definition of the task to decide: the
+// registered workflow's or, for a workflow this runner has not registered,
+// that of its recorded definition (see recordedTasks).
+func (r *Runner) decisionTask(in *store.DecideInput) (*Task, error) {
+	wf, err := r.reg.Lookup(in.WorkflowName)
+	if err != nil {
+		if t, ok := r.recorded.task(in.WorkflowName, in.WorkflowVersion, in.TaskID); ok {
+			return t, nil
+		}
+		return nil, err
+	}
+	if wf.Version() != in.WorkflowVersion {
+		r.warnVersion(in.WorkflowName, in.WorkflowVersion, wf.Version())
+	}
+	task, ok := wf.Task(in.TaskID)
+	if !ok {
+		return nil, fmt.Errorf("workflow %s version %s registered here has no task %q", wf.Name(), wf.Version(), in.TaskID)
+	}
+	return task, nil
 }
 
 // allSame reports whether every doc equals the first.

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/cloacina-go/cloacina/internal/quiesce"
 	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
@@ -22,6 +23,7 @@ type attemptResult struct {
 	key     taskKey
 	outcome store.Outcome
 	ended   bool
+	act     *quiesce.Attempt // counts the attempt until the dispatcher takes it
 }
 
 // dispatcher is the goroutine that talks to the store on the hot path: it
@@ -50,6 +52,14 @@ type dispatcher struct {
 	failures   int  // consecutive store errors, for backoff
 	flightsMax int
 	landed     chan *flight
+	// busy is whether the dispatcher counts itself as work in progress
+	// (r.act): it holds outcomes or store calls, or waits out a store
+	// error. woken counts the wake-ups received since it last said so,
+	// and taken the attempts whose outcomes it took since: each is
+	// counted by its sender until then (see alarm.go).
+	busy  bool
+	woken int
+	taken []*quiesce.Attempt
 }
 
 // flight is one store call made by the dispatcher, and what it returned.
@@ -67,25 +77,31 @@ func newDispatcher(r *Runner) *dispatcher {
 	if p, ok := r.store.(store.ParallelWriter); ok {
 		n = max(1, p.WriteParallelism())
 	}
-	return &dispatcher{r: r, claiming: true, want: true, flightsMax: n, landed: make(chan *flight, n)}
+	// It starts with a look for work, as if woken.
+	r.act.Add(1)
+	return &dispatcher{r: r, claiming: true, want: true, woken: 1, flightsMax: n, landed: make(chan *flight, n)}
 }
 
 func (d *dispatcher) run() {
 	r := d.r
 	defer r.bg.Done()
-	poll := time.NewTicker(r.cfg.FallbackPollInterval)
-	defer poll.Stop()
-	retry := newTimer()
+	poll := r.newAlarm()
+	poll.set(r.cfg.FallbackPollInterval)
+	defer poll.stop()
+	retry := r.newAlarm()
+	defer retry.stop()
+	// The backoff after a store error runs on real time, whatever the
+	// runner's clock: it paces calls to a real database.
 	backoff := newTimer()
+	defer backoff.Stop()
 	stop, done := r.stop, r.bgCtx.Done()
 	blocked := false // waiting out a backoff after a store error
 	stoppedClosed := false
 	for {
 		for !blocked && d.launch() {
 		}
+		d.account(blocked)
 		if done == nil && d.inflight == 0 && len(d.pending) == 0 && d.flights == 0 {
-			retry.Stop()
-			backoff.Stop()
 			return
 		}
 		select {
@@ -102,16 +118,20 @@ func (d *dispatcher) run() {
 				backoff.Reset(wait)
 			case !next.IsZero():
 				d.failures = 0
-				retry.Reset(max(time.Until(next), 0))
+				retry.set(max(next.Sub(r.now()), 0))
 			default:
 				d.failures = 0
 			}
 		case <-r.wake:
 			d.want = true
+			d.woken++
 		case <-poll.C:
+			poll.set(r.cfg.FallbackPollInterval)
 			d.want = true
+			d.woken++
 		case <-retry.C:
 			d.want = true
+			d.woken++
 		case <-backoff.C:
 			blocked = false
 			// Shutting down with the store failing: give up after a few
@@ -146,7 +166,31 @@ func (d *dispatcher) run() {
 	}
 }
 
+// account tells the runner's activity count (see alarm.go) whether the
+// dispatcher has work in hand, then lets go of the wake-ups it has acted
+// on. Running attempts count themselves.
+func (d *dispatcher) account(blocked bool) {
+	busy := len(d.pending) > 0 || d.flights > 0 || blocked
+	switch {
+	case busy && !d.busy:
+		d.r.act.Add(1)
+	case !busy && d.busy:
+		d.r.act.Add(-1)
+	}
+	d.busy = busy
+	d.r.act.Add(-d.woken)
+	d.woken = 0
+	for i, a := range d.taken {
+		a.Release()
+		d.taken[i] = nil
+	}
+	d.taken = d.taken[:0]
+}
+
 func (d *dispatcher) take(res *attemptResult) {
+	if res.act != nil {
+		d.taken = append(d.taken, res.act) // released once the outcome counts as pending (see account)
+	}
 	d.inflight--
 	d.pending = append(d.pending, res.outcome)
 	d.keys = append(d.keys, res.key)
@@ -202,7 +246,7 @@ func (d *dispatcher) fly(f *flight) {
 	defer cancel()
 	if len(f.outcomes) > 0 {
 		res, err := r.store.CompleteTasks(ctx, &store.CompleteTasksParams{
-			RunnerID: r.id, Outcomes: f.outcomes, Decide: r.decide,
+			RunnerID: r.id, Now: r.storeNow(), Outcomes: f.outcomes, Decide: r.decide,
 			ClaimLimit: f.limit, ClaimWorkflows: r.reg.claimable(r.tenant),
 		})
 		if err != nil {
@@ -217,7 +261,7 @@ func (d *dispatcher) fly(f *flight) {
 			f.claimed = res.Claimed
 		}
 	} else {
-		f.claimed, f.err = r.store.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: r.id, Limit: f.limit, Workflows: r.reg.claimable(r.tenant)})
+		f.claimed, f.err = r.store.ClaimTasks(ctx, &store.ClaimTasksParams{RunnerID: r.id, Now: r.storeNow(), Limit: f.limit, Workflows: r.reg.claimable(r.tenant)})
 		if f.err != nil {
 			f.err = fmt.Errorf("claim tasks: %w", f.err)
 		} else if len(f.claimed.Tasks) > 0 {
@@ -273,14 +317,23 @@ func (d *dispatcher) start(ct *store.ClaimedTask) {
 	r := d.r
 	d.inflight++
 	key := taskKey{exec: ct.ExecutionID, task: ct.TaskID}
+	act := r.act.Attempt()
 	ctx, cancel := context.WithCancelCause(r.taskCtx)
+	if act != nil {
+		ctx = quiesce.NewContext(ctx, act)
+	}
+	stopAttempt := func(cause error) {
+		act.Wake()
+		cancel(cause)
+	}
 	r.mu.Lock()
-	r.running[key] = &runningTask{attempt: ct.Attempt, cancel: cancel}
+	r.running[key] = &runningTask{attempt: ct.Attempt, cancel: stopAttempt}
 	r.mu.Unlock()
 	r.tasks.Add(1)
 	go func() { // owned by r.tasks; Shutdown waits for it
 		defer r.tasks.Done()
-		out := r.attempt(ctx, ct)
+		out := r.attempt(ctx, ct, act)
+		act.End()
 		ended := executionEnded(ctx)
 		cancel(nil)
 		r.mu.Lock()
@@ -288,7 +341,7 @@ func (d *dispatcher) start(ct *store.ClaimedTask) {
 			rt.finished = true
 		}
 		r.mu.Unlock()
-		r.results <- &attemptResult{key: key, outcome: out, ended: ended}
+		r.results <- &attemptResult{key: key, outcome: out, ended: ended, act: act}
 	}()
 }
 
@@ -347,8 +400,10 @@ func (r *Runner) logAttempt(level slog.Level, msg string, ct *store.ClaimedTask,
 		"task", ct.TaskID, "attempt", ct.Attempt}, extra...)...)
 }
 
-// attempt runs one attempt of a claimed task and returns its outcome.
-func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outcome {
+// attempt runs one attempt of a claimed task and returns its outcome. act
+// counts it as work in progress (nil unless the clock follows the runner's
+// activity).
+func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask, act *quiesce.Attempt) store.Outcome {
 	out := store.Outcome{ExecutionID: ct.ExecutionID, TaskID: ct.TaskID, Attempt: ct.Attempt}
 	fail := func(err error) store.Outcome {
 		out.Kind = store.OutcomeFailed
@@ -367,15 +422,21 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 	if timeout == 0 {
 		timeout = r.cfg.DefaultTaskTimeout
 	}
-	actx := ctx
+	// The attempt ends at the earlier of its own timeout and its
+	// execution's deadline, both on the runner's clock.
+	start := r.now()
+	var at time.Time
+	var cause error
 	if timeout > 0 {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeoutCause(actx, timeout, &TimeoutError{After: timeout})
-		defer cancel()
+		at, cause = start.Add(timeout), &TimeoutError{After: timeout}
 	}
-	if !ct.Deadline.IsZero() {
+	if !ct.Deadline.IsZero() && (at.IsZero() || ct.Deadline.Before(at)) {
+		at, cause = ct.Deadline, ErrWorkflowTimeout
+	}
+	actx := ctx
+	if !at.IsZero() {
 		var cancel context.CancelFunc
-		actx, cancel = context.WithDeadlineCause(actx, ct.Deadline, ErrWorkflowTimeout)
+		actx, cancel = r.withDeadline(actx, at, cause, act)
 		defer cancel()
 	}
 	c, err := contextFromDoc(ct.Input, func(hashes []string) (map[string][]byte, error) {
@@ -388,9 +449,9 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask) store.Outco
 		TaskID: ct.TaskID, Attempt: ct.Attempt, MaxAttempts: task.RetryPolicyOrDefault().MaxAttempts, ReadyAt: ct.ReadyAt,
 		Headers: headersFromMeta(ct.Meta)})
 	r.logAttempt(slog.LevelDebug, "task attempt started", ct)
-	start := time.Now()
+	began := r.now()
 	err = r.runAttempt(actx, task.Func, c)
-	elapsed := time.Since(start)
+	elapsed := r.now().Sub(began)
 	if pe := (*PanicError)(nil); errors.As(err, &pe) {
 		r.log.Error("task panicked", "execution_id", ct.ExecutionID, "workflow", ct.WorkflowName,
 			"task", ct.TaskID, "attempt", ct.Attempt, "panic", pe.Value, "stack", pe.Stack)

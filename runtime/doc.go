@@ -202,7 +202,10 @@
 // while the schedule's previous execution is unfinished: OverlapSkip (the
 // default) records it as skipped, OverlapBuffer holds one tick and starts it
 // when the previous execution ends (further ticks meanwhile are skipped),
-// OverlapAllow starts it regardless. Jitter delays each fire by a fixed
+// OverlapAllow starts it regardless. The ticks CatchupAll catches up are
+// one unit: the policy decides about the first against the execution
+// before them, and the others follow it, so they all start (in the order
+// of their ticks) unless the first is skipped or held. Jitter delays each fire by a fixed
 // amount per tick, the same on every runner. DescribeSchedule counts the
 // ticks each policy skipped.
 //
@@ -283,6 +286,15 @@
 // them to carry the trace context, so an execution is one trace wherever
 // its tasks run.
 //
+// # Time
+//
+// Config.Clock is the runner's source of time (see Clock): every delay,
+// timeout, deadline and periodic task of the runner runs on it, and on a
+// clock other than the system's every stored time is its. Package
+// cloacinatest has a fake clock that jumps to its next timer whenever the
+// runner is idle, and a harness that runs workflows on it, so that tests
+// of workflows with long retry delays and timeouts finish at once.
+//
 // # Tenants
 //
 // A tenant is a PostgreSQL schema: Config.Schema names the runner's (the
@@ -335,4 +347,53 @@
 // ends, then cancels them (their attempts are recorded as interrupted and
 // retried later), records every outcome and returns once every goroutine
 // the runner started has exited.
+//
+// # History
+//
+// Every runner records, when it starts, the definitions of the workflows
+// it serves: name, version, description, author, tenant, tasks with their
+// dependencies, trigger rules (as text, and structured), retry policies
+// and timeouts, schedules and triggers. ListWorkflows and DescribeWorkflow
+// read them, so a tool sharing the database can show any workflow some
+// runner knows without its code. ExecuteAsync (and ExecuteMany) of a
+// workflow this runner has not registered creates the execution from its
+// latest recorded definition, deciding its roots' trigger rules from the
+// recorded ones; a runner that has the workflow claims and runs it. With
+// no recorded definition either, it fails with ErrWorkflowNotFound.
+//
+// Retry runs a finished execution again. RetryModeFailed works in place on
+// a Failed or Cancelled execution: its failed and cancelled tasks, the
+// tasks skipped when it was ended, and everything downstream of them go
+// back to not started with their attempts, errors and outputs cleared;
+// tasks whose dependencies are all done are decided at once, completed
+// tasks keep their outputs, the execution is Running again with its
+// counters recomputed (and a deadline as far away as it first was), and an
+// execution_retried event lists the tasks that run again. RetryModeAll
+// starts a new execution with the same input and headers, with Origin
+// OriginRetry and OriginName the original's id, and appends an
+// execution_retried event naming it to the original. An execution that is
+// not finished is refused with ErrNotRetryable, as is a Completed one in
+// place.
+//
+// ListExecutionsPage lists executions newest first, a page at a time,
+// filtered by workflow, status, creation time, origin ("direct" for a
+// direct call, OriginSchedule, OriginTrigger, OriginRetry) and origin
+// name. Its cursor is the (creation time, id) of a page's last execution
+// and the next page reads from there through an index, so a page costs the
+// same with a million executions as with ten, and executions created while
+// paging never shift the pages.
+//
+// PipelineResult's TaskResults carry each task's Input (what it was given)
+// and Output (its input plus its writes when it completed; its input when
+// it did not).
+//
+// Config.Retention deletes finished executions, with their tasks,
+// contexts, values, events and schedule fires (a schedule's latest
+// execution keeps its fire), once they are older than the duration given
+// for their status. A pruner goroutine owned by the runner runs at start
+// and then every Retention.Interval on Config.Clock; runners sharing a
+// database take a lease, so one prunes at a time, and each transaction
+// deletes at most Retention.BatchSize executions, chosen through an index
+// of finished executions only. Running executions are never deleted.
+// Purge does the same once, on demand, and returns how many it deleted.
 package runtime

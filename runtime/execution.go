@@ -140,6 +140,16 @@ func (r *Runner) assemble(ex *store.Execution, tasks []*store.Task) (*PipelineRe
 				res.Err = tr.Err
 			}
 		}
+		if t.Input != nil {
+			if tr.Input, err = contextFromDoc(*t.Input, load); err != nil {
+				return nil, fmt.Errorf("execution %s: task %s input: %w", id, t.TaskID, err)
+			}
+		}
+		if t.Output != nil {
+			if tr.Output, err = contextFromDoc(*t.Output, load); err != nil {
+				return nil, fmt.Errorf("execution %s: task %s output: %w", id, t.TaskID, err)
+			}
+		}
 		res.Tasks = append(res.Tasks, tr)
 		if !hasDependents[t.TaskID] && t.Output != nil {
 			c, err := contextFromDoc(*t.Output, load)

@@ -53,7 +53,7 @@ func TestStatesMatchTheStore(t *testing.T) {
 }
 
 func TestDeadlinesForgetEndedExecutions(t *testing.T) {
-	d := newDeadlines()
+	d := newDeadlines(nil)
 	t0 := time.Unix(1000, 0)
 	d.add("a", t0.Add(3*time.Second))
 	d.add("b", t0.Add(1*time.Second))

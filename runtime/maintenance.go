@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloacina-go/cloacina/internal/quiesce"
 	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
@@ -13,32 +14,41 @@ import (
 // holds its running tasks, and cancels those it lost.
 func (r *Runner) heartbeatLoop() {
 	defer r.bg.Done()
-	tick := time.NewTicker(r.cfg.HeartbeatInterval)
-	defer tick.Stop()
+	tick := r.newAlarm()
+	tick.set(r.cfg.HeartbeatInterval)
+	defer tick.stop()
+	r.act.Add(-1) // the start, counted by NewRunner: the first heartbeat is set
 	for {
 		select {
 		case <-r.bgCtx.Done():
 			return
 		case <-tick.C:
 		}
-		r.mu.Lock()
-		refs := make([]store.TaskRef, 0, len(r.running))
-		for k, rt := range r.running {
-			refs = append(refs, store.TaskRef{ExecutionID: k.exec, TaskID: k.task, Attempt: rt.attempt})
-		}
-		r.mu.Unlock()
-		if len(refs) == 0 {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
-		res, err := r.store.Heartbeat(ctx, &store.HeartbeatParams{RunnerID: r.id, Tasks: refs})
-		cancel()
-		if err != nil {
-			r.log.Error("heartbeat failed", "error", err)
-			continue
-		}
-		r.claimsLost(res.Lost)
+		tick.set(r.cfg.HeartbeatInterval)
+		r.heartbeat()
+		tick.done()
 	}
+}
+
+// heartbeat refreshes the claims of the running tasks.
+func (r *Runner) heartbeat() {
+	r.mu.Lock()
+	refs := make([]store.TaskRef, 0, len(r.running))
+	for k, rt := range r.running {
+		refs = append(refs, store.TaskRef{ExecutionID: k.exec, TaskID: k.task, Attempt: rt.attempt})
+	}
+	r.mu.Unlock()
+	if len(refs) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
+	res, err := r.store.Heartbeat(ctx, &store.HeartbeatParams{RunnerID: r.id, Now: r.storeNow(), Tasks: refs})
+	cancel()
+	if err != nil {
+		r.log.Error("heartbeat failed", "error", err)
+		return
+	}
+	r.claimsLost(res.Lost)
 }
 
 // claimsLost cancels the attempts whose claims a heartbeat found gone, if
@@ -98,35 +108,47 @@ func (r *Runner) claimsLost(lost []store.TaskRef) {
 // case a notification from another process was lost).
 func (r *Runner) maintenanceLoop() {
 	defer r.bg.Done()
-	sweep := time.NewTicker(max(r.cfg.StaleClaimThreshold/2, time.Millisecond))
-	defer sweep.Stop()
-	poll := time.NewTicker(r.cfg.FallbackPollInterval)
-	defer poll.Stop()
-	deadline := newTimer()
-	defer deadline.Stop()
+	sweepEvery := max(r.cfg.StaleClaimThreshold/2, time.Millisecond)
+	sweep := r.newAlarm()
+	sweep.set(sweepEvery)
+	defer sweep.stop()
+	poll := r.newAlarm()
+	poll.set(r.cfg.FallbackPollInterval)
+	defer poll.stop()
+	deadline := r.newAlarm()
+	defer deadline.stop()
 	r.recoverStale() // a runner starting after a crash picks up at once what is already stale
 	r.expireDue()
+	// handled counts the wake-ups acted on, let go of once the deadline
+	// alarm is set again (see alarm.go). The first is the sweep above,
+	// counted by NewRunner.
+	handled := 1
 	for {
 		if next, ok := r.deadlines.next(); ok {
-			deadline.Reset(max(time.Until(next), 0))
+			deadline.set(max(next.Sub(r.now()), 0))
 		} else {
-			deadline.Stop()
+			deadline.stop()
 		}
+		r.act.Add(-handled)
+		handled = 0
 		select {
 		case <-r.bgCtx.Done():
 			return
 		case <-sweep.C:
+			sweep.set(sweepEvery)
 			r.recoverStale()
 			r.expireDue()
 		case <-poll.C:
+			poll.set(r.cfg.FallbackPollInterval)
 			r.signal()
 			r.checkWaiters()
 		case <-r.deadlines.changed:
 		case <-deadline.C:
-			for _, id := range r.deadlines.due(time.Now()) {
+			for _, id := range r.deadlines.due(r.now()) {
 				r.expireOne(id)
 			}
 		}
+		handled++
 	}
 }
 
@@ -134,7 +156,7 @@ func (r *Runner) recoverStale() {
 	ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
 	defer cancel()
 	res, err := r.store.RecoverStale(ctx, &store.RecoverStaleParams{
-		RunnerID: r.id, StaleAfter: r.cfg.StaleClaimThreshold, MaxRecoveries: r.cfg.MaxRecoveries, Decide: r.decide,
+		RunnerID: r.id, Now: r.storeNow(), StaleAfter: r.cfg.StaleClaimThreshold, MaxRecoveries: r.cfg.MaxRecoveries, Decide: r.decide,
 	})
 	if err != nil {
 		if r.bgCtx.Err() == nil {
@@ -167,7 +189,7 @@ func (r *Runner) expireDue() {
 	defer cancel()
 	es, err := r.store.ListExecutions(ctx, &store.ListExecutionsParams{
 		States:         []store.ExecutionState{store.ExecutionPending, store.ExecutionRunning, store.ExecutionPaused},
-		DeadlineBefore: time.Now(), Limit: 1000,
+		DeadlineBefore: r.now(), Limit: 1000,
 	})
 	if err != nil {
 		if r.bgCtx.Err() == nil {
@@ -266,7 +288,8 @@ type deadlines struct {
 	mu      sync.Mutex
 	heap    deadlineHeap
 	byID    map[string]*expiry
-	changed chan struct{} // buffered(1): the earliest deadline may have changed
+	changed chan struct{}    // buffered(1): the earliest deadline may have changed
+	act     *quiesce.Tracker // counts a wake-up in changed (see alarm.go)
 }
 
 type expiry struct {
@@ -275,8 +298,8 @@ type expiry struct {
 	index    int
 }
 
-func newDeadlines() *deadlines {
-	return &deadlines{byID: map[string]*expiry{}, changed: make(chan struct{}, 1)}
+func newDeadlines(act *quiesce.Tracker) *deadlines {
+	return &deadlines{byID: map[string]*expiry{}, changed: make(chan struct{}, 1), act: act}
 }
 
 func (d *deadlines) add(id string, at time.Time) {
@@ -287,9 +310,11 @@ func (d *deadlines) add(id string, at time.Time) {
 		d.byID[id] = e
 	}
 	d.mu.Unlock()
+	d.act.Add(1)
 	select {
 	case d.changed <- struct{}{}:
-	default:
+	default: // one is waiting already, and counted
+		d.act.Add(-1)
 	}
 }
 

@@ -183,9 +183,12 @@ func pgWorkerMain() int {
 	}
 	defer rec.f.Close()
 	reg := runtime.NewRegistry()
-	if cfg.Mode == "" {
+	switch cfg.Mode {
+	case "":
 		reg.MustRegister(mpWorkflow(rec.task(cfg.Sleep)))
-	} else {
+	case retryWorkerMode:
+		reg.MustRegister(retryWorkerWorkflow(cfg))
+	default:
 		reg.MustRegister(scheduleWorkerWorkflow(cfg))
 	}
 	r, err := runtime.NewRunner(context.Background(), &runtime.Config{

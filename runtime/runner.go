@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/cloacina-go/cloacina/internal/quiesce"
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
@@ -71,6 +72,11 @@ type Runner struct {
 	// groupsCommits is set when the store shares commits among concurrent
 	// writes itself, so submissions need not (see store.CommitGrouper).
 	groupsCommits bool
+	// systemClock is set when Config.Clock is the SystemClock; act counts
+	// the runner's work in progress for a clock that follows it, and is
+	// nil otherwise (see alarm.go).
+	systemClock bool
+	act         *quiesce.Tracker
 
 	// feed wakes subscriptions when the event log may have grown;
 	// subsEnd is closed once Shutdown has stored the last of this
@@ -90,6 +96,8 @@ type Runner struct {
 	waiters  map[string]chan struct{}
 	enders   map[string][]func(*ExecutionSummary, error) // SubmitHook end callbacks by execution
 	warnedOn map[string]bool                             // workflow version mismatches already logged
+
+	recorded recordedTasks // tasks of recorded definitions, for decisions without the code
 }
 
 type taskKey struct{ exec, task string }
@@ -108,9 +116,15 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
+	_, system := c.Clock.(SystemClock)
+	var act *quiesce.Tracker
+	if g := quiesce.GroupOf(c.Clock); g != nil {
+		act = g.Tracker()
+	}
 	r := &Runner{
 		cfg: c, reg: c.Registry, log: c.Logger.With("runner", c.RunnerID), id: c.RunnerID,
-		tenant: cmp.Or(c.Schema, store.DefaultTenant), deadlines: newDeadlines(),
+		tenant: cmp.Or(c.Schema, store.DefaultTenant), deadlines: newDeadlines(act),
+		systemClock: system, act: act,
 		wake:      make(chan struct{}, 1),
 		results:   make(chan *attemptResult, c.Concurrency),
 		stop:      make(chan struct{}),
@@ -144,6 +158,12 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 		}
 		return nil, err
 	}
+	if err := r.recordDefinitions(ctx); err != nil {
+		if r.ownsStore {
+			r.store.Close()
+		}
+		return nil, err
+	}
 	r.bgCtx, r.bgStop = context.WithCancel(context.Background())
 	r.taskCtx, r.killAll = context.WithCancelCause(context.Background())
 	r.flushCtx, r.cancelFlush = context.WithCancel(context.Background())
@@ -165,16 +185,25 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 	r.sched.pass()
 	d := newDispatcher(r)
 	r.bg.Add(4)
+	// Until each loop has set its timers, a clock that follows the
+	// runner's activity must not move: count their starts (the
+	// dispatcher counts its own, see newDispatcher).
+	r.act.Add(3) // the heartbeat loop's start, the maintenance loop's first sweep and the scheduler's first wait
 	go d.run()
 	go r.heartbeatLoop()
 	go r.maintenanceLoop()
 	go r.sched.run()
+	if c.Retention != nil {
+		r.bg.Add(1)
+		go r.pruneLoop(c.Retention)
+	}
 	for _, wf := range r.reg.Workflows() {
 		if _, ok := r.serves(wf.Name()); !ok {
 			continue
 		}
 		for _, t := range wf.Triggers() {
 			r.bg.Add(1)
+			r.act.Add(1) // its start, until its first poll is set
 			go r.runTrigger(t)
 		}
 	}
@@ -189,6 +218,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 			if r.ownsStore {
 				r.store.Close()
 			}
+			r.act.Close()
 			return nil, fmt.Errorf("listen for notifications: %w", err)
 		}
 		r.bg.Add(1)
@@ -229,11 +259,14 @@ func (r *Runner) isClosed() bool {
 	return r.closed
 }
 
-// signal wakes the dispatcher without blocking.
+// signal wakes the dispatcher without blocking. The wake-up counts as work
+// in progress until the dispatcher has acted on it (see alarm.go).
 func (r *Runner) signal() {
+	r.act.Add(1)
 	select {
 	case r.wake <- struct{}{}:
-	default:
+	default: // one is waiting already, and counted
+		r.act.Add(-1)
 	}
 }
 
@@ -277,7 +310,10 @@ func WithIdempotencyKey(key string) ExecuteOption {
 
 // Submission is one execution for ExecuteMany to start.
 type Submission struct {
-	// Workflow names a registered workflow.
+	// Workflow names a registered workflow, or one this runner has not
+	// registered whose definition another runner recorded: the execution
+	// is then created from the latest recorded definition, and a runner
+	// that has the workflow runs it.
 	Workflow string
 	// Input is the execution's input (nil for an empty context).
 	Input *Context
@@ -306,7 +342,7 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 	}
 	news := make([]*store.NewExecution, len(subs))
 	for i, sub := range subs {
-		ne, err := r.newExecution(sub)
+		ne, err := r.newSubmission(ctx, sub)
 		if err != nil {
 			if len(subs) > 1 {
 				return nil, fmt.Errorf("submission %d of %d: %w", i, len(subs), err)
@@ -315,6 +351,11 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 		}
 		news[i] = ne
 	}
+	return r.submit(ctx, subs, news)
+}
+
+// submit stores prepared submissions and returns handles on them.
+func (r *Runner) submit(ctx context.Context, subs []Submission, news []*store.NewExecution) ([]*Execution, error) {
 	ends := r.submitHooks(ctx, subs, news)
 	dones := make([]chan struct{}, len(news))
 	for i, ne := range news {
@@ -381,7 +422,8 @@ func (r *Runner) ExecuteMany(ctx context.Context, subs []Submission) ([]*Executi
 // createExecutions stores new executions in one transaction and tells
 // the rest of the runner about them.
 func (r *Runner) createExecutions(ctx context.Context, news []*store.NewExecution) ([]*store.Execution, error) {
-	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Executions: news, Decide: r.decide})
+	defer r.busy()()
+	res, err := r.store.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: r.id, Now: r.storeNow(), Executions: news, Decide: r.decide})
 	if err != nil {
 		return nil, err
 	}
@@ -398,6 +440,22 @@ func (r *Runner) newExecution(sub Submission) (*store.NewExecution, error) {
 	if t := wf.Tenant(); t != "" && t != r.tenant {
 		return nil, fmt.Errorf("execute %s: the workflow belongs to tenant %q, and this runner serves tenant %q (Config.Schema)", sub.Workflow, t, r.tenant)
 	}
+	return r.prepare(sub, wf.Name(), wf.Version(), taskSpecs(wf))
+}
+
+// newSubmission prepares a submission of a registered workflow or, when
+// this runner has not registered it, of its latest recorded definition.
+func (r *Runner) newSubmission(ctx context.Context, sub Submission) (*store.NewExecution, error) {
+	ne, err := r.newExecution(sub)
+	if errors.Is(err, ErrWorkflowNotFound) {
+		return r.recordedExecution(ctx, sub, err)
+	}
+	return ne, err
+}
+
+// prepare builds the stored form of a submission of a workflow version
+// with the given tasks.
+func (r *Runner) prepare(sub Submission, name, version string, specs []store.TaskSpec) (*store.NewExecution, error) {
 	input := sub.Input
 	if input == nil {
 		input = NewContext()
@@ -407,8 +465,8 @@ func (r *Runner) newExecution(sub Submission) (*store.NewExecution, error) {
 	}
 	doc, vals := input.Clone().detached().doc()
 	return &store.NewExecution{
-		ID: newExecutionID(), WorkflowName: wf.Name(), WorkflowVersion: wf.Version(), Tenant: r.tenant,
-		Input: doc, Values: vals, Timeout: r.cfg.WorkflowTimeout, Tasks: taskSpecs(wf),
+		ID: newExecutionID(), WorkflowName: name, WorkflowVersion: version, Tenant: r.tenant,
+		Input: doc, Values: vals, Timeout: r.cfg.WorkflowTimeout, Tasks: specs,
 		IdempotencyKey: sub.IdempotencyKey, Meta: encodeMeta(sub.Headers),
 	}, nil
 }
@@ -551,7 +609,8 @@ func (e *notFoundError) Unwrap() []error { return []error{ErrExecutionNotFound, 
 // Pause stops new tasks of an execution from being claimed; running tasks
 // finish. It reports whether the execution was paused by this call.
 func (r *Runner) Pause(ctx context.Context, executionID string) (bool, error) {
-	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: true, RunnerID: r.id})
+	defer r.busy()()
+	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: true, RunnerID: r.id, Now: r.storeNow()})
 	if changed {
 		r.feed.fire()
 		r.log.Info("execution paused", "execution_id", executionID)
@@ -562,7 +621,8 @@ func (r *Runner) Pause(ctx context.Context, executionID string) (bool, error) {
 // Resume lets a paused execution's tasks be claimed again. It reports
 // whether the execution was resumed by this call.
 func (r *Runner) Resume(ctx context.Context, executionID string) (bool, error) {
-	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: false, RunnerID: r.id})
+	defer r.busy()()
+	changed, err := r.store.SetPaused(ctx, &store.SetPausedParams{ExecutionID: executionID, Paused: false, RunnerID: r.id, Now: r.storeNow()})
 	if changed {
 		r.feed.fire()
 		r.log.Info("execution resumed", "execution_id", executionID)
@@ -580,7 +640,8 @@ func (r *Runner) Cancel(ctx context.Context, executionID string) (bool, error) {
 }
 
 func (r *Runner) endExecution(ctx context.Context, id string, state store.ExecutionState, reason string, cause error) (bool, error) {
-	changed, err := r.store.FinishExecution(ctx, &store.FinishExecutionParams{ExecutionID: id, State: state, Reason: reason, RunnerID: r.id})
+	defer r.busy()()
+	changed, err := r.store.FinishExecution(ctx, &store.FinishExecutionParams{ExecutionID: id, State: state, Reason: reason, RunnerID: r.id, Now: r.storeNow()})
 	if err != nil {
 		return false, r.storeErr(err)
 	}
@@ -776,6 +837,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	if r.ownsStore {
 		err = errors.Join(err, r.store.Close())
 	}
+	r.act.Close()
 	return err
 }
 

@@ -164,10 +164,12 @@ func (s Schedule) normalized() (Schedule, *cron.Expr, *time.Location, error) {
 	if len(s.Input) == 0 {
 		s.Input = json.RawMessage(`{}`)
 	}
-	var obj map[string]json.RawMessage
+	var v any
 	var buf bytes.Buffer
-	if err := json.Unmarshal(s.Input, &obj); err != nil || obj == nil {
-		errs = append(errs, fmt.Errorf("Input: must be a JSON object: %s", cmpErr(err, "null")))
+	if err := json.Unmarshal(s.Input, &v); err != nil {
+		errs = append(errs, fmt.Errorf("Input: not valid JSON: %w", err))
+	} else if _, ok := v.(map[string]any); !ok {
+		errs = append(errs, fmt.Errorf(`Input: must be a JSON object such as {"mode":"full"}, not %s`, jsonKindOf(v)))
 	} else if err := json.Compact(&buf, s.Input); err == nil {
 		s.Input = buf.Bytes()
 	}
@@ -184,12 +186,19 @@ func (s Schedule) normalized() (Schedule, *cron.Expr, *time.Location, error) {
 	return s, expr, loc, nil
 }
 
-// cmpErr describes a JSON error, or what was found when there was none.
-func cmpErr(err error, found string) string {
-	if err != nil {
-		return err.Error()
+// jsonKindOf names the kind of a decoded JSON value, for messages.
+func jsonKindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
 	}
-	return "got " + found
+	return "a number"
 }
 
 // normalized returns a copy with defaults filled in and checks it.

@@ -258,6 +258,9 @@ func TestScheduleAPI(t *testing.T) {
 		if len(d.RecentFires) != 5 || d.RecentFires[0].Kind != "scheduled" || d.RecentFires[0].Status == nil {
 			t.Fatalf("recent fires = %+v", d.RecentFires)
 		}
+		if _, err := r.PauseSchedule(ctx, "hourli"); !errors.Is(err, runtime.ErrScheduleNotFound) || !strings.Contains(err.Error(), `did you mean "hourly"?`) {
+			t.Fatalf("PauseSchedule of a misspelt name: %v", err)
+		}
 		if found, err := r.DeleteSchedule(ctx, "hourly"); err != nil || !found {
 			t.Fatalf("DeleteSchedule = %v, %v", found, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cloacina-go/cloacina/internal/suggest"
 	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
@@ -99,7 +100,8 @@ func (r *Runner) scheduleInfo(st *store.Schedule) (ScheduleInfo, *schedDef, erro
 // it alone.
 func (r *Runner) CreateSchedule(ctx context.Context, s Schedule) (*ScheduleInfo, error) {
 	if _, ok := r.serves(s.Workflow); !ok {
-		return nil, fmt.Errorf("create schedule %s: workflow %q is not registered with this runner for tenant %q", s.Name, s.Workflow, r.tenant)
+		return nil, fmt.Errorf("create schedule %s: workflow %q is not registered with this runner for tenant %q%s",
+			s.Name, s.Workflow, r.tenant, suggest.DidYouMean(s.Workflow, r.reg.Names()))
 	}
 	n, _, _, err := s.normalized()
 	if err != nil {
@@ -110,7 +112,10 @@ func (r *Runner) CreateSchedule(ctx context.Context, s Schedule) (*ScheduleInfo,
 	if st.NextAt, err = r.firstTick(st); err != nil {
 		return nil, err
 	}
-	saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: st})
+	saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Now: r.storeNow(), Schedule: st})
+	if errors.Is(err, store.ErrScheduleExists) {
+		return nil, fmt.Errorf("create schedule %s: %w; change it with UpdateSchedule", n.Name, ErrScheduleExists)
+	}
 	if err != nil {
 		return nil, r.closedErr(err)
 	}
@@ -174,10 +179,11 @@ func (r *Runner) ResumeSchedule(ctx context.Context, name string) (bool, error) 
 // changeSchedule reads a schedule, changes it with fn and saves it, again
 // if another runner changed it meanwhile.
 func (r *Runner) changeSchedule(ctx context.Context, name string, fn func(*store.Schedule) error) (*ScheduleInfo, error) {
+	defer r.busy()()
 	for try := 0; ; try++ {
-		st, err := r.store.GetSchedule(ctx, name)
+		st, err := r.getSchedule(ctx, name)
 		if err != nil {
-			return nil, r.closedErr(err)
+			return nil, err
 		}
 		if st.Kind != store.ScheduleCron {
 			return nil, fmt.Errorf("schedule %s: it is a trigger, not a schedule", name)
@@ -186,7 +192,7 @@ func (r *Runner) changeSchedule(ctx context.Context, name string, fn func(*store
 		if err := fn(&upd); err != nil {
 			return nil, fmt.Errorf("schedule %s: %w", name, err)
 		}
-		saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: &upd, Revision: st.Revision})
+		saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Now: r.storeNow(), Schedule: &upd, Revision: st.Revision})
 		if errors.Is(err, store.ErrScheduleChanged) && try < 10 {
 			continue
 		}
@@ -256,9 +262,9 @@ func (r *Runner) BackfillSchedule(ctx context.Context, name string, from, to tim
 }
 
 func (r *Runner) loadSchedule(ctx context.Context, name string) (*store.Schedule, *schedDef, error) {
-	st, err := r.store.GetSchedule(ctx, name)
+	st, err := r.getSchedule(ctx, name)
 	if err != nil {
-		return nil, nil, r.closedErr(err)
+		return nil, nil, err
 	}
 	if st.Kind != store.ScheduleCron {
 		return nil, nil, fmt.Errorf("schedule %s: it is a trigger, not a schedule", name)
@@ -289,6 +295,7 @@ func (r *Runner) fireTicks(ctx context.Context, st *store.Schedule, def *schedDe
 // created. Waiters are registered before the store call, so an execution
 // that ends at once is not missed.
 func (r *Runner) fireWithHandles(ctx context.Context, name string, rev int64, state *store.Schedule, fires []*store.NewFire) ([]*Execution, error) {
+	defer r.busy()()
 	dones := map[string]chan struct{}{}
 	defer func() {
 		for id := range dones {
@@ -305,7 +312,7 @@ func (r *Runner) fireWithHandles(ctx context.Context, name string, rev int64, st
 		}
 		dones[f.Execution.ID] = done
 	}
-	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Name: name, Revision: rev, State: state,
+	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Now: r.storeNow(), Name: name, Revision: rev, State: state,
 		Fires: fires, Decide: r.decide})
 	if err != nil {
 		return nil, r.closedErr(err)
@@ -342,9 +349,9 @@ func (r *Runner) ListSchedules(ctx context.Context) ([]ScheduleInfo, error) {
 // DescribeSchedule returns a schedule with its next n fire times and its
 // n most recent fires with their executions' status.
 func (r *Runner) DescribeSchedule(ctx context.Context, name string, n int) (*ScheduleDescription, error) {
-	st, err := r.store.GetSchedule(ctx, name)
+	st, err := r.getSchedule(ctx, name)
 	if err != nil {
-		return nil, r.closedErr(err)
+		return nil, err
 	}
 	if st.Kind != store.ScheduleCron {
 		return nil, fmt.Errorf("schedule %s: it is a trigger, not a schedule", name)
@@ -417,4 +424,23 @@ func (r *Runner) ListTriggers(ctx context.Context) ([]TriggerInfo, error) {
 			Concurrency: sp.Concurrency, Origin: st.Origin, Disabled: st.Disabled, LeaseOwner: st.LeaseOwner, LeaseUntil: st.LeaseUntil})
 	}
 	return out, nil
+}
+
+// getSchedule reads a stored schedule; for a name that is not stored, the
+// error suggests the closest stored names.
+func (r *Runner) getSchedule(ctx context.Context, name string) (*store.Schedule, error) {
+	st, err := r.store.GetSchedule(ctx, name)
+	if errors.Is(err, store.ErrScheduleNotFound) {
+		var names []string
+		if all, lerr := r.store.ListSchedules(ctx); lerr == nil {
+			for _, s := range all {
+				names = append(names, s.Name)
+			}
+		}
+		return nil, fmt.Errorf("schedule %q: %w%s", name, ErrScheduleNotFound, suggest.DidYouMean(name, names))
+	}
+	if err != nil {
+		return nil, r.closedErr(err)
+	}
+	return st, nil
 }

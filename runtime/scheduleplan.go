@@ -156,9 +156,17 @@ func (d *schedDef) plan(st *store.Schedule, now, watchingSince time.Time, prevUn
 		fire = append(fire, plannedFire{At: tick, Kind: store.FireScheduled})
 	}
 	p.State.SkippedCatchup += int64(skipped)
+	// The ticks CatchupAll catches up are one unit for the overlap policy:
+	// the policy decides about the first against the execution before
+	// them, and the others follow it (they would otherwise be skipped as
+	// overlapping each other, having come due at the same instant).
+	catchingUp := false
 	for _, f := range fire {
 		switch {
+		case catchingUp && f.Kind == store.FireCatchup:
+			f.Outcome = store.FireStarted
 		case !unfinished || d.Overlap == OverlapAllow:
+			catchingUp = f.Kind == store.FireCatchup && d.Catchup == CatchupAll
 			f.Outcome = store.FireStarted
 			unfinished = true
 		case d.Overlap == OverlapBuffer && p.State.BufferedAt.IsZero():

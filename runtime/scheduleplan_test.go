@@ -72,9 +72,8 @@ func TestPlanCatchup(t *testing.T) {
 		{Schedule{Catchup: CatchupAll, Overlap: OverlapAllow},
 			"12:05 catchup started; 12:10 catchup started; 12:15 catchup started; 12:20 catchup started; 12:25 catchup started; 12:30 catchup started", 0},
 		{Schedule{Catchup: CatchupAll, MaxCatchup: 2, Overlap: OverlapAllow}, "12:25 catchup started; 12:30 catchup started", 4},
-		// With overlap=skip, the first catch-up execution is unfinished
-		// when the next tick is handled.
-		{Schedule{Catchup: CatchupAll, MaxCatchup: 2}, "12:25 catchup started; 12:30 catchup skipped_overlap", 4},
+		// The caught-up ticks are one unit for the overlap policy.
+		{Schedule{Catchup: CatchupAll, MaxCatchup: 2}, "12:25 catchup started; 12:30 catchup started", 4},
 	} {
 		p := downtime(t, tc.s, false)
 		if got := fires(p); got != tc.want || p.State.SkippedCatchup != tc.skipped {
@@ -83,6 +82,19 @@ func TestPlanCatchup(t *testing.T) {
 		if !p.State.NextAt.Equal(t0.Add(35 * time.Minute)) {
 			t.Errorf("%s: next tick %s, want 12:35", tc.s.Catchup, p.State.NextAt)
 		}
+	}
+}
+
+func TestPlanCatchupAllIsOneUnitForOverlap(t *testing.T) {
+	// The execution before the downtime is still unfinished: overlap=skip
+	// skips the whole catch-up, overlap=buffer holds its first tick.
+	p := downtime(t, Schedule{Catchup: CatchupAll, MaxCatchup: 2}, true)
+	if got := fires(p); got != "12:25 catchup skipped_overlap; 12:30 catchup skipped_overlap" {
+		t.Errorf("skip: %s", got)
+	}
+	p = downtime(t, Schedule{Catchup: CatchupAll, MaxCatchup: 2, Overlap: OverlapBuffer}, true)
+	if got := fires(p); got != "12:30 catchup skipped_overlap" || !p.State.BufferedAt.Equal(t0.Add(25*time.Minute)) {
+		t.Errorf("buffer: %s, buffered %s", got, p.State.BufferedAt)
 	}
 }
 

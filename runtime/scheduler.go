@@ -111,11 +111,14 @@ func newScheduler(r *Runner) *scheduler {
 	return &scheduler{r: r, kick: make(chan struct{}, 1), since: r.cfg.Clock.Now(), waitingOn: map[string]bool{}}
 }
 
-// wake makes the scheduler look at its schedules again.
+// wake makes the scheduler look at its schedules again. The wake-up counts
+// as work in progress until the scheduler has acted on it (see alarm.go).
 func (s *scheduler) wake() {
+	s.r.act.Add(1)
 	select {
 	case s.kick <- struct{}{}:
-	default:
+	default: // one is waiting already, and counted
+		s.r.act.Add(-1)
 	}
 }
 
@@ -142,23 +145,33 @@ func (r *Runner) serves(workflow string) (*Workflow, bool) {
 func (s *scheduler) run() {
 	defer s.r.bg.Done()
 	r := s.r
-	timer := r.cfg.Clock.NewTimer(time.Hour)
-	defer timer.Stop()
+	a := r.newAlarm()
+	defer a.stop()
+	started := false
+	var handled func() // marks the wake-up just acted on as handled
 	for {
 		next := s.pass()
 		// The fallback covers notifications lost and other processes
 		// sharing a SQLite file, like the dispatcher's.
 		wait := r.cfg.FallbackPollInterval
 		if !next.IsZero() {
-			wait = min(wait, max(next.Sub(r.cfg.Clock.Now()), 0))
+			wait = min(wait, max(next.Sub(r.now()), 0))
 		}
-		timer.Stop()
-		timer.Reset(wait)
+		a.set(wait)
+		if !started {
+			r.act.Add(-1) // the start, counted by NewRunner: the first wait is set
+			started = true
+		}
+		if handled != nil {
+			handled()
+		}
 		select {
 		case <-r.bgCtx.Done():
 			return
 		case <-s.kick:
-		case <-timer.C():
+			handled = func() { r.act.Add(-1) }
+		case <-a.C:
+			handled = a.done
 		}
 	}
 }
@@ -258,7 +271,7 @@ func (s *scheduler) fire(ctx context.Context, def *schedDef, st *store.Schedule,
 		}
 		fires = append(fires, nf)
 	}
-	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Name: st.Name, Revision: st.Revision,
+	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Now: r.storeNow(), Name: st.Name, Revision: st.Revision,
 		State: &p.State, Fires: fires, Decide: r.decide})
 	if err != nil {
 		return nil, err

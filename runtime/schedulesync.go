@@ -58,7 +58,7 @@ func (r *Runner) reconcile(ctx context.Context) error {
 		}
 		off := *st
 		off.Disabled = true
-		if _, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: &off, Revision: st.Revision}); err != nil &&
+		if _, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Now: r.storeNow(), Schedule: &off, Revision: st.Revision}); err != nil &&
 			!errors.Is(err, store.ErrScheduleChanged) {
 			errs = append(errs, fmt.Errorf("disable schedule %s: %w", st.Name, err))
 			continue
@@ -80,7 +80,7 @@ func (r *Runner) reconcileOne(ctx context.Context, have, want *store.Schedule) e
 		case have == nil:
 			want.NextAt, err = r.firstTick(want)
 			if err == nil {
-				_, err = r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: want})
+				_, err = r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Now: r.storeNow(), Schedule: want})
 			}
 		case have.Origin != store.OriginCode:
 			r.log.Warn("a schedule made through the API has the name of one declared in code; the code's is not applied",
@@ -98,7 +98,7 @@ func (r *Runner) reconcileOne(ctx context.Context, have, want *store.Schedule) e
 				upd.NextAt, err = r.firstTick(&upd)
 			}
 			if err == nil {
-				_, err = r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: &upd, Revision: have.Revision})
+				_, err = r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Now: r.storeNow(), Schedule: &upd, Revision: have.Revision})
 			}
 			if err == nil {
 				r.log.Info("schedule updated from its declaration", "schedule", want.Name, "workflow", want.Workflow)

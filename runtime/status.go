@@ -203,4 +203,9 @@ type TaskResult struct {
 	Err error
 	// SkipReason says why a Skipped task did not run.
 	SkipReason string
+	// Input is the context the task was given (nil until it was decided);
+	// Output what it left: its input plus its writes when it Completed,
+	// its input when it did not (nil until it is terminal). Values stored
+	// out of line are read when first asked for.
+	Input, Output *Context
 }

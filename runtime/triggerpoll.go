@@ -38,22 +38,26 @@ func decodeTrigger(st *store.Schedule) (*triggerDef, error) {
 func leaseTTL(t *Trigger) time.Duration { return 2*t.Poll + t.Timeout }
 
 // runTrigger polls one trigger on its interval while this runner holds its
-// lease. The runner owns it; it exits at shutdown.
+// lease. The runner owns it; it exits at shutdown. NewRunner counts its
+// start as work in progress (see alarm.go); each poll counts until done.
 func (r *Runner) runTrigger(t Trigger) {
 	defer r.bg.Done()
-	timer := r.cfg.Clock.NewTimer(0)
-	defer timer.Stop()
+	a := r.newAlarm()
+	defer a.stop()
+	a.set(0)
+	r.act.Add(-1) // the start: the first poll is set
 	for {
 		select {
 		case <-r.bgCtx.Done():
 			return
-		case <-timer.C():
+		case <-a.C:
 		}
 		// The interval counts from the start of a poll, so a slow poll or
 		// store does not stretch it.
-		start := r.cfg.Clock.Now()
+		start := r.now()
 		wait := r.pollTrigger(&t)
-		timer.Reset(start.Add(wait).Sub(r.cfg.Clock.Now()))
+		a.set(start.Add(wait).Sub(r.now()))
+		a.done()
 	}
 }
 
@@ -79,7 +83,7 @@ func (r *Runner) pollTrigger(t *Trigger) time.Duration {
 	}
 	held := *st
 	held.LeaseOwner, held.LeaseUntil = r.id, now.Add(leaseTTL(t)).Truncate(time.Microsecond)
-	saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Schedule: &held, Revision: st.Revision, Quiet: true})
+	saved, err := r.store.SaveSchedule(ctx, &store.SaveScheduleParams{RunnerID: r.id, Now: r.storeNow(), Schedule: &held, Revision: st.Revision, Quiet: true})
 	if errors.Is(err, store.ErrScheduleChanged) {
 		return t.Poll // another runner took it first
 	}
@@ -153,7 +157,7 @@ func (r *Runner) fireTrigger(ctx context.Context, t *Trigger, st *store.Schedule
 		return err
 	}
 	ne.Origin, ne.OriginName = OriginTrigger, t.Name
-	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Name: t.Name, Revision: st.Revision, State: st,
+	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Now: r.storeNow(), Name: t.Name, Revision: st.Revision, State: st,
 		Fires:  []*store.NewFire{{ScheduledAt: at, Kind: store.FireTrigger, Outcome: store.FireStarted, Dedupe: dedupe, Execution: ne}},
 		Decide: r.decide})
 	if err != nil {

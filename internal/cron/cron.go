@@ -81,18 +81,44 @@ func Parse(text string) (*Expr, error) {
 	}
 	s, err := parser.Parse(t)
 	if err != nil {
-		return nil, errors.New(cleanError(err.Error()))
+		return nil, errors.New(cleanError(err.Error(), t))
 	}
 	spec, ok := s.(*robfig.SpecSchedule)
 	if !ok {
 		return nil, fmt.Errorf("unsupported expression %q", t)
 	}
-	return &Expr{text: t, spec: spec}, nil
+	e := &Expr{text: t, spec: spec}
+	if e.Next(neverFrom, time.UTC, time.Time{}).IsZero() {
+		return nil, fmt.Errorf("%q matches no date (such as February 30), so it would never fire", t)
+	}
+	return e, nil
 }
 
-// cleanError rewords robfig's messages about the number of fields, which
-// speak of its parser options.
-func cleanError(msg string) string {
+// neverFrom is where Parse looks for a first fire time: the start of a
+// leap year, so February 29 is found within the search.
+var neverFrom = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// fieldNames names the fields of a five- and a six-field expression.
+var fieldNames = map[int][]string{
+	5: {"minute", "hour", "day-of-month", "month", "day-of-week"},
+	6: {"second", "minute", "hour", "day-of-month", "month", "day-of-week"},
+}
+
+// cleanError rewords robfig's messages: about the number of fields, which
+// speak of its parser options, and about a value, which it reports without
+// saying which field holds it.
+func cleanError(msg, expr string) string {
+	fields := strings.Fields(expr)
+	if names := fieldNames[len(fields)]; names != nil {
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			bad := msg[i+2:]
+			for k, f := range fields {
+				if f == bad || strings.Contains(msg, "from "+f+":") || strings.Contains(msg, "("+f+")") {
+					return fmt.Sprintf("%s field %q: %s", names[k], f, msg[:i])
+				}
+			}
+		}
+	}
 	if strings.Contains(msg, "expected ") && strings.Contains(msg, " fields") {
 		return msg + "; write 5 fields (minute hour day month weekday) or 6 with seconds first"
 	}

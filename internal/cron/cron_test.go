@@ -113,7 +113,6 @@ func TestForms(t *testing.T) {
 	check(t, fires(t, "0 0 10 * MON", time.UTC, from, 3), "2026-01-05 00:00:00 UTC", "2026-01-10 00:00:00 UTC", "2026-01-12 00:00:00 UTC")
 	// One of them "*": both must match.
 	check(t, fires(t, "0 0 * * MON", time.UTC, from, 1), "2026-01-05 00:00:00 UTC")
-	check(t, fires(t, "0 0 30 2 *", time.UTC, from, 1), "never")
 }
 
 func TestEveryIsAnchored(t *testing.T) {
@@ -152,5 +151,21 @@ func TestParseErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Parse(%q) = %v, want an error containing %q", tc.expr, err, tc.want)
 		}
+	}
+}
+
+func TestParseErrorsNameTheField(t *testing.T) {
+	for _, tc := range []struct{ expr, want string }{
+		{"0 25 * * *", `hour field "25": end of range (25) above maximum (23)`},
+		{"*/10 61 * * * *", `minute field "61": end of range (61) above maximum (59)`},
+		{"0 0 30 2 *", `"0 0 30 2 *" matches no date (such as February 30), so it would never fire`},
+	} {
+		_, err := Parse(tc.expr)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Parse(%q) = %v, want %q", tc.expr, err, tc.want)
+		}
+	}
+	if _, err := Parse("0 0 29 2 *"); err != nil {
+		t.Errorf("a leap-day schedule was refused: %v", err)
 	}
 }

@@ -229,6 +229,7 @@ type Store interface {
 	LoadValues(ctx context.Context, executionID string, hashes []string) (map[string][]byte, error)
 
 	ScheduleStore
+	HistoryStore
 
 	// Close releases the store's resources.
 	Close() error
@@ -429,6 +430,9 @@ type NewExecution struct {
 	// OriginName which schedule, trigger or execution did.
 	Origin     string
 	OriginName string
+	// RetryOf, when set, names the execution this one retries: an
+	// execution_retried event naming the new one is appended to it.
+	RetryOf string
 	// Meta is a JSON object stored with the execution for its runners
 	// (such as a trace context); nil for none.
 	Meta []byte
@@ -691,6 +695,16 @@ type ListExecutionsParams struct {
 	// DeadlineBefore, when set, keeps only executions with a deadline
 	// before it.
 	DeadlineBefore time.Time
+	// CreatedAfter and CreatedBefore, when set, bound the creation time
+	// (exclusive).
+	CreatedAfter, CreatedBefore time.Time
+	// Origin, when set, keeps executions of this origin (OriginDirect for
+	// the empty one); OriginName, when set, those of this origin name.
+	Origin, OriginName string
+	// After, when set, keeps executions before it in the listing's order
+	// (created_at, then id, descending): the next page after a page that
+	// ended there.
+	After PageCursor
 	// Limit caps the result; 0 means 100.
 	Limit int
 }

@@ -82,6 +82,27 @@ func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParam
 	if !p.DeadlineBefore.IsZero() {
 		where = append(where, "deadline_at IS NOT NULL AND deadline_at < "+arg(p.DeadlineBefore))
 	}
+	if !p.CreatedAfter.IsZero() {
+		where = append(where, "created_at > "+arg(p.CreatedAfter))
+	}
+	if !p.CreatedBefore.IsZero() {
+		where = append(where, "created_at < "+arg(p.CreatedBefore))
+	}
+	if p.Origin != "" {
+		origin := p.Origin
+		if origin == store.OriginDirect {
+			origin = ""
+		}
+		where = append(where, "origin = "+arg(origin))
+	}
+	if p.OriginName != "" {
+		where = append(where, "origin_name = "+arg(p.OriginName))
+	}
+	if !p.After.IsZero() {
+		// A row comparison: the index on (created_at, id), read
+		// backwards, starts at the cursor.
+		where = append(where, "(created_at, id) < ("+arg(p.After.CreatedAt)+"::timestamptz, "+arg(p.After.ID)+"::text)")
+	}
 	query := `SELECT ` + executionColumns + ` FROM cloacina_executions`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")

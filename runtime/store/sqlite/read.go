@@ -71,6 +71,32 @@ func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParam
 		where = append(where, "deadline_at IS NOT NULL AND deadline_at < ?")
 		args = append(args, p.DeadlineBefore.UnixMicro())
 	}
+	if !p.CreatedAfter.IsZero() {
+		where = append(where, "created_at > ?")
+		args = append(args, p.CreatedAfter.UnixMicro())
+	}
+	if !p.CreatedBefore.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, p.CreatedBefore.UnixMicro())
+	}
+	if p.Origin != "" {
+		origin := p.Origin
+		if origin == store.OriginDirect {
+			origin = ""
+		}
+		where = append(where, "origin = ?")
+		args = append(args, origin)
+	}
+	if p.OriginName != "" {
+		where = append(where, "origin_name = ?")
+		args = append(args, p.OriginName)
+	}
+	if !p.After.IsZero() {
+		// A row value comparison, which SQLite reads from the (created_at,
+		// id) order of the index it walks.
+		where = append(where, "(created_at, id) < (?, ?)")
+		args = append(args, p.After.CreatedAt.UnixMicro(), p.After.ID)
+	}
 	q := `SELECT ` + executionColumns + ` FROM cloacina_executions`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReadEventsConcurrentWriters", testReadEventsConcurrentWriters},
 	}
 	tests = append(tests, scheduleTests...)
+	tests = append(tests, historyTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

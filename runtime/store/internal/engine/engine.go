@@ -100,6 +100,9 @@ func (o *op) insert(plans []*plan, existing map[string]*store.Execution) ([]*Exe
 			vals = append(vals, ExecValue{Exec: ne.ID, Value: v})
 		}
 		o.event(ne.ID, "", store.EventExecutionCreated, 0, ne.WorkflowName+" "+ne.WorkflowVersion)
+		if ne.RetryOf != "" {
+			o.event(ne.RetryOf, "", store.EventExecutionRetried, 0, "retried as execution "+ne.ID)
+		}
 		// Roots are decided before the insert, so they are stored in
 		// their first state (ready, or skipped by a trigger rule).
 		for i, spec := range ne.Tasks {

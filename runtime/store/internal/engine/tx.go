@@ -165,6 +165,7 @@ type Final struct {
 // unless a method says otherwise.
 type Tx interface {
 	ScheduleTx
+	HistoryTx
 
 	// InsertValues stores out-of-line values, keeping one already stored
 	// for its execution.

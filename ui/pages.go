@@ -1,0 +1,480 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloacina-go/cloacina/runtime"
+)
+
+// page is what every template gets.
+type page struct {
+	Title    string
+	Nav      string // the menu entry to highlight
+	Base     string // the prefix, for links
+	Token    string // the CSRF token for forms
+	ReadOnly bool
+	Flash    *flash
+	Notices  []string // what could not be shown, and why
+	Data     any
+}
+
+var funcs = template.FuncMap{
+	"ts": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.Local().Format("2006-01-02 15:04:05.000")
+	},
+	"dur":   fmtDuration,
+	"short": func(s string) string { return s[:min(len(s), 12)] },
+	"pe":    url.PathEscape,
+	"qe":    url.QueryEscape,
+	"execClass": func(s runtime.PipelineStatus) string {
+		return strings.ToLower(s.String())
+	},
+	"lower": strings.ToLower,
+	// rows and sched pass several values to a shared template.
+	"rows": func(base string, rows []execRow) any {
+		return struct {
+			Base string
+			Rows []execRow
+		}{base, rows}
+	},
+	"sched": func(base string, item runtime.ScheduleInfo, token string, readOnly bool) any {
+		return struct {
+			Base     string
+			Item     runtime.ScheduleInfo
+			Token    string
+			ReadOnly bool
+		}{base, item, token, readOnly}
+	},
+}
+
+func parseTemplates() map[string]*template.Template {
+	base := template.Must(template.New("base.html").Funcs(funcs).ParseFS(templateFS, "templates/base.html", "templates/graph.html"))
+	out := map[string]*template.Template{}
+	names, _ := fs.Glob(templateFS, "templates/*.html")
+	for _, n := range names {
+		name := strings.TrimPrefix(n, "templates/")
+		if name == "base.html" || name == "graph.html" {
+			continue
+		}
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
+	}
+	return out
+}
+
+// render writes a page, buffered so a template error becomes a 500 page
+// rather than half a page.
+func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	p.Base, p.ReadOnly = u.base, u.opts.ReadOnly
+	p.Token = u.token(w, r)
+	if p.Flash == nil {
+		p.Flash = u.takeFlash(w, r)
+	}
+	var buf bytes.Buffer
+	if err := u.tmpl[name].ExecuteTemplate(&buf, "base.html", p); err != nil {
+		u.log.Error("ui: render", "template", name, "err", err)
+		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// fail renders an error page.
+func (u *ui) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if status >= 500 {
+		u.log.Error("ui: "+msg, "path", r.URL.Path)
+	}
+	u.render(w, r, status, "error.html", &page{Title: http.StatusText(status), Data: msg})
+}
+
+// --- executions list ---
+
+type execRow struct {
+	runtime.ExecutionSummary
+	Start    time.Time
+	Duration string
+	Origin   string
+}
+
+type execList struct {
+	Workflow, Status string
+	Statuses         []string
+	Workflows        []string
+	Rows             []execRow
+	Next             string // query of the next page, "" for none
+	Paged            bool   // whether a cursor is in use (a "first page" link)
+}
+
+const pageSize = 50
+
+var allStatuses = []runtime.PipelineStatus{
+	runtime.PipelineStatusPending, runtime.PipelineStatusRunning, runtime.PipelineStatusPaused,
+	runtime.PipelineStatusCompleted, runtime.PipelineStatusFailed, runtime.PipelineStatusCancelled,
+}
+
+func parseStatus(s string) (runtime.PipelineStatus, error) {
+	var st runtime.PipelineStatus
+	err := st.UnmarshalText([]byte(s))
+	return st, err
+}
+
+func (u *ui) executions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v := &execList{Workflow: q.Get("workflow"), Status: q.Get("status"), Workflows: u.reg.Names()}
+	for _, s := range allStatuses {
+		v.Statuses = append(v.Statuses, s.String())
+	}
+	p := &page{Title: "Executions", Nav: "executions", Data: v}
+	opts := runtime.PageOptions{ListOptions: runtime.ListOptions{Workflow: v.Workflow, Limit: pageSize}, Cursor: q.Get("cursor")}
+	if v.Status != "" {
+		st, err := parseStatus(v.Status)
+		if err != nil {
+			u.fail(w, r, http.StatusBadRequest, fmt.Sprintf("status %q: %v", v.Status, err))
+			return
+		}
+		opts.Status = []runtime.PipelineStatus{st}
+	}
+	v.Paged = opts.Cursor != ""
+	var list []runtime.ExecutionSummary
+	pg, err := u.opts.Runner.ListExecutionsPage(r.Context(), &opts)
+	if err == nil {
+		list = pg.Executions
+		if pg.Next != "" {
+			nq := url.Values{"cursor": {pg.Next}}
+			if v.Workflow != "" {
+				nq.Set("workflow", v.Workflow)
+			}
+			if v.Status != "" {
+				nq.Set("status", v.Status)
+			}
+			v.Next = nq.Encode()
+		}
+	} else {
+		p.Notices = append(p.Notices, fmt.Sprintf("Paging is unavailable (%v): showing the newest %d executions.", err, pageSize))
+		list, err = u.opts.Runner.ListExecutions(r.Context(), &opts.ListOptions)
+		if err != nil {
+			u.fail(w, r, http.StatusInternalServerError, "listing executions: "+err.Error())
+			return
+		}
+	}
+	now := time.Now()
+	for _, e := range list {
+		v.Rows = append(v.Rows, summaryRow(e, now))
+	}
+	u.render(w, r, http.StatusOK, "executions.html", p)
+}
+
+func summaryRow(e runtime.ExecutionSummary, now time.Time) execRow {
+	row := execRow{ExecutionSummary: e, Start: e.StartedAt, Origin: "direct"}
+	if row.Start.IsZero() {
+		row.Start = e.CreatedAt
+	}
+	switch {
+	case !e.CompletedAt.IsZero() && !e.StartedAt.IsZero():
+		row.Duration = fmtDuration(e.CompletedAt.Sub(e.StartedAt))
+	case !e.StartedAt.IsZero():
+		row.Duration = fmtDuration(now.Sub(e.StartedAt)) + " so far"
+	default:
+		row.Duration = "—"
+	}
+	if e.Origin != "" {
+		row.Origin = e.Origin
+		if e.OriginName != "" {
+			row.Origin += ": " + e.OriginName
+		}
+	}
+	return row
+}
+
+// --- execution detail ---
+
+type taskRow struct {
+	runtime.TaskResult
+	State, Error, Duration string
+}
+
+type eventRow struct {
+	runtime.Event
+	State string // the CSS class the event gives its task, if any
+}
+
+type execDetail struct {
+	Res      *runtime.PipelineResult
+	Status   string
+	Error    string
+	Graph    *graphView
+	Tasks    []taskRow
+	Gantt    *ganttView
+	Events   []eventRow
+	Cursor   string // after the last event shown: where the live stream starts
+	Live     bool
+	Context  string
+	Duration string
+
+	CanCancel, CanPause, CanResume, CanRetryFailed, CanRetryAll bool
+}
+
+func (u *ui) execution(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	ex, err := u.opts.Runner.Execution(ctx, id)
+	if errors.Is(err, runtime.ErrExecutionNotFound) {
+		u.fail(w, r, http.StatusNotFound, fmt.Sprintf("no execution with id %q", id))
+		return
+	}
+	if err != nil {
+		u.fail(w, r, http.StatusInternalServerError, "reading execution: "+err.Error())
+		return
+	}
+	res, err := ex.Result(ctx)
+	if err != nil {
+		u.fail(w, r, http.StatusInternalServerError, "reading execution: "+err.Error())
+		return
+	}
+	events, err := u.opts.Runner.Events(ctx, id)
+	if err != nil {
+		u.fail(w, r, http.StatusInternalServerError, "reading events: "+err.Error())
+		return
+	}
+	p := &page{Title: "Execution " + id, Nav: "executions"}
+	d := &execDetail{Res: res, Status: res.Status.String(), Live: !res.Status.Terminal()}
+	if res.Err != nil {
+		d.Error = res.Err.Error()
+	}
+	switch {
+	case !res.CompletedAt.IsZero():
+		d.Duration = fmtDuration(res.Duration)
+	case !res.StartedAt.IsZero():
+		d.Duration = fmtDuration(time.Since(res.StartedAt)) + " so far"
+	}
+	st := res.Status
+	d.CanCancel = !st.Terminal()
+	d.CanPause = st == runtime.PipelineStatusPending || st == runtime.PipelineStatusRunning
+	d.CanResume = st == runtime.PipelineStatusPaused
+	d.CanRetryFailed = st == runtime.PipelineStatusFailed || st == runtime.PipelineStatusCancelled
+	d.CanRetryAll = st.Terminal()
+
+	deps, note := u.dependencies(r, res.WorkflowName, res.WorkflowVersion)
+	gt := make([]graphTask, len(res.Tasks))
+	order := make([]string, len(res.Tasks))
+	for i := range res.Tasks {
+		t := &res.Tasks[i]
+		gt[i] = graphTask{ID: t.TaskID, Deps: deps[t.TaskID], Result: t}
+		order[i] = t.TaskID
+		row := taskRow{TaskResult: *t, State: taskClass(t.Status), Error: taskError(t), Duration: "—"}
+		if t.Duration > 0 {
+			row.Duration = fmtDuration(t.Duration)
+		}
+		d.Tasks = append(d.Tasks, row)
+	}
+	d.Graph = buildGraph(gt)
+	d.Graph.Note = note
+	d.Gantt = buildGantt(events, order, time.Now())
+	for _, ev := range events {
+		cls, _ := eventTaskState(ev.Kind)
+		d.Events = append(d.Events, eventRow{Event: ev, State: cls})
+	}
+	if n := len(events); n > 0 {
+		d.Cursor = events[n-1].Cursor.String()
+	}
+	if res.Context != nil {
+		if b, err := json.MarshalIndent(res.Context, "", "  "); err == nil {
+			d.Context = string(b)
+		} else {
+			d.Context = "(cannot be read: " + err.Error() + ")"
+		}
+	}
+	p.Notices = append(p.Notices, taskDataNotice)
+	p.Data = d
+	u.render(w, r, http.StatusOK, "execution.html", p)
+}
+
+// taskDataNotice explains why each task's input and output are not shown:
+// results do not carry them yet.
+const taskDataNotice = "Per-task input and output are not recorded in results yet; the final context is shown."
+
+// dependencies returns each task's dependencies in the given version of a
+// workflow: from the registry when it holds that version, else from the
+// recorded definitions; note says when neither has it.
+func (u *ui) dependencies(r *http.Request, name, version string) (map[string][]string, string) {
+	w, regErr := u.reg.Lookup(name)
+	if regErr == nil && w.Version() == version {
+		return workflowDeps(w), ""
+	}
+	defs, err := u.opts.Runner.DescribeWorkflow(r.Context(), name)
+	if err == nil {
+		for _, def := range defs {
+			if def.Version == version {
+				deps := map[string][]string{}
+				for _, t := range def.Tasks {
+					deps[t.ID] = t.Dependencies
+				}
+				return deps, ""
+			}
+		}
+	}
+	if regErr == nil {
+		return workflowDeps(w), fmt.Sprintf("Edges drawn from the registered version %s; this execution ran version %s.", short(w.Version()), short(version))
+	}
+	why := "not registered in this process"
+	if err != nil {
+		why += "; recorded definitions unavailable: " + err.Error()
+	}
+	return nil, fmt.Sprintf("Dependencies unknown (workflow %s %s): tasks drawn without edges.", name, why)
+}
+
+func short(s string) string { return s[:min(len(s), 12)] }
+
+func workflowDeps(w *runtime.Workflow) map[string][]string {
+	deps := map[string][]string{}
+	for _, t := range w.Tasks() {
+		deps[t.ID] = t.Dependencies
+	}
+	return deps
+}
+
+// --- workflows ---
+
+type workflowRow struct {
+	Name, Version, Description string
+	Tasks                      int
+	Registered                 bool
+	RecordedAt                 time.Time
+}
+
+func (u *ui) workflows(w http.ResponseWriter, r *http.Request) {
+	p := &page{Title: "Workflows", Nav: "workflows"}
+	rows := map[string]*workflowRow{}
+	for _, wf := range u.reg.Workflows() {
+		rows[wf.Name()] = &workflowRow{Name: wf.Name(), Version: wf.Version(), Description: wf.Description(), Tasks: wf.Len(), Registered: true}
+	}
+	defs, err := u.opts.Runner.ListWorkflows(r.Context())
+	if err != nil {
+		p.Notices = append(p.Notices, fmt.Sprintf("Recorded workflow definitions are unavailable (%v): showing the workflows this process registers.", err))
+	}
+	for _, d := range defs {
+		row := rows[d.Name]
+		if row == nil {
+			row = &workflowRow{Name: d.Name, Version: d.Version, Description: d.Description, Tasks: len(d.Tasks)}
+			rows[d.Name] = row
+		}
+		row.RecordedAt = d.RecordedAt
+	}
+	var list []workflowRow
+	for _, row := range rows {
+		list = append(list, *row)
+	}
+	slices.SortFunc(list, func(a, b workflowRow) int { return strings.Compare(a.Name, b.Name) })
+	p.Data = list
+	u.render(w, r, http.StatusOK, "workflows.html", p)
+}
+
+type workflowDetail struct {
+	Name, Version, Description string
+	Registered                 bool
+	Graph                      *graphView
+	Versions                   []runtime.WorkflowDefinition
+	Recent                     []execRow
+	Schedules                  []runtime.ScheduleInfo
+}
+
+func (u *ui) workflow(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	name := r.PathValue("name")
+	p := &page{Title: "Workflow " + name, Nav: "workflows"}
+	d := &workflowDetail{Name: name}
+	defs, defErr := u.opts.Runner.DescribeWorkflow(ctx, name)
+	d.Versions = defs
+	var tasks []graphTask
+	if wf, err := u.reg.Lookup(name); err == nil {
+		d.Registered, d.Version, d.Description = true, wf.Version(), wf.Description()
+		for _, t := range wf.Tasks() {
+			tasks = append(tasks, graphTask{ID: t.ID, Deps: t.Dependencies})
+		}
+	} else if len(defs) > 0 {
+		d.Version, d.Description = defs[0].Version, defs[0].Description
+		for _, t := range defs[0].Tasks {
+			tasks = append(tasks, graphTask{ID: t.ID, Deps: t.Dependencies})
+		}
+	} else {
+		msg := fmt.Sprintf("no workflow named %q is registered in this process", name)
+		if defErr != nil {
+			msg += fmt.Sprintf(", and recorded definitions are unavailable (%v)", defErr)
+		}
+		u.fail(w, r, http.StatusNotFound, msg)
+		return
+	}
+	if defErr != nil {
+		p.Notices = append(p.Notices, fmt.Sprintf("Recorded versions are unavailable (%v): showing the registered version only.", defErr))
+	}
+	d.Graph = buildGraph(tasks)
+	recent, err := u.opts.Runner.ListExecutions(ctx, &runtime.ListOptions{Workflow: name, Limit: 20})
+	if err != nil {
+		p.Notices = append(p.Notices, "Recent executions are unavailable: "+err.Error())
+	}
+	now := time.Now()
+	for _, e := range recent {
+		d.Recent = append(d.Recent, summaryRow(e, now))
+	}
+	scheds, err := u.opts.Runner.ListSchedules(ctx)
+	if err != nil {
+		p.Notices = append(p.Notices, "Schedules are unavailable: "+err.Error())
+	}
+	for _, s := range scheds {
+		if s.Workflow == name {
+			d.Schedules = append(d.Schedules, s)
+		}
+	}
+	p.Data = d
+	u.render(w, r, http.StatusOK, "workflow.html", p)
+}
+
+// --- schedules ---
+
+type scheduleList struct {
+	Schedules []runtime.ScheduleInfo
+	Triggers  []runtime.TriggerInfo
+}
+
+func (u *ui) schedules(w http.ResponseWriter, r *http.Request) {
+	p := &page{Title: "Schedules", Nav: "schedules"}
+	v := &scheduleList{}
+	var err error
+	if v.Schedules, err = u.opts.Runner.ListSchedules(r.Context()); err != nil {
+		u.fail(w, r, http.StatusInternalServerError, "listing schedules: "+err.Error())
+		return
+	}
+	if v.Triggers, err = u.opts.Runner.ListTriggers(r.Context()); err != nil {
+		p.Notices = append(p.Notices, "Triggers are unavailable: "+err.Error())
+	}
+	p.Data = v
+	u.render(w, r, http.StatusOK, "schedules.html", p)
+}
+
+func (u *ui) schedule(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	d, err := u.opts.Runner.DescribeSchedule(r.Context(), name, 10)
+	if errors.Is(err, runtime.ErrScheduleNotFound) {
+		u.fail(w, r, http.StatusNotFound, fmt.Sprintf("no schedule named %q", name))
+		return
+	}
+	if err != nil {
+		u.fail(w, r, http.StatusInternalServerError, "reading schedule: "+err.Error())
+		return
+	}
+	u.render(w, r, http.StatusOK, "schedule.html", &page{Title: "Schedule " + name, Nav: "schedules", Data: d})
+}
