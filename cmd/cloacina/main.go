@@ -15,11 +15,13 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/cloacina-go/cloacina/internal/cli"
+	"github.com/cloacina-go/cloacina/ui"
 )
 
 func main() {
@@ -29,9 +31,15 @@ func main() {
 		Stderr:   os.Stderr,
 		Stdin:    os.Stdin,
 		Terminal: isTerminal(os.Stdout),
+		UI:       webUI,
 	}, os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// webUI is package ui's handler on the command's runner and registry.
+func webUI(o cli.UIOptions) (http.Handler, error) {
+	return ui.Handler(ui.Options{Runner: o.Runner, Registry: o.Registry, Prefix: o.Prefix, ReadOnly: o.ReadOnly}), nil
 }
 
 // isTerminal reports whether f is a character device (a terminal) that
