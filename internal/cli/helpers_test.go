@@ -118,16 +118,6 @@ func worker(t *testing.T, url, schema string, wfs ...*runtime.Workflow) *runtime
 	return r
 }
 
-// needHistory skips a test of a command built on the history API
-// (recorded definitions, retry, paged listing, purge) while the runtime
-// does not implement it yet; the test runs as soon as it does.
-func needHistory(t *testing.T, r *runtime.Runner) {
-	t.Helper()
-	if _, err := r.ListWorkflows(context.Background()); err != nil && strings.Contains(err.Error(), "not implemented yet") {
-		t.Skip("needs the runtime's history API (recorded workflow definitions, retry, paged listing, purge), not implemented yet")
-	}
-}
-
 // syncBuffer is a writer the command may write to while the test reads
 // it; each write wakes the readers waiting in waitFor.
 type syncBuffer struct {

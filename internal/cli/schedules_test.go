@@ -56,8 +56,7 @@ func TestSchedulesGolden(t *testing.T) {
 }
 
 // TestScheduleTrigger starts a schedule's execution now from the command
-// and waits for it (executed by the command's own registry here; by a
-// worker once the runtime starts recorded definitions).
+// and waits for it (executed by the command's own registry here).
 func TestScheduleTrigger(t *testing.T) {
 	url := createdSQLite(t)
 	env := withRegistry(scheduled())
