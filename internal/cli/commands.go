@@ -15,8 +15,9 @@ func commands() *command {
 Filters combine. --origin, --since, --until and --cursor page through the
 whole history (a "next page" cursor is printed on stderr, or as "next" with
 --json); without them the newest --limit executions are listed.`},
-				{name: "show", args: "<id>", summary: "show an execution and its tasks", run: execShow, help: `
-An id may be abbreviated to a unique prefix. --json adds the final context.`},
+				{name: "show", args: "<id>", summary: "show an execution and its tasks", run: execShow, flags: execShowFlags, help: `
+An id may be abbreviated to a unique prefix. --json adds the final context
+and each task's input and output; --task shows one task's.`},
 				{name: "events", args: "[<id>]", summary: "print an execution's event log; --follow prints new events as they are stored", run: execEvents, flags: execEventsFlags, help: `
 With an id: the execution's events; with --follow, live until the
 execution ends. Without an id, --follow is required and follows every

@@ -269,6 +269,15 @@ type taskJSON struct {
 	DurationMS  *float64           `json:"duration_ms,omitempty"`
 	Error       string             `json:"error,omitempty"`
 	SkipReason  string             `json:"skip_reason,omitempty"`
+	// Input is the context the task was given, Output what it left.
+	Input  *runtime.Context `json:"input,omitempty"`
+	Output *runtime.Context `json:"output,omitempty"`
+}
+
+func toTaskJSON(t runtime.TaskResult) taskJSON {
+	return taskJSON{ID: t.TaskID, Status: t.Status, Attempts: t.Attempts, StartedAt: t.StartedAt, CompletedAt: t.CompletedAt,
+		DurationMS: durationMS(span(t.StartedAt, t.CompletedAt)), Error: taskError(t), SkipReason: t.SkipReason,
+		Input: t.Input, Output: t.Output}
 }
 
 // resultJSON is an execution with its tasks in --json output.
@@ -302,6 +311,10 @@ func taskError(t runtime.TaskResult) string {
 	return errText(t.Err)
 }
 
+func execShowFlags(fs *flag.FlagSet) {
+	fs.String("task", "", "show this `task`: its state, and the input it saw and the output it left")
+}
+
 func execShow(ctx context.Context, c *call) error {
 	id, err := c.oneID("execution id")
 	if err != nil {
@@ -316,8 +329,58 @@ func execShow(ctx context.Context, c *call) error {
 		if err != nil {
 			return err
 		}
+		if task := c.str("task"); task != "" {
+			return printTask(c, res, task)
+		}
 		return printResult(c, res)
 	})
+}
+
+// printTask prints one task of an execution with its input and output.
+func printTask(c *call, res *runtime.PipelineResult, id string) error {
+	tr, ok := res.Task(id)
+	if !ok {
+		var ids []string
+		for _, t := range res.Tasks {
+			ids = append(ids, t.TaskID)
+		}
+		return fmt.Errorf("execution %s has no task %q%s (tasks: %s)", res.ExecutionID, id, suggest.DidYouMean(id, ids), strings.Join(ids, ", "))
+	}
+	w := c.env.Stdout
+	if c.g.json {
+		return writeJSON(w, toTaskJSON(tr))
+	}
+	t := newTable(w)
+	t.row("Task", tr.TaskID)
+	t.row("Execution", res.ExecutionID)
+	t.row("Status", tr.Status.String())
+	t.row("Attempts", fmt.Sprint(tr.Attempts))
+	t.row("Started", fmtTime(tr.StartedAt))
+	t.row("Completed", fmtTime(tr.CompletedAt))
+	t.row("Duration", fmtDuration(span(tr.StartedAt, tr.CompletedAt)))
+	if e := taskError(tr); e != "" {
+		t.row("Error", e)
+	}
+	if tr.SkipReason != "" {
+		t.row("Skipped", tr.SkipReason)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	for _, part := range []struct {
+		name string
+		ctx  *runtime.Context
+	}{{"Input", tr.Input}, {"Output", tr.Output}} {
+		fmt.Fprintf(w, "\n%s:\n", part.name)
+		if part.ctx == nil {
+			fmt.Fprintln(w, "  none yet")
+			continue
+		}
+		if err := writeJSON(w, part.ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // printResult prints an execution and its tasks.
@@ -328,8 +391,7 @@ func printResult(c *call, res *runtime.PipelineResult) error {
 			StartedAt: res.StartedAt, CompletedAt: res.CompletedAt, DurationMS: durationMS(res.Duration, !res.CompletedAt.IsZero()),
 			Error: errText(res.Err), Tasks: []taskJSON{}, Context: res.Context}
 		for _, t := range res.Tasks {
-			out.Tasks = append(out.Tasks, taskJSON{ID: t.TaskID, Status: t.Status, Attempts: t.Attempts, StartedAt: t.StartedAt,
-				CompletedAt: t.CompletedAt, DurationMS: durationMS(span(t.StartedAt, t.CompletedAt)), Error: taskError(t), SkipReason: t.SkipReason})
+			out.Tasks = append(out.Tasks, toTaskJSON(t))
 		}
 		return writeJSON(w, out)
 	}

@@ -61,6 +61,7 @@ func TestExecutionsGolden(t *testing.T) {
 		{"executions_show_failed", []string{"executions", "show", h.failed}, cli.ExitOK},
 		{"executions_show_ok_json", []string{"--json", "executions", "show", h.ok}, cli.ExitOK},
 		{"executions_show_cancelled", []string{"executions", "show", h.cancelled}, cli.ExitOK},
+		{"executions_show_task", []string{"executions", "show", h.failed, "--task", "load"}, cli.ExitOK},
 		{"executions_events_failed", []string{"executions", "events", h.failed}, cli.ExitOK},
 		{"executions_wait_failed", []string{"executions", "wait", h.failed}, cli.ExitFailed},
 		{"executions_wait_ok", []string{"executions", "wait", h.ok}, cli.ExitOK},
@@ -71,6 +72,16 @@ func TestExecutionsGolden(t *testing.T) {
 			res := mustRun(t, tc.code, h.url, tc.args...)
 			golden(t, tc.name, normalize(res.stdout, h.ids))
 		})
+	}
+}
+
+// TestShowUnknownTask names the execution's tasks.
+func TestShowUnknownTask(t *testing.T) {
+	h := newHistory(t)
+	res := mustRun(t, cli.ExitUsage, h.url, "executions", "show", h.ok, "--task", "laod")
+	want := "cloacina executions show: execution " + h.ok + " has no task \"laod\"; did you mean \"load\"? (tasks: extract, transform, load)\n"
+	if res.stderr != want {
+		t.Fatalf("stderr:\n%s\nwant:\n%s", res.stderr, want)
 	}
 }
 
