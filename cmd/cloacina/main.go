@@ -8,8 +8,8 @@
 //	cloacina run etl --input '{"day":"2026-01-31"}' --wait
 //
 // The database is --db, or $CLOACINA_DATABASE_URL. Exit codes: 0 success;
-// 1 the execution waited for failed or was cancelled; 2 usage error,
-// unknown name or id, or a database that cannot be reached. Run
+// 1 the execution waited for failed or was cancelled; 2 any other error
+// (usage, an unknown name or id, a database that cannot be reached). Run
 // `cloacina help` for the commands; the logic is in internal/cli.
 package main
 

@@ -22,8 +22,9 @@ const (
 	// ExitFailed: the execution the command waited for ended Failed or
 	// Cancelled.
 	ExitFailed = 1
-	// ExitUsage: bad usage, an unknown name or id, or a database that
-	// cannot be opened.
+	// ExitUsage: any other error: bad usage, an unknown name or id, a
+	// database that cannot be opened, a refused action, an interrupted
+	// wait.
 	ExitUsage = 2
 )
 
@@ -329,7 +330,8 @@ sqlite://path.db, sqlite:///abs/path.db or postgres://user@host/db.
 exit codes:
   0  success
   1  the execution failed or was cancelled (commands that wait for one)
-  2  usage error, unknown name or id, or the database cannot be reached
+  2  any other error: usage, an unknown name or id, a database that cannot
+     be reached, a refused action, an interrupted wait
 `)
 	}
 	fmt.Fprintf(w, "\nRun '%s <command> --help' for a command's flags.\n", name)

@@ -28,7 +28,8 @@
 //	0  success
 //	1  the execution failed or was cancelled (run --wait, executions wait,
 //	   executions retry --wait, schedules trigger --wait)
-//	2  usage error, unknown name or id, or the database cannot be reached
+//	2  any other error: usage, an unknown name or id, a database that cannot
+//	   be reached, a refused action, an interrupted wait
 //
 // # Live output
 //
