@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/cloacina-go/cloacina/runtime"
+	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
+)
+
+// openTimeout bounds connecting to the database and applying its
+// migrations, so an unreachable server fails the command instead of
+// hanging it.
+const openTimeout = 15 * time.Second
+
+// sqlitePoll is the command's FallbackPollInterval on SQLite. Runners in
+// other processes sharing a SQLite file cannot wake this one, so a
+// follower (events --follow, run --wait) sees their events at its next
+// poll: a short interval keeps the live views live. The command claims no
+// task, so the poll only reads the end of the event log.
+const sqlitePoll = 250 * time.Millisecond
+
+// open starts a runner on the command's database. The caller shuts it
+// down with c.close.
+func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
+	dbURL, source := c.g.db, "--db"
+	if dbURL == "" {
+		dbURL, source = c.env.Getenv(EnvDatabaseURL), "$"+EnvDatabaseURL
+	}
+	c.dbSource = source
+	if dbURL == "" {
+		return nil, &exitError{code: ExitUsage, err: errors.New("no database given: pass --db URL or set " + EnvDatabaseURL +
+			" (for example sqlite://cloacina.db or postgres://user@localhost:5432/app)")}
+	}
+	if strings.HasPrefix(dbURL, "sqlite://") {
+		path, err := sqlite.ParseURL(dbURL)
+		if err != nil {
+			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s: %w", source, err)}
+		}
+		if path != ":memory:" {
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return nil, &exitError{code: ExitUsage, err: fmt.Errorf("no SQLite database at %s (from %s %s): check the path, or set %s to the URL your runners use",
+					path, source, dbURL, EnvDatabaseURL)}
+			}
+		}
+	}
+	reg := c.registry()
+	logger := c.env.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(c.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	octx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	cfg := &runtime.Config{DatabaseURL: dbURL, Schema: c.g.schema, Registry: reg, Logger: logger}
+	if strings.HasPrefix(dbURL, "sqlite://") {
+		cfg.FallbackPollInterval = sqlitePoll
+	}
+	r, err := runtime.NewRunner(octx, cfg)
+	if err != nil {
+		msg := strings.ReplaceAll(err.Error(), dbURL, redactURL(dbURL))
+		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("cannot open the database %s (from %s): %s\n  hint: check that the server is up and the URL is right; pass --db URL or set %s",
+			redactURL(dbURL), source, redactPassword(msg), EnvDatabaseURL)}
+	}
+	return r, nil
+}
+
+// registry is the registry the command's runner serves: Env.Registry, or
+// one empty registry made once.
+func (c *call) registry() *runtime.Registry {
+	if c.reg == nil {
+		c.reg = c.env.Registry
+		if c.reg == nil {
+			c.reg = runtime.NewRegistry()
+		}
+	}
+	return c.reg
+}
+
+// withRunner opens the runner, runs f and shuts the runner down.
+func (c *call) withRunner(ctx context.Context, f func(r *runtime.Runner) error) error {
+	r, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Shutdown waits for the runner's goroutines; a fresh context so
+		// an interrupted command still shuts down cleanly.
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.Shutdown(sctx); err != nil {
+			fmt.Fprintf(c.env.Stderr, "cloacina: shutting down: %v\n", err)
+		}
+	}()
+	return f(r)
+}
+
+var passwordKV = regexp.MustCompile(`(?i)(password=)(\S+)`)
+
+// redactURL hides the password of a database URL (also in keyword=value
+// form).
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+	}
+	return redactPassword(s)
+}
+
+// redactPassword hides password=... pairs in a message.
+func redactPassword(s string) string { return passwordKV.ReplaceAllString(s, "${1}xxxxx") }

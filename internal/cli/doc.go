@@ -1,0 +1,41 @@
+// Package cli is the cloacina operations command: it lists, inspects,
+// follows, cancels, pauses, resumes, retries and purges executions, draws
+// and starts workflows, and operates schedules, against the database a
+// Cloacina runner uses. cmd/cloacina is a thin main around Run, so the
+// whole command can be run and tested in-process.
+//
+// # Database and tenant
+//
+// The database comes from --db or, when that is not given, the
+// CLOACINA_DATABASE_URL environment variable (sqlite://path.db,
+// sqlite:///abs/path.db or postgres://...). A SQLite file must exist: the
+// command never creates an empty database because of a mistyped path.
+// --schema names the tenant (a PostgreSQL schema). The command opens a
+// runtime.Runner with an empty registry (Env.Registry), so it never claims
+// a task: it reads and changes executions that the user's runners execute.
+// A program that embeds the command can pass its own registry, and the
+// command then also executes those workflows' tasks while it runs.
+//
+// # Output
+//
+// Tables (text/tabwriter) by default; --json prints JSON for scripts (an
+// array for listings, one object for a single item, and one object per
+// line for event streams). Times are printed in UTC. Empty cells print
+// "-".
+//
+// # Exit codes
+//
+//	0  success
+//	1  the execution failed or was cancelled (run --wait, executions wait,
+//	   executions retry --wait, schedules trigger --wait)
+//	2  any other error: usage, an unknown name or id, a database that cannot
+//	   be reached, a refused action, an interrupted wait
+//
+// # Live output
+//
+// `executions events --follow` and `run --wait` follow the event log with
+// runtime subscriptions (no polling by the command). On a terminal
+// (Env.Terminal) `run --wait` redraws one progress line: tasks done of
+// total and the running ones; when the output is piped it prints one plain
+// line per event.
+package cli

@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloacina-go/cloacina/internal/dag"
+	"github.com/cloacina-go/cloacina/runtime"
+)
+
+// workflowJSON is a recorded workflow definition in --json output.
+type workflowJSON struct {
+	Name        string     `json:"name"`
+	Version     string     `json:"version"`
+	Description string     `json:"description,omitempty"`
+	Author      string     `json:"author,omitempty"`
+	Tenant      string     `json:"tenant,omitempty"`
+	Tasks       []taskDefJ `json:"tasks"`
+	Schedules   []string   `json:"schedules,omitempty"`
+	Triggers    []string   `json:"triggers,omitempty"`
+	RecordedBy  string     `json:"recorded_by,omitempty"`
+	RecordedAt  time.Time  `json:"recorded_at,omitzero"`
+}
+
+type taskDefJ struct {
+	ID           string   `json:"id"`
+	Dependencies []string `json:"dependencies"`
+	Trigger      string   `json:"trigger,omitempty"`
+	MaxAttempts  int      `json:"max_attempts,omitempty"`
+	TimeoutMS    int64    `json:"timeout_ms,omitempty"`
+}
+
+func toWorkflowJSON(d runtime.WorkflowDefinition) workflowJSON {
+	out := workflowJSON{Name: d.Name, Version: d.Version, Description: d.Description, Author: d.Author, Tenant: d.Tenant,
+		Tasks: []taskDefJ{}, RecordedBy: d.RecordedBy, RecordedAt: d.RecordedAt}
+	for _, t := range d.Tasks {
+		deps := t.Dependencies
+		if deps == nil {
+			deps = []string{}
+		}
+		out.Tasks = append(out.Tasks, taskDefJ{ID: t.ID, Dependencies: deps, Trigger: t.Trigger, MaxAttempts: t.Retry.MaxAttempts,
+			TimeoutMS: t.Timeout.Milliseconds()})
+	}
+	for _, s := range d.Schedules {
+		out.Schedules = append(out.Schedules, s.Name)
+	}
+	for _, t := range d.Triggers {
+		out.Triggers = append(out.Triggers, t.Name)
+	}
+	return out
+}
+
+func wfList(ctx context.Context, c *call) error {
+	if len(c.args) > 0 {
+		return usagef("unexpected argument %q", c.args[0])
+	}
+	return c.withRunner(ctx, func(r *runtime.Runner) error {
+		defs, err := r.ListWorkflows(ctx)
+		if err != nil {
+			return fmt.Errorf("list workflows: %w", err)
+		}
+		if c.g.json {
+			out := make([]workflowJSON, len(defs))
+			for i, d := range defs {
+				out[i] = toWorkflowJSON(d)
+			}
+			return writeJSON(c.env.Stdout, out)
+		}
+		if len(defs) == 0 {
+			fmt.Fprintln(c.env.Stderr, "no workflows recorded: a runner records the workflows it registers when it starts")
+			return nil
+		}
+		t := newTable(c.env.Stdout, "NAME", "VERSION", "TASKS", "SCHEDULES", "RECORDED", "DESCRIPTION")
+		for _, d := range defs {
+			t.row(d.Name, shortVersion(d.Version), fmt.Sprint(len(d.Tasks)), fmt.Sprint(len(d.Schedules)+len(d.Triggers)),
+				fmtTime(d.RecordedAt), firstLine(d.Description))
+		}
+		return t.flush()
+	})
+}
+
+func wfShowFlags(fs *flag.FlagSet) {
+	fs.String("format", "text", "`format`: text, mermaid or dot")
+	fs.String("version", "", "show this recorded `version` (a prefix will do) instead of the latest")
+}
+
+func wfShow(ctx context.Context, c *call) error {
+	name, err := c.oneID("workflow name")
+	if err != nil {
+		return err
+	}
+	format := c.str("format")
+	if format != "text" && format != "mermaid" && format != "dot" {
+		return usagef("--format must be text, mermaid or dot, not %q", format)
+	}
+	return c.withRunner(ctx, func(r *runtime.Runner) error {
+		defs, err := r.DescribeWorkflow(ctx, name)
+		if err == nil && len(defs) == 0 || errors.Is(err, runtime.ErrWorkflowNotFound) {
+			return unknownWorkflow(ctx, r, name)
+		}
+		if err != nil {
+			return fmt.Errorf("describe workflow %s: %w", name, err)
+		}
+		def := defs[0]
+		if v := c.str("version"); v != "" {
+			var versions []string
+			found := false
+			for _, d := range defs {
+				versions = append(versions, d.Version)
+				if strings.HasPrefix(d.Version, v) && !found {
+					def, found = d, true
+				}
+			}
+			if !found {
+				return fmt.Errorf("workflow %s has no recorded version %q; recorded versions, newest first: %s", name, v, strings.Join(versions, ", "))
+			}
+		}
+		if c.g.json {
+			return writeJSON(c.env.Stdout, toWorkflowJSON(def))
+		}
+		return writeGraph(c.env.Stdout, def, format, len(defs))
+	})
+}
+
+// writeGraph prints a definition as text (a table of tasks by level, with
+// their dependencies), Mermaid or DOT. Edges point from a task to the
+// tasks that depend on it, the direction work flows.
+func writeGraph(w io.Writer, def runtime.WorkflowDefinition, format string, versions int) error {
+	nodes := make([]dag.Node, len(def.Tasks))
+	for i, t := range def.Tasks {
+		nodes[i] = dag.Node{ID: t.ID, Deps: t.Dependencies}
+	}
+	g, err := dag.Build(nodes)
+	if err != nil {
+		return fmt.Errorf("workflow %s version %s: its recorded graph is invalid: %w", def.Name, def.Version, err)
+	}
+	var b strings.Builder
+	switch format {
+	case "mermaid":
+		fmt.Fprintf(&b, "%%%% workflow %s, version %s\n", def.Name, def.Version)
+		b.WriteString("flowchart TD\n")
+		ids := mermaidIDs(nodes)
+		for _, i := range g.Order() {
+			fmt.Fprintf(&b, "    %s[%s]\n", ids[i], strconv.Quote(nodes[i].ID))
+		}
+		for _, i := range g.Order() {
+			for _, d := range nodes[i].Deps {
+				j, _ := g.Index(d)
+				fmt.Fprintf(&b, "    %s --> %s\n", ids[j], ids[i])
+			}
+		}
+	case "dot":
+		fmt.Fprintf(&b, "// workflow %s, version %s\n", def.Name, def.Version)
+		fmt.Fprintf(&b, "digraph %s {\n", strconv.Quote(def.Name))
+		for _, i := range g.Order() {
+			fmt.Fprintf(&b, "\t%s;\n", strconv.Quote(nodes[i].ID))
+		}
+		for _, i := range g.Order() {
+			for _, d := range nodes[i].Deps {
+				fmt.Fprintf(&b, "\t%s -> %s;\n", strconv.Quote(d), strconv.Quote(nodes[i].ID))
+			}
+		}
+		b.WriteString("}\n")
+	default:
+		t := newTable(&b)
+		t.row("Workflow", def.Name)
+		t.row("Version", fmt.Sprintf("%s (%d recorded)", def.Version, versions))
+		if def.Description != "" {
+			t.row("Description", def.Description)
+		}
+		if def.Author != "" {
+			t.row("Author", def.Author)
+		}
+		t.row("Recorded", fmtTime(def.RecordedAt)+" by "+cell(def.RecordedBy))
+		for _, s := range def.Schedules {
+			t.row("Schedule", s.Name+" "+strconv.Quote(s.Cron))
+		}
+		for _, tr := range def.Triggers {
+			t.row("Trigger", tr.Name+" every "+tr.Poll.String())
+		}
+		_ = t.flush()
+		b.WriteString("\n")
+		t = newTable(&b, "LEVEL", "TASK", "DEPENDS ON", "TRIGGER", "ATTEMPTS", "TIMEOUT")
+		for lvl, ids := range g.Levels() {
+			for _, i := range ids {
+				td := def.Tasks[i]
+				timeout := "-"
+				if td.Timeout > 0 {
+					timeout = td.Timeout.String()
+				}
+				attempts := "-"
+				if td.Retry.MaxAttempts > 0 {
+					attempts = fmt.Sprint(td.Retry.MaxAttempts)
+				}
+				t.row(fmt.Sprint(lvl), td.ID, strings.Join(td.Dependencies, ", "), td.Trigger, attempts, timeout)
+			}
+		}
+		_ = t.flush()
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+var mermaidPlain = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// mermaidReserved are words Mermaid reads as syntax in a flowchart.
+var mermaidReserved = map[string]bool{
+	"end": true, "graph": true, "flowchart": true, "subgraph": true, "style": true,
+	"classdef": true, "class": true, "click": true, "linkstyle": true, "direction": true,
+	"default": true, "call": true, "href": true,
+}
+
+// mermaidIDs names each node for Mermaid: its id when Mermaid reads it
+// as a plain name, otherwise task<n> (the label always shows the id).
+func mermaidIDs(nodes []dag.Node) []string {
+	ids := make([]string, len(nodes))
+	used := map[string]bool{}
+	for i, n := range nodes {
+		if mermaidPlain.MatchString(n.ID) && !mermaidReserved[strings.ToLower(n.ID)] {
+			ids[i] = n.ID
+			used[n.ID] = true
+		}
+	}
+	for i := range nodes {
+		if ids[i] != "" {
+			continue
+		}
+		k := i
+		for used[fmt.Sprintf("task%d", k)] {
+			k += len(nodes)
+		}
+		ids[i] = fmt.Sprintf("task%d", k)
+		used[ids[i]] = true
+	}
+	return ids
+}
