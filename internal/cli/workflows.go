@@ -6,12 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cloacina-go/cloacina/internal/dag"
+	"github.com/cloacina-go/cloacina/internal/graphtext"
 	"github.com/cloacina-go/cloacina/runtime"
 )
 
@@ -143,31 +143,14 @@ func writeGraph(w io.Writer, def runtime.WorkflowDefinition, format string, vers
 	}
 	var b strings.Builder
 	switch format {
-	case "mermaid":
-		fmt.Fprintf(&b, "%%%% workflow %s, version %s\n", def.Name, def.Version)
-		b.WriteString("flowchart TD\n")
-		ids := mermaidIDs(nodes)
+	case "mermaid", "dot":
+		gt := graphtext.Graph{Name: def.Name, Version: def.Version}
 		for _, i := range g.Order() {
-			fmt.Fprintf(&b, "    %s[%s]\n", ids[i], strconv.Quote(nodes[i].ID))
+			gt.Nodes = append(gt.Nodes, graphtext.Node{ID: nodes[i].ID, Deps: nodes[i].Deps})
 		}
-		for _, i := range g.Order() {
-			for _, d := range nodes[i].Deps {
-				j, _ := g.Index(d)
-				fmt.Fprintf(&b, "    %s --> %s\n", ids[j], ids[i])
-			}
+		if err := graphtext.Write(&b, graphtext.Format(format), gt); err != nil {
+			return err
 		}
-	case "dot":
-		fmt.Fprintf(&b, "// workflow %s, version %s\n", def.Name, def.Version)
-		fmt.Fprintf(&b, "digraph %s {\n", strconv.Quote(def.Name))
-		for _, i := range g.Order() {
-			fmt.Fprintf(&b, "\t%s;\n", strconv.Quote(nodes[i].ID))
-		}
-		for _, i := range g.Order() {
-			for _, d := range nodes[i].Deps {
-				fmt.Fprintf(&b, "\t%s -> %s;\n", strconv.Quote(d), strconv.Quote(nodes[i].ID))
-			}
-		}
-		b.WriteString("}\n")
 	default:
 		t := newTable(&b)
 		t.row("Workflow", def.Name)
@@ -206,38 +189,4 @@ func writeGraph(w io.Writer, def runtime.WorkflowDefinition, format string, vers
 	}
 	_, err = io.WriteString(w, b.String())
 	return err
-}
-
-var mermaidPlain = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// mermaidReserved are words Mermaid reads as syntax in a flowchart.
-var mermaidReserved = map[string]bool{
-	"end": true, "graph": true, "flowchart": true, "subgraph": true, "style": true,
-	"classdef": true, "class": true, "click": true, "linkstyle": true, "direction": true,
-	"default": true, "call": true, "href": true,
-}
-
-// mermaidIDs names each node for Mermaid: its id when Mermaid reads it
-// as a plain name, otherwise task<n> (the label always shows the id).
-func mermaidIDs(nodes []dag.Node) []string {
-	ids := make([]string, len(nodes))
-	used := map[string]bool{}
-	for i, n := range nodes {
-		if mermaidPlain.MatchString(n.ID) && !mermaidReserved[strings.ToLower(n.ID)] {
-			ids[i] = n.ID
-			used[n.ID] = true
-		}
-	}
-	for i := range nodes {
-		if ids[i] != "" {
-			continue
-		}
-		k := i
-		for used[fmt.Sprintf("task%d", k)] {
-			k += len(nodes)
-		}
-		ids[i] = fmt.Sprintf("task%d", k)
-		used[ids[i]] = true
-	}
-	return ids
 }
