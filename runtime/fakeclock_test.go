@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"sort"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime"
@@ -10,12 +11,39 @@ import (
 
 // manualClock is a runtime.Clock that moves only when a test advances it.
 type manualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*manualTimer
+	mu      sync.Mutex
+	now     time.Time
+	timers  []*manualTimer
+	changed chan struct{} // closed and replaced whenever a timer is set
 }
 
-func newManualClock(t time.Time) *manualClock { return &manualClock{now: t} }
+func newManualClock(t time.Time) *manualClock {
+	return &manualClock{now: t, changed: make(chan struct{})}
+}
+
+// waitTimerAt waits until a timer is set to fire at exactly at: the sign
+// that the loop the test drives has gone back to sleep, so that moving the
+// clock now cannot race with the loop computing its next wait.
+func (c *manualClock) waitTimerAt(t testing.TB, at time.Time) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		c.mu.Lock()
+		for _, tm := range c.timers {
+			if tm.active && tm.at.Equal(at) {
+				c.mu.Unlock()
+				return
+			}
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timeout:
+			t.Fatalf("no timer was set for %s within 20s", at.Format(time.TimeOnly))
+		}
+	}
+}
 
 type manualTimer struct {
 	c      *manualClock
@@ -114,6 +142,8 @@ func (t *manualTimer) Reset(d time.Duration) bool {
 	}
 	t.active = true
 	t.c.timers = append(t.c.timers, t)
+	close(t.c.changed)
+	t.c.changed = make(chan struct{})
 	t.c.mu.Unlock()
 	return was
 }

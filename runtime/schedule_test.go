@@ -17,6 +17,13 @@ import (
 	"github.com/cloacina-go/cloacina/runtime"
 )
 
+// The schedule tests move their manual clocks by minutes and hours while
+// tasks run; their runners heartbeat hourly and count a claim stale after
+// three hours, so a jump does not make a running task look abandoned, and
+// poll daily, so the scheduler sleeps exactly until its next tick. Before
+// moving the clock, a test waits for the timer of what it expects next
+// (manualClock.waitTimerAt).
+
 // schedT0 is where the schedule tests' clocks start: a whole minute.
 var schedT0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
@@ -60,7 +67,7 @@ func TestScheduleFiresOnItsTicks(t *testing.T) {
 	// before its execution has ended.
 	wf := scheduledWorkflow(seen, runtime.Schedule{Cron: "@every 1m", Timezone: "Europe/Berlin", Overlap: runtime.OverlapAllow,
 		Input: json.RawMessage(`{"mode":"full"}`)})
-	r := newRunner(t, &runtime.Config{Clock: clock}, wf)
+	r := newRunner(t, &runtime.Config{HeartbeatInterval: time.Hour, StaleClaimThreshold: 3 * time.Hour, FallbackPollInterval: 24 * time.Hour, Clock: clock}, wf)
 	ctx := context.Background()
 
 	list, err := r.ListSchedules(ctx)
@@ -72,6 +79,7 @@ func TestScheduleFiresOnItsTicks(t *testing.T) {
 		t.Fatalf("stored schedule = %+v", s)
 	}
 	for i := 1; i <= 2; i++ {
+		clock.waitTimerAt(t, schedT0.Add(time.Duration(i)*time.Minute))
 		clock.Advance(time.Minute)
 		f := next(t, seen)
 		want := schedT0.Add(time.Duration(i) * time.Minute).In(mustZone(t, "Europe/Berlin")).Format(time.RFC3339)
@@ -131,15 +139,17 @@ func TestScheduleCatchupAfterDowntime(t *testing.T) {
 			sched := runtime.Schedule{Cron: "@every 1m", Catchup: tc.catchup, Overlap: runtime.OverlapAllow}
 			seen := make(chan fireSeen, 20)
 
-			first := newRunner(t, &runtime.Config{Clock: clock, DatabaseURL: db}, scheduledWorkflow(seen, sched))
-			clock.Advance(time.Minute)
-			next(t, seen)
-			clock.Advance(time.Minute)
-			next(t, seen)
+			first := newRunner(t, &runtime.Config{HeartbeatInterval: time.Hour, StaleClaimThreshold: 3 * time.Hour, FallbackPollInterval: 24 * time.Hour, Clock: clock, DatabaseURL: db}, scheduledWorkflow(seen, sched))
+			for i := 1; i <= 2; i++ {
+				clock.waitTimerAt(t, schedT0.Add(time.Duration(i)*time.Minute))
+				clock.Advance(time.Minute)
+				next(t, seen)
+			}
 			shutdown(t, first)
 
 			clock.Advance(5*time.Minute + 30*time.Second) // 12:07:30; ticks 3..7 missed
-			second := newRunner(t, &runtime.Config{Clock: clock, DatabaseURL: db}, scheduledWorkflow(seen, sched))
+			second := newRunner(t, &runtime.Config{HeartbeatInterval: time.Hour, StaleClaimThreshold: 3 * time.Hour, FallbackPollInterval: 24 * time.Hour, Clock: clock, DatabaseURL: db}, scheduledWorkflow(seen, sched))
+			clock.waitTimerAt(t, schedT0.Add(8*time.Minute))
 			clock.Advance(30 * time.Second) // 12:08
 			// Executions run in any order; the fires recorded (checked
 			// below) show that nothing else was started.
@@ -180,7 +190,7 @@ func TestScheduleAPI(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
 		clock := newManualClock(schedT0)
 		seen := make(chan fireSeen, 100)
-		r := newRunner(t, &runtime.Config{Clock: clock}, scheduledWorkflow(seen))
+		r := newRunner(t, &runtime.Config{HeartbeatInterval: time.Hour, StaleClaimThreshold: 3 * time.Hour, FallbackPollInterval: 24 * time.Hour, Clock: clock}, scheduledWorkflow(seen))
 		ctx := context.Background()
 
 		if _, err := r.CreateSchedule(ctx, runtime.Schedule{Name: "hourly", Workflow: "nightly", Cron: "0 * * * *"}); err != nil {
@@ -220,6 +230,7 @@ func TestScheduleAPI(t *testing.T) {
 		if len(list) != 1 || !list[0].NextFire.Equal(schedT0.Add(2*time.Hour)) || list[0].Paused {
 			t.Fatalf("after resume: %+v", list)
 		}
+		clock.waitTimerAt(t, schedT0.Add(2*time.Hour))
 		clock.Advance(30 * time.Minute)
 		if f := next(t, seen); f.kind != "scheduled" || f.at != schedT0.Add(2*time.Hour).Format(time.RFC3339) {
 			t.Fatalf("after resume, saw %+v", f)
@@ -275,14 +286,14 @@ func TestScheduleReconciliation(t *testing.T) {
 	db := "sqlite://" + filepath.Join(t.TempDir(), "sched.db")
 	seen := make(chan fireSeen, 10)
 	ctx := context.Background()
-	r1 := newRunner(t, &runtime.Config{Clock: clock, DatabaseURL: db}, scheduledWorkflow(seen,
+	r1 := newRunner(t, &runtime.Config{HeartbeatInterval: time.Hour, StaleClaimThreshold: 3 * time.Hour, FallbackPollInterval: 24 * time.Hour, Clock: clock, DatabaseURL: db}, scheduledWorkflow(seen,
 		runtime.Schedule{Name: "a", Cron: "@hourly"}, runtime.Schedule{Name: "b", Cron: "@daily"}))
 	if _, err := r1.CreateSchedule(ctx, runtime.Schedule{Name: "mine", Workflow: "nightly", Cron: "@weekly"}); err != nil {
 		t.Fatal(err)
 	}
 	shutdown(t, r1)
 	// The code now declares "a" every 30 minutes and no "b".
-	r2 := newRunner(t, &runtime.Config{Clock: clock, DatabaseURL: db}, scheduledWorkflow(seen, runtime.Schedule{Name: "a", Cron: "*/30 * * * *"}))
+	r2 := newRunner(t, &runtime.Config{HeartbeatInterval: time.Hour, StaleClaimThreshold: 3 * time.Hour, FallbackPollInterval: 24 * time.Hour, Clock: clock, DatabaseURL: db}, scheduledWorkflow(seen, runtime.Schedule{Name: "a", Cron: "*/30 * * * *"}))
 	list, err := r2.ListSchedules(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +351,7 @@ func TestTriggers(t *testing.T) {
 						return c, nil
 					}}).MustBuild()
 			logs := &recordingHandler{}
-			r := newRunner(t, &runtime.Config{Clock: clock, Logger: slog.New(logs)}, wf)
+			r := newRunner(t, &runtime.Config{HeartbeatInterval: time.Hour, StaleClaimThreshold: 3 * time.Hour, FallbackPollInterval: 24 * time.Hour, Clock: clock, Logger: slog.New(logs)}, wf)
 			var once sync.Once
 			unblock := func() { once.Do(func() { close(release) }) }
 			t.Cleanup(unblock) // before the runner's shutdown: cleanups run last first
@@ -357,14 +368,14 @@ func TestTriggers(t *testing.T) {
 					}
 				}
 			}
+			// Each poll's timer is set once the poll (and its fire) is
+			// done: wait for it before moving the clock.
 			waitPoll(1)
-			for n := int64(2); n <= 9; n++ {
+			for n := int64(2); n <= 10; n++ {
+				clock.waitTimerAt(t, clock.Now().Add(time.Second))
 				clock.Advance(time.Second)
 				waitPoll(n)
 			}
-			// Poll 9 has returned; its fire is stored before poll 10 starts.
-			clock.Advance(time.Second)
-			waitPoll(10)
 			sums, err := r.ListExecutions(context.Background(), &runtime.ListOptions{Workflow: "ingest"})
 			if err != nil {
 				t.Fatal(err)
