@@ -234,6 +234,10 @@ func TestWorkflowRecordedElsewhere(t *testing.T) {
 		t.Fatalf("no Recorded time:\n%s", row[1])
 	}
 
+	// The executions filter offers it too, though this process serves it not.
+	_, body = f.get("/ops/executions")
+	mustContain(t, body, `<option value="elsewhere">`)
+
 	_, body = f.get("/ops/workflows/elsewhere")
 	mustContain(t, body, `data-task="first"`, `data-task="second"`, `id="start"`,
 		`<td class="mono">`+wf.Version()+`</td><td>2</td><td class="mono">`+worker.runner.ID()+`</td>`)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -135,7 +137,7 @@ func parseStatus(s string) (runtime.PipelineStatus, error) {
 
 func (u *ui) executions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	v := &execList{Workflow: q.Get("workflow"), Status: q.Get("status"), Workflows: u.reg.Names()}
+	v := &execList{Workflow: q.Get("workflow"), Status: q.Get("status"), Workflows: u.workflowNames(r.Context())}
 	for _, s := range allStatuses {
 		v.Statuses = append(v.Statuses, s.String())
 	}
@@ -539,4 +541,26 @@ func (u *ui) schedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.render(w, r, http.StatusOK, "schedule.html", &page{Title: "Schedule " + name, Nav: "schedules", Data: d})
+}
+
+// workflowNames lists the workflows to filter by: those registered here
+// and those any runner recorded, so a UI serving no workflow of its own
+// (cloacina ui) still offers them.
+func (u *ui) workflowNames(ctx context.Context) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, n := range u.reg.Names() {
+		seen[n] = true
+		names = append(names, n)
+	}
+	if defs, err := u.opts.Runner.ListWorkflows(ctx); err == nil {
+		for _, d := range defs {
+			if !seen[d.Name] {
+				seen[d.Name] = true
+				names = append(names, d.Name)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
 }

@@ -40,6 +40,10 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 		return nil, &exitError{code: ExitUsage, err: errors.New("no database given: pass --db URL or set " + EnvDatabaseURL +
 			" (for example sqlite://cloacina.db or postgres://user@localhost:5432/app)")}
 	}
+	if !strings.Contains(dbURL, "://") {
+		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s %q is not a database URL: for a SQLite file write sqlite://%s (sqlite:///abs/path.db for an absolute path), for PostgreSQL postgres://user@host:5432/db",
+			source, dbURL, strings.TrimPrefix(dbURL, "./"))}
+	}
 	if strings.HasPrefix(dbURL, "sqlite://") {
 		path, err := sqlite.ParseURL(dbURL)
 		if err != nil {

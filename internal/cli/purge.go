@@ -4,13 +4,16 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime"
 )
 
 func purgeFlags(fs *flag.FlagSet) {
-	fs.Duration("older-than", 0, "delete executions that finished more than this `duration` ago (required; e.g. 720h)")
+	var d age
+	fs.Var(&d, "older-than", "delete executions that finished more than this `age` ago (required; a Go duration such as 36h, or days such as 30d)")
 	fs.String("status", "", "only executions in these terminal `states`, comma separated (completed, failed, cancelled; default all three)")
 	fs.Int("batch", 500, "how many executions one transaction deletes")
 }
@@ -19,9 +22,9 @@ func purge(ctx context.Context, c *call) error {
 	if len(c.args) > 0 {
 		return usagef("unexpected argument %q", c.args[0])
 	}
-	older := c.fs.Lookup("older-than").Value.(flag.Getter).Get().(time.Duration)
+	older := time.Duration(*c.fs.Lookup("older-than").Value.(*age))
 	if older <= 0 {
-		return usagef("--older-than is required and must be positive (e.g. --older-than 720h keeps 30 days)")
+		return usagef("--older-than is required and must be positive (e.g. --older-than 30d keeps 30 days)")
 	}
 	statuses, err := parseStatuses(c.str("status"))
 	if err != nil {
@@ -49,4 +52,26 @@ func purge(ctx context.Context, c *call) error {
 		fmt.Fprintf(c.env.Stdout, "deleted %d executions that finished before %s\n", n, fmtTime(time.Now().Add(-older)))
 		return nil
 	})
+}
+
+// age is a flag value for a duration that also takes whole days: 30d.
+type age time.Duration
+
+func (a *age) String() string { return time.Duration(*a).String() }
+
+func (a *age) Set(s string) error {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q: write whole days such as 30d, or a Go duration such as 36h", s)
+		}
+		*a = age(time.Duration(n) * 24 * time.Hour)
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q: write a Go duration such as 36h, or whole days such as 30d", s)
+	}
+	*a = age(d)
+	return nil
 }
