@@ -297,27 +297,13 @@ func jsonObject(text string) (json.RawMessage, string) {
 		return nil, "more than one JSON value; write one object such as {\"mode\":\"full\"}"
 	}
 	if _, ok := v.(map[string]any); !ok {
-		return nil, fmt.Sprintf("must be a JSON object such as {\"mode\":\"full\"}, not %s", jsonKind(v))
+		return nil, fmt.Sprintf("must be a JSON object such as {\"mode\":\"full\"}, not %s", spec.JSONKind(v))
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, []byte(text)); err != nil {
 		return nil, fmt.Sprintf("not valid JSON: %s", err)
 	}
 	return buf.Bytes(), ""
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	}
-	return "a number"
 }
 
 // zoneHint suggests the spelling of a time zone name that differs only in

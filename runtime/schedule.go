@@ -169,7 +169,7 @@ func (s Schedule) normalized() (Schedule, *cron.Expr, *time.Location, error) {
 	if err := json.Unmarshal(s.Input, &v); err != nil {
 		errs = append(errs, fmt.Errorf("Input: not valid JSON: %w", err))
 	} else if _, ok := v.(map[string]any); !ok {
-		errs = append(errs, fmt.Errorf(`Input: must be a JSON object such as {"mode":"full"}, not %s`, jsonKindOf(v)))
+		errs = append(errs, fmt.Errorf(`Input: must be a JSON object such as {"mode":"full"}, not %s`, spec.JSONKind(v)))
 	} else if err := json.Compact(&buf, s.Input); err == nil {
 		s.Input = buf.Bytes()
 	}
@@ -184,21 +184,6 @@ func (s Schedule) normalized() (Schedule, *cron.Expr, *time.Location, error) {
 		return s, nil, nil, fmt.Errorf("schedule %s: %w", s.Name, errors.Join(errs...))
 	}
 	return s, expr, loc, nil
-}
-
-// jsonKindOf names the kind of a decoded JSON value, for messages.
-func jsonKindOf(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	}
-	return "a number"
 }
 
 // normalized returns a copy with defaults filled in and checks it.

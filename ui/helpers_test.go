@@ -2,8 +2,6 @@ package ui_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,15 +9,13 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/cloacina-go/cloacina/internal/testdb"
 	"github.com/cloacina-go/cloacina/runtime"
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/ui"
@@ -36,38 +32,12 @@ func forEachBackend(t *testing.T, test func(t *testing.T, url, schema string)) {
 	})
 }
 
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("CLOACINA_TEST_DATABASE_URL")
-	if u == "" {
-		if os.Getenv("CLOACINA_REQUIRE_POSTGRES") != "" {
-			t.Fatal("CLOACINA_REQUIRE_POSTGRES is set but CLOACINA_TEST_DATABASE_URL is empty: the PostgreSQL suite must run")
-		}
-		t.Skip("PostgreSQL tests skipped: set CLOACINA_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them")
-	}
-	return u
-}
+// postgresURL returns the test server's URL, or skips the test saying how to
+// enable it (see internal/testdb).
+func postgresURL(t testing.TB) string { t.Helper(); return testdb.URL(t) }
 
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "cloacina_ui_test_" + hex.EncodeToString(b[:])
-	u := postgresURL(t)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+name+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return name
-}
+// freshSchema returns a new schema for one test, dropped when it ends.
+func freshSchema(t testing.TB) string { t.Helper(); return testdb.FreshSchema(t, "cloacina_ui_test_") }
 
 // fixture is a runner with the test workflows and the UI served under
 // /ops behind a middleware that demands a header.

@@ -60,3 +60,21 @@ const (
 	// "catchup", "backfill", "manual" or "trigger".
 	InputFireKind = "cloacina_fire_kind"
 )
+
+// JSONKind names the kind of a value decoded from JSON, for messages: "an
+// object", "an array", "a string", "a number", "a boolean" or "null".
+func JSONKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	}
+	return "a number"
+}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/goleak"
 
+	"github.com/cloacina-go/cloacina/internal/testdb"
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 	"github.com/cloacina-go/cloacina/runtime/store/storetest"
@@ -18,19 +18,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// databaseURL returns the test server's URL, or skips the test saying how
-// to enable it.
-func databaseURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("CLOACINA_TEST_DATABASE_URL")
-	if u == "" {
-		if os.Getenv("CLOACINA_REQUIRE_POSTGRES") != "" {
-			t.Fatal("CLOACINA_REQUIRE_POSTGRES is set but CLOACINA_TEST_DATABASE_URL is empty: the PostgreSQL suite must run")
-		}
-		t.Skip("PostgreSQL tests skipped: set CLOACINA_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them")
-	}
-	return u
-}
+// databaseURL returns the test server's URL, or skips the test saying how to
+// enable it (see internal/testdb).
+func databaseURL(t testing.TB) string { t.Helper(); return testdb.URL(t) }
 
 // testPool returns a small pool for one test, closed when it ends.
 func testPool(t testing.TB) *pgxpool.Pool {
