@@ -326,7 +326,13 @@ func (u *ui) execution(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Graph = buildGraph(gt)
 	d.Graph.Note = note
-	d.Gantt = buildGantt(events, order, time.Now())
+	// An attempt with no recorded end is still running, up to now; in a
+	// finished execution it ended with the execution.
+	until := time.Now()
+	if !res.CompletedAt.IsZero() {
+		until = res.CompletedAt
+	}
+	d.Gantt = buildGantt(events, order, until)
 	for _, ev := range events {
 		cls, _ := eventTaskState(ev.Kind)
 		d.Events = append(d.Events, eventRow{Event: ev, State: cls})
