@@ -37,8 +37,10 @@ const (
 type Options struct {
 	// Workflows are the workflows the harness runs, generated or built
 	// with runtime.NewWorkflow. The harness registers copies of them in a
-	// registry of its own (so their task functions can be replaced), and
-	// the copies run in any tenant.
+	// registry of its own (so their task functions can be replaced); the
+	// copies run in any tenant, and leave out the workflows' schedules and
+	// triggers, so that only what the test starts runs (test a schedule
+	// with a runtime.Runner on a FakeClock).
 	Workflows []*runtime.Workflow
 
 	// Config is the base of the runner's configuration; nil means the
