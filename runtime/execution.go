@@ -24,7 +24,9 @@ func (e *Execution) ID() string { return e.id }
 // this runner learns of it (from its own writes, a notification from
 // another process, or its fallback poll), or when the runner shuts down.
 // It reads nothing from the store: use it to wait for many executions in
-// a select, then Wait or Result for each outcome.
+// a select, then Wait or Result for each outcome. For an execution retried
+// in place, news of its earlier end may close it while the retry runs;
+// Wait checks, and waits on.
 func (e *Execution) Done() <-chan struct{} { return e.done }
 
 // Wait blocks until the execution ends or ctx is done, and returns its
@@ -33,22 +35,35 @@ func (e *Execution) Done() <-chan struct{} { return e.done }
 // polling. If ctx ends first, Wait returns the result as it stands (not
 // terminal) with ctx's error; the execution goes on.
 func (e *Execution) Wait(ctx context.Context) (*PipelineResult, error) {
-	select {
-	case <-e.done:
-	case <-ctx.Done():
-		return e.unfinished(ctx)
+	done := e.done
+	for {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return e.unfinished(ctx)
+		}
+		res, err := e.r.result(ctx, e.id)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !res.Status.Terminal() && !e.r.isClosed():
+			// The wake-up was about an earlier end of the execution, which
+			// a retry has run again since: wait for this end.
+			if done, err = e.r.addWaiter(e.id); err != nil {
+				return res, fmt.Errorf("execution %s is %s: %w", e.id, res.Status, err)
+			}
+			if again, err := e.r.store.GetExecution(ctx, e.id); err == nil && again.State.Terminal() {
+				e.r.finished(e.id) // it ended between the read and the registration
+			}
+			continue
+		case !res.Status.Terminal():
+			return res, fmt.Errorf("execution %s is %s: %w", e.id, res.Status, ErrRunnerClosed)
+		case res.Status != PipelineStatusCompleted:
+			return res, res.Err
+		}
+		return res, nil
 	}
-	res, err := e.r.result(ctx, e.id)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case !res.Status.Terminal():
-		return res, fmt.Errorf("execution %s is %s: %w", e.id, res.Status, ErrRunnerClosed)
-	case res.Status != PipelineStatusCompleted:
-		return res, res.Err
-	}
-	return res, nil
 }
 
 // unfinished is Wait's answer when ctx ended first: the result as it

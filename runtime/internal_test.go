@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,5 +188,56 @@ func TestSubmissionsShareATransaction(t *testing.T) {
 	defer s.mu.Unlock()
 	if s.busy || len(s.queue) != 0 {
 		t.Fatalf("after the batches: busy %v, queue %d", s.busy, len(s.queue))
+	}
+}
+
+// TestWaitIgnoresNewsOfAnEarlierEnd: news of an execution's first end can
+// arrive after a retry in place has run it again (a PostgreSQL
+// notification is sent after its commit, and may come late). Wait must not
+// take it for the end of the retry.
+func TestWaitIgnoresNewsOfAnEarlierEnd(t *testing.T) {
+	release := make(chan struct{})
+	var runs atomic.Int32
+	noRetry := NoRetry()
+	reg := NewRegistry()
+	reg.MustRegister(NewWorkflow("twice").Add(&Task{ID: "a", Retry: &noRetry, Func: func(ctx context.Context, _ *Context) error {
+		if runs.Add(1) == 1 {
+			return errors.New("first run fails")
+		}
+		<-release
+		return nil
+	}}).MustBuild())
+	ctx := context.Background()
+	r, err := NewRunner(ctx, &Config{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "t.db"), Registry: reg,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer r.Shutdown(ctx)
+	defer unblock() // before Shutdown, which waits for the task
+	first, _ := r.Execute(ctx, "twice", nil)
+	if first == nil || first.Status != PipelineStatusFailed {
+		t.Fatalf("first run: %+v", first)
+	}
+	ex, err := r.Retry(ctx, first.ExecutionID, RetryModeFailed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.finished(first.ExecutionID) // the late news of the first end
+	waited := make(chan *PipelineResult, 1)
+	go func() {
+		res, _ := ex.Wait(ctx)
+		waited <- res
+	}()
+	select {
+	case res := <-waited:
+		t.Fatalf("Wait returned %s while the retry was still running", res.Status)
+	case <-time.After(100 * time.Millisecond): // long enough for a wrong return; the right one comes only after release
+	}
+	unblock()
+	if res := <-waited; res == nil || res.Status != PipelineStatusCompleted {
+		t.Fatalf("after the retry: %+v, want Completed", res)
 	}
 }
