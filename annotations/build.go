@@ -267,6 +267,59 @@ func (s *keySet) value(a *Arg, expr bool, check func(v string, rep report)) bool
 	return !bad
 }
 
+// wholeNumber reads a whole number of at least least; why is appended to
+// the message when it is less.
+func (s *keySet) wholeNumber(a *Arg, least int, why string) (int, bool) {
+	var n int
+	ok := s.value(a, false, func(v string, rep report) {
+		digits := strings.TrimPrefix(v, "-")
+		if digits == "" || strings.Trim(digits, "0123456789") != "" {
+			rep(0, "%q is not a whole number", v)
+			return
+		}
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			rep(0, "%s is too large", v)
+		} else if n < least {
+			rep(0, "must be at least %d%s, got %d", least, why, n)
+		}
+	})
+	if ok {
+		s.canon[a.Name] = strconv.Itoa(n)
+	}
+	return n, ok
+}
+
+func (s *keySet) durationValue(a *Arg, positive bool) (time.Duration, bool) {
+	var d time.Duration
+	ok := s.value(a, false, func(v string, rep report) {
+		var msg string
+		if d, msg = parseDuration(v); msg != "" {
+			rep(0, "%s", msg)
+		} else if positive && d <= 0 {
+			rep(0, "must be positive, got %s", v)
+		} else if d < 0 {
+			rep(0, "must not be negative, got %s", v)
+		}
+	})
+	if ok {
+		s.canon[a.Name] = d.String()
+	}
+	return d, ok
+}
+
+func (s *keySet) boolValue(a *Arg) (bool, bool) {
+	ok := s.value(a, false, func(v string, rep report) {
+		if v != "true" && v != "false" {
+			rep(0, "%q is not true or false", v)
+		}
+	})
+	if ok {
+		s.canon[a.Name] = a.Value
+	}
+	return a.Value == "true", ok
+}
+
 // posAt returns the position of byte off of a.Value. Inside a quoted
 // string that holds escapes, where offsets in the value and in the source
 // differ, it returns the position of the opening quote.
@@ -403,32 +456,22 @@ func BuildTask(funcName string, dirs ...*Directive) (*Task, ErrorList) {
 			s.canon["retry_backoff"] = a.Value
 		}
 	}
-	delayOK, maxOK := true, true
-	durationKey := func(name string, out *time.Duration, ok *bool, positive bool) {
+	// durationKey reads one duration key into out; it reports whether
+	// the key is absent or valid.
+	durationKey := func(name string, out *time.Duration, positive bool) bool {
 		a := s.args[name]
 		if a == nil {
-			return
+			return true
 		}
-		var d time.Duration
-		*ok = s.value(a, false, func(v string, rep report) {
-			var msg string
-			if d, msg = parseDuration(v); msg != "" {
-				rep(0, "%s", msg)
-			} else if positive && d <= 0 {
-				rep(0, "must be positive, got %s", v)
-			} else if d < 0 {
-				rep(0, "must not be negative, got %s", v)
-			}
-		})
-		if *ok {
+		d, ok := s.durationValue(a, positive)
+		if ok {
 			*out = d
-			s.canon[name] = d.String()
 		}
+		return ok
 	}
-	var timeoutOK bool
-	durationKey("retry_delay", &t.RetryDelay, &delayOK, false)
-	durationKey("retry_max_delay", &t.RetryMaxDelay, &maxOK, false)
-	durationKey("timeout", &t.Timeout, &timeoutOK, true)
+	delayOK := durationKey("retry_delay", &t.RetryDelay, false)
+	maxOK := durationKey("retry_max_delay", &t.RetryMaxDelay, false)
+	durationKey("timeout", &t.Timeout, true)
 	if delayOK && maxOK && t.RetryMaxDelay < t.RetryDelay {
 		d, m := s.args["retry_delay"], s.args["retry_max_delay"]
 		switch {
@@ -441,13 +484,8 @@ func BuildTask(funcName string, dirs ...*Directive) (*Task, ErrorList) {
 		}
 	}
 	if a := s.args["retry_jitter"]; a != nil {
-		if s.value(a, false, func(v string, rep report) {
-			if v != "true" && v != "false" {
-				rep(0, "%q is not true or false", v)
-			}
-		}) {
-			t.RetryJitter = a.Value == "true"
-			s.canon["retry_jitter"] = a.Value
+		if b, ok := s.boolValue(a); ok {
+			t.RetryJitter = b
 		}
 	}
 	if a := s.args["retry_condition"]; a != nil {

@@ -205,59 +205,6 @@ func (s *keySet) enumKey(name string, values []string, what string, out *string)
 	}
 }
 
-// wholeNumber reads a whole number of at least least; why is appended to
-// the message when it is less.
-func (s *keySet) wholeNumber(a *Arg, least int, why string) (int, bool) {
-	var n int
-	ok := s.value(a, false, func(v string, rep report) {
-		digits := strings.TrimPrefix(v, "-")
-		if digits == "" || strings.Trim(digits, "0123456789") != "" {
-			rep(0, "%q is not a whole number", v)
-			return
-		}
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			rep(0, "%s is too large", v)
-		} else if n < least {
-			rep(0, "must be at least %d%s, got %d", least, why, n)
-		}
-	})
-	if ok {
-		s.canon[a.Name] = strconv.Itoa(n)
-	}
-	return n, ok
-}
-
-func (s *keySet) durationValue(a *Arg, positive bool) (time.Duration, bool) {
-	var d time.Duration
-	ok := s.value(a, false, func(v string, rep report) {
-		var msg string
-		if d, msg = parseDuration(v); msg != "" {
-			rep(0, "%s", msg)
-		} else if positive && d <= 0 {
-			rep(0, "must be positive, got %s", v)
-		} else if d < 0 {
-			rep(0, "must not be negative, got %s", v)
-		}
-	})
-	if ok {
-		s.canon[a.Name] = d.String()
-	}
-	return d, ok
-}
-
-func (s *keySet) boolValue(a *Arg) (bool, bool) {
-	ok := s.value(a, false, func(v string, rep report) {
-		if v != "true" && v != "false" {
-			rep(0, "%q is not true or false", v)
-		}
-	})
-	if ok {
-		s.canon[a.Name] = a.Value
-	}
-	return a.Value == "true", ok
-}
-
 // timeKey reads an RFC 3339 time; it reports whether the key is absent or
 // valid.
 func (s *keySet) timeKey(name string, out *time.Time) bool {
