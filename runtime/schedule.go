@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cloacina-go/cloacina/internal/cron"
@@ -146,7 +147,7 @@ func (s Schedule) normalized() (Schedule, *cron.Expr, *time.Location, error) {
 	if s.Catchup == "" {
 		s.Catchup = CatchupPolicy(spec.DefaultCatchup)
 	}
-	if !oneOf(string(s.Catchup), spec.CatchupPolicies()) {
+	if !slices.Contains(spec.CatchupPolicies(), string(s.Catchup)) {
 		errs = append(errs, fmt.Errorf("Catchup %q: must be skip, latest or all", s.Catchup))
 	}
 	if s.MaxCatchup == 0 {
@@ -158,7 +159,7 @@ func (s Schedule) normalized() (Schedule, *cron.Expr, *time.Location, error) {
 	if s.Overlap == "" {
 		s.Overlap = OverlapPolicy(spec.DefaultOverlap)
 	}
-	if !oneOf(string(s.Overlap), spec.OverlapPolicies()) {
+	if !slices.Contains(spec.OverlapPolicies(), string(s.Overlap)) {
 		errs = append(errs, fmt.Errorf("Overlap %q: must be skip, allow or buffer", s.Overlap))
 	}
 	if len(s.Input) == 0 {
@@ -207,22 +208,13 @@ func (t Trigger) normalized() (Trigger, error) {
 	if t.Concurrency == "" {
 		t.Concurrency = TriggerConcurrency(spec.DefaultConcurrency)
 	}
-	if !oneOf(string(t.Concurrency), spec.ConcurrencyPolicies()) {
+	if !slices.Contains(spec.ConcurrencyPolicies(), string(t.Concurrency)) {
 		errs = append(errs, fmt.Errorf("Concurrency %q: must be forbid or allow", t.Concurrency))
 	}
 	if len(errs) > 0 {
 		return t, fmt.Errorf("trigger %s: %w", t.Name, errors.Join(errs...))
 	}
 	return t, nil
-}
-
-func oneOf(v string, values []string) bool {
-	for _, x := range values {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // Schedule adds a schedule that starts this workflow. Its Workflow is set

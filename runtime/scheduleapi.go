@@ -288,13 +288,13 @@ func (r *Runner) fireTicks(ctx context.Context, st *store.Schedule, def *schedDe
 		}
 		fires[i] = &store.NewFire{ScheduledAt: at, Kind: kind, Outcome: store.FireStarted, Execution: ne}
 	}
-	return r.fireWithHandles(ctx, st.Name, 0, nil, fires)
+	return r.fireWithHandles(ctx, st.Name, fires)
 }
 
-// fireWithHandles records fires and returns handles on the executions
-// created. Waiters are registered before the store call, so an execution
-// that ends at once is not missed.
-func (r *Runner) fireWithHandles(ctx context.Context, name string, rev int64, state *store.Schedule, fires []*store.NewFire) ([]*Execution, error) {
+// fireWithHandles records fires without a revision guard and returns
+// handles on the executions created. Waiters are registered before the
+// store call, so an execution that ends at once is not missed.
+func (r *Runner) fireWithHandles(ctx context.Context, name string, fires []*store.NewFire) ([]*Execution, error) {
 	defer r.busy()()
 	dones := map[string]chan struct{}{}
 	defer func() {
@@ -312,8 +312,7 @@ func (r *Runner) fireWithHandles(ctx context.Context, name string, rev int64, st
 		}
 		dones[f.Execution.ID] = done
 	}
-	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Now: r.storeNow(), Name: name, Revision: rev, State: state,
-		Fires: fires, Decide: r.decide})
+	res, err := r.store.FireSchedule(ctx, &store.FireScheduleParams{RunnerID: r.id, Now: r.storeNow(), Name: name, Fires: fires, Decide: r.decide})
 	if err != nil {
 		return nil, r.closedErr(err)
 	}

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -103,12 +102,14 @@ type scheduler struct {
 	kick  chan struct{} // buffered(1)
 	since time.Time     // when the runner began watching schedules
 
+	defs map[string]cachedDef // by schedule name; see def
+
 	mu        sync.Mutex
 	waitingOn map[string]bool // executions whose end a buffered tick waits for
 }
 
 func newScheduler(r *Runner) *scheduler {
-	return &scheduler{r: r, kick: make(chan struct{}, 1), since: r.cfg.Clock.Now(), waitingOn: map[string]bool{}}
+	return &scheduler{r: r, kick: make(chan struct{}, 1), since: r.cfg.Clock.Now(), defs: map[string]cachedDef{}, waitingOn: map[string]bool{}}
 }
 
 // wake makes the scheduler look at its schedules again. The wake-up counts
@@ -203,14 +204,22 @@ func (s *scheduler) pass() time.Time {
 		if _, ok := r.serves(st.Workflow); !ok {
 			continue
 		}
-		def, err := decodeSchedule(st)
+		def, err := s.def(st)
 		if err != nil {
 			r.log.Error("schedule definition unreadable; not firing it", "schedule", st.Name, "error", err)
 			continue
 		}
-		prev := s.unfinished(ctx, def, st)
+		// Whether the last execution is unfinished is read only when it
+		// matters: for a buffered tick, and for a tick that is due.
+		prev, known := false, false
+		if !st.BufferedAt.IsZero() {
+			prev, known = s.unfinished(ctx, def, st), true
+		}
 		wake := def.wakeAt(st, prev)
 		if !wake.IsZero() && !wake.After(r.cfg.Clock.Now()) {
+			if !known {
+				prev = s.unfinished(ctx, def, st)
+			}
 			after, err := s.fire(ctx, def, st, prev)
 			switch {
 			case err != nil:
@@ -235,6 +244,29 @@ func (s *scheduler) pass() time.Time {
 	s.waitingOn = waiting
 	s.mu.Unlock()
 	return next
+}
+
+// def returns the checked definition of a stored schedule, parsed once
+// per definition: passes come at every tick and every change, and a
+// definition changes rarely. Only the scheduler's goroutine calls it
+// (NewRunner's first pass runs before that goroutine starts).
+func (s *scheduler) def(st *store.Schedule) (*schedDef, error) {
+	key := st.Workflow + "\x00" + string(st.Spec)
+	if c, ok := s.defs[st.Name]; ok && c.key == key {
+		return c.def, nil
+	}
+	def, err := decodeSchedule(st)
+	if err != nil {
+		return nil, err
+	}
+	s.defs[st.Name] = cachedDef{key: key, def: def}
+	return def, nil
+}
+
+// cachedDef is a parsed definition and what it was parsed from.
+type cachedDef struct {
+	key string
+	def *schedDef
 }
 
 // unfinished reports whether the schedule's last execution is unfinished,
@@ -297,10 +329,14 @@ func (s *scheduler) fire(ctx context.Context, def *schedDef, st *store.Schedule,
 	return &stored, nil
 }
 
-// scheduledExecution prepares the execution of a tick.
+// scheduledExecution prepares the execution of a tick: its input is the
+// schedule's, plus the fire keys.
 func (r *Runner) scheduledExecution(def *schedDef, at time.Time, kind string) (*store.NewExecution, error) {
-	input, err := scheduleInput(def.Input, def.Name, at.In(def.loc), kind)
-	if err != nil {
+	input := NewContext()
+	if err := json.Unmarshal(def.Input, input); err != nil {
+		return nil, fmt.Errorf("schedule %s: input: %w", def.Name, err)
+	}
+	if err := addFireKeys(input, def.Name, at.In(def.loc), kind); err != nil {
 		return nil, fmt.Errorf("schedule %s: %w", def.Name, err)
 	}
 	ne, err := r.newExecution(Submission{Workflow: def.Workflow, Input: input})
@@ -311,21 +347,15 @@ func (r *Runner) scheduledExecution(def *schedDef, at time.Time, kind string) (*
 	return ne, nil
 }
 
-// scheduleInput is the input of an execution a schedule or trigger starts:
-// its input object plus the documented keys.
-func scheduleInput(input json.RawMessage, name string, at time.Time, kind string) (*Context, error) {
-	c := NewContext()
-	if len(input) > 0 && !bytes.Equal(input, []byte("{}")) {
-		if err := json.Unmarshal(input, c); err != nil {
-			return nil, fmt.Errorf("input: %w", err)
-		}
-	}
+// addFireKeys adds to the input of an execution a schedule or trigger
+// starts the documented keys: when, by which, and how.
+func addFireKeys(c *Context, name string, at time.Time, kind string) error {
 	for k, v := range map[string]string{InputScheduledTime: at.Format(time.RFC3339Nano), InputSchedule: name, InputFireKind: kind} {
 		if err := c.Set(k, v); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // created tells the rest of the runner about executions it stored.

@@ -148,8 +148,8 @@ func (r *Runner) fireTrigger(ctx context.Context, t *Trigger, st *store.Schedule
 		dedupe = hex.EncodeToString(sum[:])
 	}
 	at = at.Truncate(time.Microsecond)
-	full, err := scheduleInput(raw, t.Name, at, store.FireTrigger)
-	if err != nil {
+	full := input.Clone()
+	if err := addFireKeys(full, t.Name, at, store.FireTrigger); err != nil {
 		return err
 	}
 	ne, err := r.newExecution(Submission{Workflow: t.Workflow, Input: full})
