@@ -666,8 +666,19 @@ type ReadEventsParams struct {
 	// events of that execution, of that workflow's executions, or
 	// appended by that runner.
 	ExecutionID, WorkflowName, RunnerID string
-	// Limit caps the events returned; 0 means 500.
+	// Limit caps the events returned; 0 means DefaultEventLimit.
 	Limit int
+}
+
+// DefaultEventLimit is ReadEvents' limit when the caller sets none.
+const DefaultEventLimit = 500
+
+// EventLimit returns p.Limit, or DefaultEventLimit when it is not set.
+func (p *ReadEventsParams) EventLimit() int {
+	if p.Limit <= 0 {
+		return DefaultEventLimit
+	}
+	return p.Limit
 }
 
 // ReadEventsResult is the answer of ReadEvents.

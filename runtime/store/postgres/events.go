@@ -10,9 +10,6 @@ import (
 	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
-// defaultEventLimit is ReadEvents' limit when the caller sets none.
-const defaultEventLimit = 500
-
 // ReadEvents implements store.Store. One statement reads the snapshot's
 // xmin and the events after the cursor in (tx, id) order, so both come
 // from the same snapshot. Events of transactions older than xmin are
@@ -21,10 +18,7 @@ const defaultEventLimit = 500
 // behind one still open) stops the read, and the result says so; the
 // cursor then moves to (xmin, 0), past every final event.
 func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*store.ReadEventsResult, error) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = defaultEventLimit
-	}
+	limit := p.EventLimit()
 	args := []any{strconv.FormatUint(p.After.Tx, 10), p.After.ID, limit}
 	var where strings.Builder
 	for _, f := range []struct{ col, val string }{

@@ -9,19 +9,13 @@ import (
 	"github.com/cloacina-go/cloacina/runtime/store"
 )
 
-// defaultEventLimit is ReadEvents' limit when the caller sets none.
-const defaultEventLimit = 500
-
 // ReadEvents implements store.Store. One writer at a time appends events,
 // in every process sharing the file, so ids are in commit order and the
 // cursor is the id alone. One statement reads the events and the log's
 // last id, from one snapshot, so a filtered read that finds nothing still
 // moves the cursor to the end.
 func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*store.ReadEventsResult, error) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = defaultEventLimit
-	}
+	limit := p.EventLimit()
 	args := []any{p.After.ID}
 	var where strings.Builder
 	for _, f := range []struct{ col, val string }{
