@@ -62,7 +62,8 @@ type Store struct {
 	// when a claim finds none waiting; see claim. Only the writer goroutine
 	// changes it, in the order of the operations.
 	retriesPending atomic.Bool
-	lastTick       int64 // see tick; used by the writer goroutine only
+	lastTick       int64         // see tick; used by the writer goroutine only
+	checkpoints    *checkpointer // nil for :memory:; see checkpoint.go
 }
 
 var (
@@ -218,9 +219,9 @@ func OpenPath(ctx context.Context, path string) (*Store, error) {
 		}
 		// busy_timeout covers other processes using the same file; within
 		// this process writers queue for the single write connection.
-		params := "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=1&_pragma=mmap_size(268435456)"
+		params := "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=1&_pragma=mmap_size(268435456)&_pragma=temp_store(MEMORY)"
 		dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
-		w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+		w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 		}
@@ -235,7 +236,14 @@ func OpenPath(ctx context.Context, path string) (*Store, error) {
 		}
 		r.SetMaxOpenConns(4)
 		r.SetMaxIdleConns(4)
-		s.write, s.read = w, r
+		cp, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+		}
+		cp.SetMaxOpenConns(1)
+		s.write, s.read, s.checkpoints = w, r, &checkpointer{db: cp}
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.closeDBs()
@@ -243,6 +251,9 @@ func OpenPath(ctx context.Context, path string) (*Store, error) {
 	}
 	s.retriesPending.Store(true) // the file may hold retries from an earlier process
 	go s.writeLoop()             // owned by s; Close waits for it
+	if s.checkpoints != nil {
+		s.checkpoints.start(s.quit) // owned by s; Close waits for it
+	}
 	return s, nil
 }
 
@@ -290,6 +301,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.writerDone
+		s.checkpoints.wait()
 		err = s.closeDBs()
 	})
 	return err
@@ -308,6 +320,9 @@ func (s *Store) closeDBs() error {
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
+	}
+	if s.checkpoints != nil {
+		err = errors.Join(err, s.checkpoints.db.Close())
 	}
 	return err
 }

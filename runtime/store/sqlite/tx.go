@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
@@ -630,25 +629,16 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 // insertEvents appends events, many rows per statement. Statements are
 // cached by text, so each batch size is compiled once.
 func (t *tx) insertEvents(events []engine.Event) error {
-	const perStatement = 64
-	for len(events) > 0 {
-		n := min(len(events), perStatement)
-		var b strings.Builder
-		b.WriteString(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, runner_id, message, at) VALUES `)
-		args := make([]any, 0, n*5+2)
-		args = append(args, t.runner, t.now)
-		for i, e := range events[:n] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			p := 3 + 5*i // ?1 is the runner and ?2 the time, shared by every row
-			fmt.Fprintf(&b, "(?%d,?%d,?%d,?%d,?1,?%d,?2)", p, p+1, p+2, p+3, p+4)
-			args = append(args, e.Exec, e.Task, e.Kind, e.Attempt, e.Message)
-		}
-		if _, err := t.exec(b.String(), args...); err != nil {
-			return fmt.Errorf("append events: %w", err)
-		}
-		events = events[n:]
+	rs := newRows(5, len(events))
+	for _, e := range events {
+		rs.add(e.Exec, e.Task, e.Kind, e.Attempt, e.Message)
+	}
+	_, err := t.execRows(`WITH fixed (runner, at) AS (SELECT ?1, ?2) -- the fixed parameters come first (see rowSet)
+		INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, runner_id, message, at)
+		SELECT d.column1, d.column2, d.column3, d.column4, fixed.runner, d.column5, fixed.at
+		FROM fixed, (VALUES {rows}) AS d`, []any{t.runner, t.now}, rs)
+	if err != nil {
+		return fmt.Errorf("append events: %w", err)
 	}
 	return nil
 }

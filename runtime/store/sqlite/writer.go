@@ -192,6 +192,8 @@ func (s *Store) runBatch(batch []*writeOp) {
 		default:
 			if err := dbtx.Commit(); err != nil {
 				fail(fmt.Errorf("commit: %w", mapError(err)))
+			} else {
+				s.checkpoints.committed(s.write)
 			}
 		}
 	}

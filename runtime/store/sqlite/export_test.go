@@ -1,0 +1,4 @@
+package sqlite
+
+// RestartFrames is restartFrames, for tests.
+const RestartFrames = restartFrames
