@@ -571,7 +571,10 @@ type CompleteTasksParams struct {
 	Decide   DecideFunc
 	// ClaimLimit > 0 claims up to that many tasks after recording the
 	// outcomes, in the same transaction; ClaimWorkflows filters them as
-	// ClaimTasksParams.Workflows does.
+	// ClaimTasksParams.Workflows does. Tasks these outcomes made ready are
+	// claimed first, as soon as they are decided, then the oldest ready
+	// tasks, so an execution in progress goes on on the runner that ran
+	// its last step.
 	ClaimLimit     int
 	ClaimWorkflows []string
 }

@@ -346,11 +346,21 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 	seen := map[int64]bool{}
 	err := t.query(func(r pgx.Rows) error {
 		var pending int32
-		var depTask, depState, depData, depRefs *string
-		row, err := engine.ScanTaskRow(r.Scan, &pending, &depTask, &depState, &depData, &depRefs)
+		var depTask, depState, depData, depRefs, meta *string
+		var deadline *time.Time
+		ci := &engine.ClaimInfo{}
+		row, err := engine.ScanTaskRow(r.Scan, &pending, &ci.Held, &ci.Attempt, &ci.MaxAttempts, &deadline, &ci.FirstClaim,
+			&meta, &ci.Now, &depTask, &depState, &depData, &depRefs)
 		if err != nil {
 			return err
 		}
+		if deadline != nil {
+			ci.Deadline = *deadline
+		}
+		if meta != nil {
+			ci.Meta = []byte(*meta)
+		}
+		row.Claim = ci
 		if pending > 0 {
 			blockedIDs, blockedCounts = append(blockedIDs, row.ID), append(blockedCounts, pending)
 			return nil
@@ -369,17 +379,20 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 		return nil
 	}, `WITH lk AS MATERIALIZED (
 			SELECT t.id, t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.deps, t.rule_tasks, t.dependents,
-				t.pending_deps - d.n AS pending
-			FROM unnest($1::text[], $2::text[], $3::int[]) AS d(e, k, n)
+				t.pending_deps - d.n AS pending, t.held, t.attempt, t.max_attempts,
+				e.deadline_at, e.started_at IS NULL AS first, e.meta::text AS meta
+			FROM unnest($2::text[], $3::text[], $4::int[]) AS d(e, k, n)
 			JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
+			JOIN cloacina_executions e ON e.id = t.execution_id
 			WHERE t.state = 'not_started' ORDER BY t.id FOR UPDATE OF t)
 		SELECT lk.id, lk.execution_id, lk.task_id, lk.workflow_name, lk.workflow_version, lk.deps, lk.rule_tasks, lk.dependents,
-			lk.pending, x.task_id, x.state, x.output::text, x.output_refs::text
+			lk.pending, lk.held, lk.attempt, lk.max_attempts, lk.deadline_at, lk.first, lk.meta, `+nowSQL+`,
+			x.task_id, x.state, x.output::text, x.output_refs::text
 		FROM lk LEFT JOIN LATERAL (
 			SELECT x.task_id, x.state, x.output, x.output_refs FROM cloacina_tasks x
 			WHERE lk.pending = 0 AND x.execution_id = lk.execution_id
 			  AND x.task_id = ANY(string_to_array(concat_ws(',', NULLIF(lk.deps, ''), NULLIF(lk.rule_tasks, '')), ','))
-		) AS x ON true`, execs, tasks, ns)
+		) AS x ON true`, t.now, execs, tasks, ns)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -457,14 +470,16 @@ func (t *tx) LoadValues(exec string, hashes []string) (map[string][]byte, error)
 // SetDecided implements engine.Tx: one deferred statement per kind of
 // decision. The rows were locked by LowerPending.
 func (t *tx) SetDecided(ds []*engine.Decided) error {
-	var readyIDs, skipIDs, failIDs []int64
-	var readyIn, skipIn, skipReason, failMsg []string
-	var readyRefs, skipRefs []*string
+	var readyIDs, claimIDs, skipIDs, failIDs []int64
+	var readyIn, claimIn, skipIn, skipReason, failMsg []string
+	var readyRefs, claimRefs, skipRefs []*string
 	for _, d := range ds {
-		switch d.State {
-		case store.TaskReady:
+		switch {
+		case d.State == store.TaskReady && d.Claim:
+			claimIDs, claimIn, claimRefs = append(claimIDs, d.ID), append(claimIn, engine.DocText(d.Input)), append(claimRefs, engine.DocRefs(d.Input))
+		case d.State == store.TaskReady:
 			readyIDs, readyIn, readyRefs = append(readyIDs, d.ID), append(readyIn, engine.DocText(d.Input)), append(readyRefs, engine.DocRefs(d.Input))
-		case store.TaskSkipped:
+		case d.State == store.TaskSkipped:
 			skipIDs, skipIn, skipRefs = append(skipIDs, d.ID), append(skipIn, engine.DocText(d.Input)), append(skipRefs, engine.DocRefs(d.Input))
 			skipReason = append(skipReason, d.Reason)
 		default:
@@ -474,6 +489,13 @@ func (t *tx) SetDecided(ds []*engine.Decided) error {
 	if len(readyIDs) > 0 {
 		t.later(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = `+nowSQL+`, input = d.i::json, input_refs = d.r::json
 			FROM unnest($2::bigint[], $3::text[], $4::text[]) AS d(id, i, r) WHERE t.id = d.id`, t.now, readyIDs, readyIn, readyRefs)
+	}
+	if len(claimIDs) > 0 {
+		// As Claim sets a claimed row, in the same write that readies it.
+		t.later(`UPDATE cloacina_tasks AS t SET state = 'running', retry_at = `+nowSQL+`, input = d.i::json, input_refs = d.r::json,
+				claimed_by = $5, attempt = t.attempt + 1, heartbeat_at = coalesce($1::timestamptz, clock_timestamp()),
+				started_at = COALESCE(t.started_at, `+nowSQL+`)
+			FROM unnest($2::bigint[], $3::text[], $4::text[]) AS d(id, i, r) WHERE t.id = d.id`, t.now, claimIDs, claimIn, claimRefs, t.runner)
 	}
 	if len(skipIDs) > 0 {
 		t.later(`UPDATE cloacina_tasks AS t SET state = 'skipped', input = d.i::json, input_refs = d.r::json,

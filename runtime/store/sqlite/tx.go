@@ -255,17 +255,22 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 	var unblocked []*engine.TaskRow
 	err := t.eachRows(func(r *sql.Rows) error {
 		var pending int
-		row, err := engine.ScanTaskRow(r.Scan, &pending)
+		ci := &engine.ClaimInfo{Now: fromMicros(sql.NullInt64{Int64: t.now, Valid: true})}
+		row, err := engine.ScanTaskRow(r.Scan, &pending, &ci.Held, &ci.Attempt, &ci.MaxAttempts)
 		if err == nil && pending == 0 {
+			row.Claim = ci
 			unblocked = append(unblocked, row)
 		}
 		return err
 	}, `UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - d.n
 		FROM (SELECT column1 AS e, column2 AS k, column3 AS n FROM (VALUES {rows})) AS d
 		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'not_started'
-		RETURNING `+taskRowColumns+`, pending_deps`, nil, rs)
+		RETURNING `+taskRowColumns+`, pending_deps, held, attempt, max_attempts`, nil, rs)
 	if err != nil || len(unblocked) == 0 {
 		return unblocked, nil, err
+	}
+	if err := t.executionFacts(unblocked); err != nil {
+		return nil, nil, err
 	}
 	var depKeys []engine.Key
 	seen := map[engine.Key]bool{}
@@ -317,12 +322,14 @@ func (t *tx) LoadValues(exec string, hashes []string) (map[string][]byte, error)
 
 // SetDecided implements engine.Tx: one statement per kind of decision.
 func (t *tx) SetDecided(ds []*engine.Decided) error {
-	ready, skipped, failed := newRows(3, len(ds)), newRows(4, 0), newRows(2, 0)
+	ready, claimed, skipped, failed := newRows(3, len(ds)), newRows(3, 0), newRows(4, 0), newRows(2, 0)
 	for _, d := range ds {
-		switch d.State {
-		case store.TaskReady:
+		switch {
+		case d.State == store.TaskReady && d.Claim:
+			claimed.add(d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input))
+		case d.State == store.TaskReady:
 			ready.add(d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input))
-		case store.TaskSkipped:
+		case d.State == store.TaskSkipped:
 			skipped.add(d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input), d.Reason)
 		default:
 			failed.add(d.ID, d.Reason)
@@ -333,6 +340,15 @@ func (t *tx) SetDecided(ds []*engine.Decided) error {
 			FROM (SELECT column1 AS id, column2 AS i, column3 AS r FROM (VALUES {rows})) AS d WHERE t.id = d.id`,
 			[]any{t.now}, ready); err != nil {
 			return fmt.Errorf("ready tasks: %w", err)
+		}
+	}
+	if claimed.len() > 0 {
+		// As Claim sets a claimed row, in the same write that readies it.
+		if _, err := t.execRows(`UPDATE cloacina_tasks AS t SET state = 'running', retry_at = ?1, input = d.i, input_refs = d.r,
+				claimed_by = ?2, attempt = t.attempt + 1, heartbeat_at = ?1, started_at = COALESCE(t.started_at, ?1)
+			FROM (SELECT column1 AS id, column2 AS i, column3 AS r FROM (VALUES {rows})) AS d WHERE t.id = d.id`,
+			[]any{t.now, t.runner}, claimed); err != nil {
+			return fmt.Errorf("claim ready tasks: %w", err)
 		}
 	}
 	if skipped.len() > 0 {
@@ -360,8 +376,6 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 		filter = jsonArg(workflows)
 	}
 	var got []*engine.Claimed
-	var execs []string
-	seen := map[string]bool{}
 	err := t.each(func(r *sql.Rows) error {
 		c := &engine.Claimed{}
 		var data string
@@ -377,10 +391,6 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 		}
 		c.Input, c.ReadyAt = *doc, fromMicros(readyAt)
 		got = append(got, c)
-		if !seen[c.ExecutionID] {
-			seen[c.ExecutionID] = true
-			execs = append(execs, c.ExecutionID)
-		}
 		return nil
 	}, // "LIMIT ?4 + 0", not "LIMIT ?4": SQLite reads a bare bound LIMIT
 		// into the plan and re-prepares the statement whenever it changes.
@@ -397,34 +407,16 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 		return nil, time.Time{}, err
 	}
 	if len(got) > 0 {
-		type fact struct {
-			deadline sql.NullInt64
-			pending  bool
-			meta     []byte
+		rows := make([]*engine.TaskRow, len(got))
+		for i, c := range got {
+			rows[i] = &engine.TaskRow{Exec: c.ExecutionID, Task: c.TaskID, Claim: &engine.ClaimInfo{}}
 		}
-		facts := map[string]*fact{}
-		err := t.eachRows(func(r *sql.Rows) error {
-			var id string
-			f := &fact{}
-			var meta sql.NullString
-			if err := r.Scan(&id, &f.deadline, &f.pending, &meta); err != nil {
-				return err
-			}
-			if meta.Valid {
-				f.meta = []byte(meta.String)
-			}
-			facts[id] = f
-			return nil
-		}, `SELECT id, deadline_at, started_at IS NULL, meta FROM cloacina_executions WHERE id IN (VALUES {rows})`, nil, listRows(execs))
-		if err != nil {
+		if err := t.executionFacts(rows); err != nil {
 			return nil, time.Time{}, err
 		}
-		for _, c := range got {
-			f := facts[c.ExecutionID]
-			if f == nil {
-				return nil, time.Time{}, fmt.Errorf("task %s/%s has no execution", c.ExecutionID, c.TaskID)
-			}
-			c.Deadline, c.FirstClaim, c.Meta = fromMicros(f.deadline), f.pending, f.meta
+		for i, c := range got {
+			ci := rows[i].Claim
+			c.Deadline, c.FirstClaim, c.Meta = ci.Deadline, ci.FirstClaim, ci.Meta
 		}
 	}
 	// Look for a waiting retry only when this store scheduled one: retries
@@ -443,6 +435,44 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 		}
 	}
 	return got, next, nil
+}
+
+// executionFacts fills the claim facts of the rows' executions (deadline,
+// not started yet, meta) in one read.
+func (t *tx) executionFacts(rows []*engine.TaskRow) error {
+	var execs []string
+	byExec := map[string][]*engine.ClaimInfo{}
+	for _, r := range rows {
+		if byExec[r.Exec] == nil {
+			execs = append(execs, r.Exec)
+		}
+		byExec[r.Exec] = append(byExec[r.Exec], r.Claim)
+	}
+	found := 0
+	err := t.eachRows(func(r *sql.Rows) error {
+		var id string
+		var deadline sql.NullInt64
+		var first bool
+		var meta sql.NullString
+		if err := r.Scan(&id, &deadline, &first, &meta); err != nil {
+			return err
+		}
+		found++
+		for _, ci := range byExec[id] {
+			ci.Deadline, ci.FirstClaim = fromMicros(deadline), first
+			if meta.Valid {
+				ci.Meta = []byte(meta.String)
+			}
+		}
+		return nil
+	}, `SELECT id, deadline_at, started_at IS NULL, meta FROM cloacina_executions WHERE id IN (VALUES {rows})`, nil, listRows(execs))
+	if err != nil {
+		return err
+	}
+	if found != len(execs) {
+		return fmt.Errorf("tasks of %d execution(s) have no execution row", len(execs)-found)
+	}
+	return nil
 }
 
 // Heartbeat implements engine.Tx.

@@ -61,6 +61,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OutOfLineValues", testOutOfLineValues},
 		{"ErrorDetail", testErrorDetail},
 		{"ClaimedTaskFields", testClaimedTaskFields},
+		{"CompletionClaimsWhatItReadies", testCompletionClaimsWhatItReadies},
+		{"CompletionClaimSkipsPausedAndOtherWorkflows", testCompletionClaimSkips},
 		{"ConcurrentCompletionsOfOneJoin", testConcurrentJoin},
 		{"ReadEvents", testReadEvents},
 		{"ReadEventsFilters", testReadEventsFilters},
@@ -374,6 +376,108 @@ func testClaimInCompletion(t *testing.T, s *suite) {
 	if len(rest) != 1 || rest[0].TaskID == first.TaskID {
 		t.Fatalf("then claimed %v", ids(rest))
 	}
+}
+
+// testCompletionClaimsWhatItReadies: the tasks an outcome readies are
+// claimed in the same completion ahead of older ready tasks, exactly as a
+// claim would store and return them.
+func testCompletionClaimsWhatItReadies(t *testing.T, s *suite) {
+	s.create(t, diamond("old")) // its root waits, ready since the epoch
+	s.advance(time.Second)
+	e := diamond("e1")
+	e.Timeout, e.Meta = time.Hour, []byte(`{"k":"v"}`)
+	s.create(t, e)
+	a, err := s.ClaimTasks(ctxb, &store.ClaimTasksParams{RunnerID: "r1", Now: s.at(), Limit: 1, Workflows: []string{"diamond"}})
+	if err != nil || len(a.Tasks) != 1 || a.Tasks[0].ExecutionID != "old" {
+		t.Fatalf("first claim = %+v, %v", a, err)
+	}
+	// Start e1 through its own root, leaving nothing of "old" but what
+	// its a readies.
+	ea := s.claim(t, "r1", 1)[0]
+	if ea.ExecutionID != "e1" {
+		t.Fatalf("claimed %s/%s, want e1/a", ea.ExecutionID, ea.TaskID)
+	}
+	s.create(t, diamond("later")) // ready now, older than what e1's a readies
+	s.advance(time.Second)
+	res, err := s.CompleteTasks(ctxb, &store.CompleteTasksParams{
+		RunnerID: "r1", Now: s.at(), Outcomes: []store.Outcome{succeed(ea, `{"a":1}`)}, Decide: decide, ClaimLimit: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(res.Claimed.Tasks); !reflect.DeepEqual(got, []string{"b", "c"}) {
+		t.Fatalf("claimed in completion %v, want b and c of e1", got)
+	}
+	for _, c := range res.Claimed.Tasks {
+		if c.ExecutionID != "e1" || c.Attempt != 1 || c.MaxAttempts != 3 || data(&c.Input) != `{"a":1}` ||
+			!c.ReadyAt.Equal(s.at()) || !c.Deadline.Equal(epoch.Add(time.Second+time.Hour)) || string(c.Meta) != `{"k":"v"}` ||
+			c.WorkflowName != "diamond" || c.WorkflowVersion != "v1" {
+			t.Fatalf("claimed %+v", c)
+		}
+		tk := s.task(t, "e1", c.TaskID)
+		if tk.State != store.TaskRunning || tk.ClaimedBy != "r1" || tk.Attempt != 1 || !tk.StartedAt.Equal(s.at()) {
+			t.Fatalf("stored %+v", tk)
+		}
+	}
+	if res.Readied != 0 {
+		t.Fatalf("Readied = %d; the readied tasks were all claimed", res.Readied)
+	}
+	events, err := s.ListEvents(ctxb, "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := map[string]int{}
+	for _, ev := range events {
+		if ev.Kind == store.EventTaskStarted {
+			started[ev.TaskID] = ev.Attempt
+		}
+	}
+	if !reflect.DeepEqual(started, map[string]int{"a": 1, "b": 1, "c": 1}) {
+		t.Fatalf("task_started events %v", started)
+	}
+	// The claims are claims like any other: heartbeats hold them and
+	// their outcomes count.
+	hb, err := s.Heartbeat(ctxb, &store.HeartbeatParams{RunnerID: "r1", Now: s.at(), Tasks: []store.TaskRef{
+		{ExecutionID: "e1", TaskID: "b", Attempt: 1}, {ExecutionID: "e1", TaskID: "c", Attempt: 1}}})
+	if err != nil || len(hb.Lost) != 0 {
+		t.Fatalf("heartbeat = %+v, %v", hb, err)
+	}
+	res = s.complete(t, "r1", succeed(res.Claimed.Tasks[0], `{}`), succeed(res.Claimed.Tasks[1], `{}`))
+	if len(res.Lost) != 0 || s.task(t, "e1", "d").State != store.TaskReady {
+		t.Fatalf("after b and c: lost %v, d %s", res.Lost, s.task(t, "e1", "d").State)
+	}
+	if got := s.claim(t, "r1", 10); len(got) != 2 {
+		t.Fatalf("the older ready tasks are still claimable: %v", ids(got))
+	}
+}
+
+// testCompletionClaimSkips: what an outcome readies is not claimed with it
+// when a claim would not take it: its execution is paused, or its workflow
+// is not among the claim's.
+func testCompletionClaimSkips(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 1)[0]
+	if _, err := s.SetPaused(ctxb, &store.SetPausedParams{ExecutionID: "e1", Paused: true, Now: s.at()}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.CompleteTasks(ctxb, &store.CompleteTasksParams{
+		RunnerID: "r1", Now: s.at(), Outcomes: []store.Outcome{succeed(a, `{}`)}, Decide: decide, ClaimLimit: 10,
+	})
+	if err != nil || len(res.Claimed.Tasks) != 0 {
+		t.Fatalf("claimed from a paused execution: %+v, %v", res.Claimed, err)
+	}
+	s.wantStates(t, "e1", map[string]store.TaskState{"a": store.TaskCompleted, "b": store.TaskReady, "c": store.TaskReady, "d": store.TaskNotStarted})
+
+	s.create(t, diamond("e2"))
+	a = s.claim(t, "r1", 1)[0]
+	res, err = s.CompleteTasks(ctxb, &store.CompleteTasksParams{
+		RunnerID: "r1", Now: s.at(), Outcomes: []store.Outcome{succeed(a, `{}`)}, Decide: decide, ClaimLimit: 10,
+		ClaimWorkflows: []string{"other"},
+	})
+	if err != nil || len(res.Claimed.Tasks) != 0 {
+		t.Fatalf("claimed another workflow's tasks: %+v, %v", res.Claimed, err)
+	}
+	s.wantStates(t, "e2", map[string]store.TaskState{"a": store.TaskCompleted, "b": store.TaskReady, "c": store.TaskReady, "d": store.TaskNotStarted})
 }
 
 func testRetry(t *testing.T, s *suite) {

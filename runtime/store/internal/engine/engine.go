@@ -221,16 +221,27 @@ func (e *Engine) CompleteTasks(ctx context.Context, p *store.CompleteTasksParams
 			}
 			res.Lost = append(res.Lost, lost...)
 		}
-		// Decide dependents before claiming, so tasks made ready by these
-		// outcomes can be claimed at once.
+		// Dependents are decided before the claim, and those readied here
+		// are claimed first, as they are decided (see op.takes); the claim
+		// takes the rest of the limit from the ready queue.
+		o.budget = p.ClaimLimit
+		if p.ClaimWorkflows != nil {
+			o.workflows = make(map[string]bool, len(p.ClaimWorkflows))
+			for _, w := range p.ClaimWorkflows {
+				o.workflows[w] = true
+			}
+		}
 		if err := o.drain(); err != nil {
 			return err
 		}
+		rest := o.budget
+		o.budget = 0
 		if p.ClaimLimit > 0 {
 			var err error
-			if res.Claimed, err = o.claim(p.ClaimLimit, p.ClaimWorkflows); err != nil {
+			if res.Claimed, err = o.claim(rest, p.ClaimWorkflows); err != nil {
 				return err
 			}
+			res.Claimed.Tasks = append(o.direct, res.Claimed.Tasks...)
 		}
 		fin, err := o.finish()
 		if err != nil {

@@ -25,6 +25,13 @@ type op struct {
 	drained  bool // a claim of this operation found fewer tasks than it could take
 	changed  []string
 	ended    []string
+
+	// budget is how many of the tasks this operation readies it may claim
+	// at once for its runner (see takes), restricted to workflows unless
+	// that is nil; direct holds those it claimed.
+	budget    int
+	workflows map[string]bool
+	direct    []*store.ClaimedTask
 }
 
 func newOp(tx Tx, decide store.DecideFunc) *op {
@@ -173,6 +180,9 @@ func (o *op) decideOne(row *TaskRow, in *store.DecideInput) (*Decided, []ExecVal
 		vals[i] = ExecValue{Exec: row.Exec, Value: v}
 	}
 	if dec.Run {
+		if o.takes(row, input) {
+			return &Decided{ID: row.ID, State: store.TaskReady, Input: &input, Claim: true}, vals
+		}
 		o.readied++
 		o.ready = true
 		return &Decided{ID: row.ID, State: store.TaskReady, Input: &input}, vals
@@ -180,6 +190,28 @@ func (o *op) decideOne(row *TaskRow, in *store.DecideInput) (*Decided, []ExecVal
 	o.event(row.Exec, row.Task, store.EventTaskSkipped, 0, dec.Reason)
 	o.terminal(row, store.TaskSkipped, "")
 	return &Decided{ID: row.ID, State: store.TaskSkipped, Input: &input, Reason: dec.Reason}, vals
+}
+
+// takes claims a task this operation readies for the operation's runner,
+// if its budget allows and a claim would take it (its execution is not
+// paused, its workflow is the runner's). Claiming it here saves a second
+// write of the row and its indexes: a task that becomes ready because its
+// dependency just ended on this runner goes on on this runner, ahead of
+// older ready tasks (executions in progress finish first).
+func (o *op) takes(row *TaskRow, input store.Doc) bool {
+	ci := row.Claim
+	if o.budget <= 0 || ci == nil || ci.Held || (o.workflows != nil && !o.workflows[row.WorkflowName]) {
+		return false
+	}
+	o.budget--
+	if ci.FirstClaim {
+		o.counter(row.Exec).Start = true
+	}
+	o.event(row.Exec, row.Task, store.EventTaskStarted, ci.Attempt+1, "")
+	o.direct = append(o.direct, &store.ClaimedTask{ExecutionID: row.Exec, WorkflowName: row.WorkflowName,
+		WorkflowVersion: row.WorkflowVersion, TaskID: row.Task, Attempt: ci.Attempt + 1, MaxAttempts: ci.MaxAttempts,
+		Input: input, Deadline: ci.Deadline, ReadyAt: ci.Now, Meta: ci.Meta})
+	return true
 }
 
 func (o *op) insertValues(vals []ExecValue) error {

@@ -38,6 +38,21 @@ type TaskRow struct {
 	Deps            []string
 	RuleTasks       []string
 	Dependents      []string
+	// Claim is what claiming the task in the same transaction needs; only
+	// Unblock fills it.
+	Claim *ClaimInfo
+}
+
+// ClaimInfo is what an unblocked task's claim needs beyond its row: the
+// task's claim state and its execution's deadline and meta.
+type ClaimInfo struct {
+	Held        bool // the execution is paused
+	Attempt     int  // attempts so far
+	MaxAttempts int
+	Deadline    time.Time // zero for none
+	FirstClaim  bool      // the execution has not started
+	Meta        []byte
+	Now         time.Time // the transaction's time, when the task becomes claimable
 }
 
 // Key returns the row's key.
@@ -93,6 +108,9 @@ type Decided struct {
 	State  store.TaskState // ready, skipped or failed
 	Input  *store.Doc      // ready and skipped
 	Reason string          // skip reason, or the error of a failed decision
+	// Claim, for a Ready task, claims it at once for the transaction's
+	// runner: it is stored Running at its next attempt, as Claim would.
+	Claim bool
 }
 
 // Claimed is a task a claim took, with what the engine needs beyond it.
@@ -190,17 +208,18 @@ type Tx interface {
 	RecordOutcomes(kind store.OutcomeKind, outs []*OutcomeRow) ([]*TaskRow, error)
 	// Unblock lowers the count of pending dependencies of not-started
 	// tasks by n and returns those left with none, and the state and output
-	// of every dependency and rule task of those. The tasks it returns
-	// must be locked and decided with SetDecided; a backend may leave their
-	// count as it was, since a decided task's count is never read again.
+	// of every dependency and rule task of those, with Claim filled. The
+	// tasks it returns must be locked and decided with SetDecided; a
+	// backend may leave their count as it was, since a decided task's
+	// count is never read again.
 	Unblock(keys []Key, n []int) ([]*TaskRow, map[Key]*store.DepResult, error)
 	// LoadInputs returns the input contexts of executions.
 	LoadInputs(ids []string) (map[string]store.Doc, error)
 	// LoadValues returns out-of-line values of an execution.
 	LoadValues(exec string, hashes []string) (map[string][]byte, error)
 	// SetDecided stores decisions about not-started tasks, by row id: a
-	// Ready task is claimable from now, a Skipped or Failed one is complete
-	// now.
+	// Ready task is claimable from now (or Running for the runner from now,
+	// with Claim), a Skipped or Failed one is complete now.
 	SetDecided(ds []*Decided) error
 
 	// Claim marks up to limit Ready tasks claimable at now as Running for
