@@ -17,8 +17,9 @@ func forEachBackend(t *testing.T, test func(t *testing.T)) {
 	})
 }
 
-// onPostgres reports whether t runs under forEachBackend's postgres case.
-func onPostgres(t *testing.T) bool { return strings.Contains(t.Name(), "/postgres") }
+// onPostgres reports whether t runs under forEachBackend's postgres case
+// (or a benchmark's).
+func onPostgres(t testing.TB) bool { return strings.Contains(t.Name(), "/postgres") }
 
 // postgresURL returns the test server's URL, or skips the test saying how to
 // enable it (see internal/testdb).

@@ -17,7 +17,7 @@ import (
 
 // newRunner starts a runner on a fresh SQLite file with its own registry
 // holding wfs, and shuts it down when the test ends.
-func newRunner(t *testing.T, cfg *runtime.Config, wfs ...*runtime.Workflow) *runtime.Runner {
+func newRunner(t testing.TB, cfg *runtime.Config, wfs ...*runtime.Workflow) *runtime.Runner {
 	t.Helper()
 	if cfg == nil {
 		cfg = &runtime.Config{}
@@ -53,7 +53,7 @@ func newRunner(t *testing.T, cfg *runtime.Config, wfs ...*runtime.Workflow) *run
 // testDatabase returns a fresh database for a test of the backend it runs
 // on (see forEachBackend): a new SQLite file, or a new PostgreSQL schema
 // dropped when the test ends.
-func testDatabase(t *testing.T) (url, schema string) {
+func testDatabase(t testing.TB) (url, schema string) {
 	t.Helper()
 	if onPostgres(t) {
 		return postgresURL(t), freshSchema(t)
@@ -72,7 +72,7 @@ func fastRetry(attempts int) *runtime.RetryPolicy {
 	return &p
 }
 
-func execute(t *testing.T, r *runtime.Runner, name string, input *runtime.Context) *runtime.PipelineResult {
+func execute(t testing.TB, r *runtime.Runner, name string, input *runtime.Context) *runtime.PipelineResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -37,21 +37,7 @@ func TestLargeInputIsStoredOnce(t *testing.T) {
 // bytes on a fresh store and returns how many bytes the store grew by.
 func storedGrowth(t *testing.T, n int) int64 {
 	t.Helper()
-	b := runtime.NewWorkflow("carry")
-	for i := 1; i <= 7; i++ {
-		task := &runtime.Task{ID: fmt.Sprintf("t%d", i), Retry: fastRetry(1),
-			Func: fn(func(_ context.Context, c *runtime.Context) error {
-				if !c.Has("payload") {
-					return fmt.Errorf("payload missing")
-				}
-				return c.Insert(fmt.Sprintf("step%d", i), i)
-			})}
-		if i > 1 {
-			task.Dependencies = []string{fmt.Sprintf("t%d", i-1)}
-		}
-		b.Add(task)
-	}
-	wf := b.MustBuild()
+	wf := carryWorkflow()
 	url, schema := testDatabase(t)
 	size := func() int64 { return fileBytes(t, strings.TrimPrefix(url, "sqlite://")) }
 	if onPostgres(t) {
@@ -65,14 +51,7 @@ func storedGrowth(t *testing.T, n int) int64 {
 	}
 	before := size()
 	r = newRunner(t, fresh(), wf)
-	raw := make([]byte, n*3/4)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	input := runtime.NewContext()
-	if err := input.Insert("payload", base64.StdEncoding.EncodeToString(raw)); err != nil {
-		t.Fatal(err)
-	}
+	input := payload(t, n)
 	start := time.Now()
 	res := execute(t, r, "carry", input)
 	t.Logf("%d-byte input: the execution took %s", n, time.Since(start).Round(time.Millisecond))
@@ -87,6 +66,84 @@ func storedGrowth(t *testing.T, n int) int64 {
 		t.Fatal(err)
 	}
 	return size() - before
+}
+
+// carryWorkflow is a chain of seven tasks, each of which checks that the
+// value "payload" reached it and adds a small value of its own.
+func carryWorkflow() *runtime.Workflow {
+	b := runtime.NewWorkflow("carry")
+	for i := 1; i <= 7; i++ {
+		task := &runtime.Task{ID: fmt.Sprintf("t%d", i), Retry: fastRetry(1),
+			Func: fn(func(_ context.Context, c *runtime.Context) error {
+				if !c.Has("payload") {
+					return fmt.Errorf("payload missing")
+				}
+				return c.Insert(fmt.Sprintf("step%d", i), i)
+			})}
+		if i > 1 {
+			task.Dependencies = []string{fmt.Sprintf("t%d", i-1)}
+		}
+		b.Add(task)
+	}
+	return b.MustBuild()
+}
+
+// payload is an input context whose value "payload" is a string of n
+// random base64 bytes.
+func payload(t testing.TB, n int) *runtime.Context {
+	t.Helper()
+	raw := make([]byte, n*3/4)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	input := runtime.NewContext()
+	if err := input.Insert("payload", base64.StdEncoding.EncodeToString(raw)); err != nil {
+		t.Fatal(err)
+	}
+	return input
+}
+
+// BenchmarkLargeInput runs the seven-task chain of TestLargeInputIsStoredOnce
+// with a 1 KiB and an 8 MiB input value on each store, and encodes the 8 MiB
+// context once: a large value costs its encoding, not its size times the
+// number of tasks it passes through (the target is input=8MiB at most
+// twice input=1KiB plus encode=8MiB).
+func BenchmarkLargeInput(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			if backend == "postgres" {
+				postgresURL(b)
+			}
+			for _, n := range []int{1 << 10, 8 << 20} {
+				b.Run(fmt.Sprintf("input=%s", byteSize(n)), func(b *testing.B) {
+					r := newRunner(b, nil, carryWorkflow())
+					input := payload(b, n)
+					b.ResetTimer()
+					for range b.N {
+						if res := execute(b, r, "carry", input); res.Status != runtime.PipelineStatusCompleted {
+							b.Fatalf("execution %s: %+v", res.Status, res)
+						}
+					}
+				})
+			}
+		})
+	}
+	b.Run("encode=8MiB", func(b *testing.B) {
+		input := payload(b, 8<<20)
+		b.ResetTimer()
+		for range b.N {
+			if _, err := input.MarshalJSON(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func byteSize(n int) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%dMiB", n>>20)
+	}
+	return fmt.Sprintf("%dKiB", n>>10)
 }
 
 // fileBytes is the size of a SQLite database file and of its write-ahead
