@@ -3,7 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"sync/atomic"
+	"sync"
 )
 
 // Checkpoints. In WAL mode a commit appends the pages it changed to the
@@ -15,40 +15,52 @@ import (
 // Here the write connection does not checkpoint on commit
 // (wal_autocheckpoint=0). Instead:
 //   - the store's checkpointer goroutine runs passive checkpoints on a
-//     connection of its own, every checkpointEvery commits. A passive
-//     checkpoint copies what no reader still needs and never blocks the
-//     writer, which goes on appending meanwhile; this is the bulk of the
-//     copying and of the waiting for the disk.
+//     connection of its own, each time the writer has written about
+//     checkpointPages pages since the last one. A passive checkpoint copies
+//     what no reader still needs and never blocks the writer, which goes on
+//     appending meanwhile; this is the bulk of the copying and of the
+//     waiting for the disk. The writer does not know how many pages a
+//     commit wrote; it counts a commit as the pages of the hot path's
+//     (commitPages) plus one per 4 KiB of the text and blobs it bound, so a
+//     large value or a large batch counts for what it stores.
 //   - The log can only start again from its beginning once a checkpoint
 //     has copied all of it, which a checkpoint beside a busy writer never
-//     does: the writer has always appended more. So when the log has grown
-//     past restartFrames, the writer runs one more passive checkpoint
-//     itself, between two transactions, copying only what the last one
-//     left; its next transaction then restarts the log. That bounds the
-//     log at about restartFrames pages.
+//     does: the writer has always appended more. So each time it has
+//     written restartFrames pages by its count, the writer runs one more
+//     passive checkpoint itself, between two transactions, copying only
+//     what the checkpointer left; its next transaction then restarts the
+//     log. Only one checkpoint runs at a time: the writer's is skipped while
+//     the checkpointer is in one, and tried again at the next commit (as
+//     when it could not copy everything), unless the log is twice past the
+//     limit, when the writer waits for the checkpointer's to end. That
+//     bounds the log at about twice restartFrames pages, and a writer that
+//     outruns the disk waits for it, as SQLite's default would make it.
 //
 // Another process sharing the file checkpoints through its own store in
 // the same way; the last connection to close checkpoints what is left.
 
 const (
-	// checkpointEvery is how many commits the writer makes between
-	// wake-ups of the checkpointer. A commit of the hot path changes ten
-	// to twenty pages, so this is close to SQLite's own threshold of 1,000
-	// pages.
-	checkpointEvery = 64
-	// restartFrames is the log's size, in pages, past which the writer
-	// catches up the checkpoint itself (16 MiB of 4 KiB pages).
+	// checkpointPages is how many pages the writer writes, by its count,
+	// between wake-ups of the checkpointer: SQLite's own threshold.
+	checkpointPages = 1000
+	// commitPages is what a commit counts for besides its bound data: a
+	// commit of the hot path changes ten to twenty pages.
+	commitPages = 16
+	// restartFrames is how many pages, by its count, the writer writes
+	// between two checkpoints of its own (16 MiB of 4 KiB pages).
 	restartFrames = 4096
 )
 
 // checkpointer is owned by the Store: Close stops its goroutine, then
 // closes its database with the others.
 type checkpointer struct {
-	db      *sql.DB       // one connection, for checkpoints only
-	wake    chan struct{} // buffered(1): the writer never waits on it
-	done    chan struct{} // closed when the goroutine exits
-	n       int           // commits since the last wake-up; the writer's only
-	restart atomic.Bool   // the log is past restartFrames: the writer catches up
+	db   *sql.DB       // one connection, for checkpoints only
+	wake chan struct{} // buffered(1): the writer never waits on it
+	done chan struct{} // closed when the goroutine exits
+	mu   sync.Mutex    // held through each checkpoint
+	// Pages written, by the writer's count, since the last wake-up and
+	// since the writer's last complete checkpoint; the writer's only.
+	pages, sinceRestart int
 }
 
 // start runs the checkpointer's goroutine until quit is closed.
@@ -58,20 +70,33 @@ func (c *checkpointer) start(quit <-chan struct{}) {
 }
 
 // committed is called by the writer goroutine after each commit, with the
-// write connection's pool: it wakes the checkpointer every checkpointEvery
-// commits and catches up the checkpoint when the log has grown too long.
-func (c *checkpointer) committed(write *sql.DB) {
+// write connection's pool and the bytes the transaction bound: it wakes the
+// checkpointer every checkpointPages pages and checkpoints itself every
+// restartFrames pages.
+func (c *checkpointer) committed(write *sql.DB, bound int) {
 	if c == nil {
 		return
 	}
-	if c.restart.CompareAndSwap(true, false) {
-		// Errors are dropped as in run: the next checkpoint tries again.
-		_, _ = checkpoint(write)
+	n := commitPages + bound/4096
+	if c.sinceRestart += n; c.sinceRestart >= restartFrames {
+		locked := c.mu.TryLock()
+		if !locked && c.sinceRestart >= 2*restartFrames {
+			c.mu.Lock()
+			locked = true
+		}
+		if locked {
+			// Errors are dropped as in run; an incomplete checkpoint is
+			// tried again at the next commit.
+			if done, err := checkpoint(write); err == nil && done {
+				c.sinceRestart = 0
+			}
+			c.mu.Unlock()
+		}
 	}
-	if c.n++; c.n < checkpointEvery {
+	if c.pages += n; c.pages < checkpointPages {
 		return
 	}
-	c.n = 0
+	c.pages = 0
 	select {
 	case c.wake <- struct{}{}:
 	default: // a checkpoint is already due
@@ -89,18 +114,18 @@ func (c *checkpointer) run(quit <-chan struct{}) {
 		// A failed checkpoint loses nothing: the pages stay in the log and
 		// the next one copies them. A lasting cause (a full disk) fails the
 		// writes too, where the caller sees it.
-		if frames, err := checkpoint(c.db); err == nil && frames > restartFrames {
-			c.restart.Store(true)
-		}
+		c.mu.Lock()
+		_, _ = checkpoint(c.db)
+		c.mu.Unlock()
 	}
 }
 
-// checkpoint runs a passive checkpoint on db and returns the log's length
-// in pages.
-func checkpoint(db *sql.DB) (int, error) {
+// checkpoint runs a passive checkpoint on db and reports whether it copied
+// the whole log.
+func checkpoint(db *sql.DB) (bool, error) {
 	var busy, frames, copied int
 	err := db.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
-	return frames, err
+	return err == nil && busy == 0 && copied == frames, err
 }
 
 // wait returns once the goroutine has exited; start must have been

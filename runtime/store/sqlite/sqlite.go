@@ -11,7 +11,8 @@
 // provides its statements and its transaction mechanics. One writer
 // goroutine owns the write connection and commits the operations queued
 // behind each other together (see writeLoop), each in a savepoint of its
-// own, so one failing undoes only itself.
+// own, so one failing undoes only itself. Checkpoints of the WAL run beside
+// the writer rather than inside its commits (see checkpoint.go).
 //
 // Migrations are embedded and numbered; Open applies the missing ones and
 // refuses (with store.ErrSchemaTooNew) a database migrated by a newer

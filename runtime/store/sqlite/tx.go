@@ -25,6 +25,7 @@ type tx struct {
 	now        int64
 	runner     string
 	unprepared []string // statements to prepare store-wide after the transaction
+	bound      int      // bytes of text and blob parameters bound, for the checkpointer
 }
 
 var _ engine.Tx = (*tx)(nil)
@@ -32,6 +33,7 @@ var _ engine.Tx = (*tx)(nil)
 // exec, query and queryRow run a statement prepared once per store: the
 // write connection keeps it compiled, so the hot path never re-parses SQL.
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	t.count(args)
 	st, err := t.stmt(query)
 	if err != nil {
 		return nil, err
@@ -40,11 +42,26 @@ func (t *tx) exec(query string, args ...any) (sql.Result, error) {
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	t.count(args)
 	st, err := t.stmt(query)
 	if err != nil {
 		return nil, err
 	}
 	return st.QueryContext(t.ctx, args...)
+}
+
+// count adds the sizes of the text and blob arguments of a statement to
+// t.bound: what a transaction binds is about what it writes, the measure
+// by which the checkpointer is woken (see checkpoint.go).
+func (t *tx) count(args []any) {
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			t.bound += len(v)
+		case []byte:
+			t.bound += len(v)
+		}
+	}
 }
 
 func (t *tx) stmt(query string) (*sql.Stmt, error) {
@@ -676,6 +693,7 @@ func (t *tx) insertEvents(events []engine.Event) error {
 // queryRow is QueryRow on a prepared statement. A preparation error is
 // returned by Scan.
 func (t *tx) queryRow(query string, args ...any) rowScanner {
+	t.count(args)
 	st, err := t.stmt(query)
 	if err != nil {
 		return errRow{err}

@@ -150,6 +150,7 @@ func (s *Store) runBatch(batch []*writeOp) {
 		}
 	}
 	var unprepared []string
+	bound := 0
 	dbtx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		fail(fmt.Errorf("begin write transaction: %w", mapError(err)))
@@ -165,7 +166,7 @@ func (s *Store) runBatch(batch []*writeOp) {
 				}
 			}
 			err := op.fn(t)
-			unprepared = append(unprepared, t.unprepared...)
+			unprepared, bound = append(unprepared, t.unprepared...), bound+t.bound
 			if err != nil {
 				errs[i] = mapError(err)
 				if !savepoints {
@@ -193,7 +194,7 @@ func (s *Store) runBatch(batch []*writeOp) {
 			if err := dbtx.Commit(); err != nil {
 				fail(fmt.Errorf("commit: %w", mapError(err)))
 			} else {
-				s.checkpoints.committed(s.write)
+				s.checkpoints.committed(s.write, bound)
 			}
 		}
 	}
