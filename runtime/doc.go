@@ -309,11 +309,13 @@
 // Scheduling is pushed, not polled. When a task ends, the transaction that
 // records its outcome also decides its dependents (trigger rule and input
 // merge) and may claim the next tasks: first the dependents it readied, as
-// far as the runner has free slots, so an execution in progress goes on
-// where its last step ran, ahead of older ready tasks; then the oldest
-// ready tasks. The runner learns of new work from its own writes and, on
-// PostgreSQL, from NOTIFY sent by other processes. Execute and Wait are
-// woken by the completion itself. A slow fallback poll
+// far as the runner has free slots, so these go on where their last step
+// ran without a second write; then the oldest ready tasks. Dependents
+// beyond the free slots join the ready queue, which is served in the order
+// tasks became claimable (a retry when its delay ends), so under a backlog
+// they wait behind older ready tasks. The runner learns of new work from
+// its own writes and, on PostgreSQL, from NOTIFY sent by other processes.
+// Execute and Wait are woken by the completion itself. A slow fallback poll
 // (Config.FallbackPollInterval) only covers lost notifications and work
 // from other processes sharing a SQLite file.
 //

@@ -573,8 +573,7 @@ type CompleteTasksParams struct {
 	// outcomes, in the same transaction; ClaimWorkflows filters them as
 	// ClaimTasksParams.Workflows does. Tasks these outcomes made ready are
 	// claimed first, as soon as they are decided, then the oldest ready
-	// tasks, so an execution in progress goes on on the runner that ran
-	// its last step.
+	// tasks; those beyond the limit are left ready.
 	ClaimLimit     int
 	ClaimWorkflows []string
 }

@@ -197,7 +197,7 @@ func (o *op) decideOne(row *TaskRow, in *store.DecideInput) (*Decided, []ExecVal
 // paused, its workflow is the runner's). Claiming it here saves a second
 // write of the row and its indexes: a task that becomes ready because its
 // dependency just ended on this runner goes on on this runner, ahead of
-// older ready tasks (executions in progress finish first).
+// older ready tasks as far as the budget goes; the others are left ready.
 func (o *op) takes(row *TaskRow, input store.Doc) bool {
 	ci := row.Claim
 	if o.budget <= 0 || ci == nil || ci.Held || (o.workflows != nil && !o.workflows[row.WorkflowName]) {
