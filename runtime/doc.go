@@ -310,14 +310,15 @@
 // records its outcome also decides its dependents (trigger rule and input
 // merge) and may claim the next tasks: first the dependents it readied, as
 // far as the runner has free slots, so these go on where their last step
-// ran without a second write; then the oldest ready tasks. Dependents
-// beyond the free slots join the ready queue, which is served in the order
-// tasks became claimable (a retry when its delay ends), so under a backlog
-// they wait behind older ready tasks. The runner learns of new work from
-// its own writes and, on PostgreSQL, from NOTIFY sent by other processes.
-// Execute and Wait are woken by the completion itself. A slow fallback poll
-// (Config.FallbackPollInterval) only covers lost notifications and work
-// from other processes sharing a SQLite file.
+// ran without a second write; then from the ready queue. The queue serves
+// executions in the order they were created: a task readied by its
+// dependencies takes its execution's place, so under a backlog an
+// execution in progress goes before the roots of executions created after
+// it, and a retry takes its place when its delay ends. The runner learns
+// of new work from its own writes and, on PostgreSQL, from NOTIFY sent by
+// other processes. Execute and Wait are woken by the completion itself. A
+// slow fallback poll (Config.FallbackPollInterval) only covers lost
+// notifications and work from other processes sharing a SQLite file.
 //
 // Each attempt runs with a context that carries the task's timeout (or
 // Config.DefaultTaskTimeout) and the execution's deadline; MetaFrom gives

@@ -336,8 +336,12 @@ type Task struct {
 	Attempt     int
 	MaxAttempts int
 	Recoveries  int
-	RetryAt     time.Time
-	ClaimedBy   string
+	// RetryAt is, for a Ready task, when it is claimable from and its place
+	// in the ready queue: its creation for a root, its execution's creation
+	// for a task readied by its dependencies, the end of the delay for a
+	// retry.
+	RetryAt   time.Time
+	ClaimedBy string
 	// Error is the last failed attempt's message, ErrorDetail what the
 	// runner recorded about it (opaque to the store).
 	Error       string

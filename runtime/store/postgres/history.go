@@ -61,7 +61,7 @@ func (t *tx) ResetTasks(ids []int64, pending []int) error {
 		ps[i] = int32(p)
 	}
 	t.later(`UPDATE cloacina_tasks AS t SET state = 'not_started', pending_deps = d.p, held = false, attempt = 0,
-			recoveries = 0, retry_at = NULL, claimed_by = NULL, heartbeat_at = NULL, input = NULL, input_refs = NULL,
+			recoveries = 0, retry_at = NULL, ready_at = NULL, claimed_by = NULL, heartbeat_at = NULL, input = NULL, input_refs = NULL,
 			output = NULL, output_refs = NULL, error = '', error_detail = '', skip_reason = '', started_at = NULL,
 			completed_at = NULL
 		FROM unnest($1::bigint[], $2::int[]) AS d(id, p) WHERE t.id = d.id`, ids, ps)

@@ -306,7 +306,8 @@ func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) (
 			output_refs = CASE WHEN d.o IS NULL THEN t.input_refs ELSE d.r::json END,
 			completed_at = ` + nowSQL + `, error = '', error_detail = ''`
 	case store.OutcomeRetry:
-		set = `state = 'ready', retry_at = ` + nowSQL + ` + d.delay * interval '1 microsecond', error = d.m, error_detail = d.x`
+		set = `state = 'ready', retry_at = ` + nowSQL + ` + d.delay * interval '1 microsecond', ready_at = NULL,
+			error = d.m, error_detail = d.x`
 	case store.OutcomeFailed:
 		set = `state = 'failed', output = t.input, output_refs = t.input_refs, completed_at = ` + nowSQL + `,
 			error = d.m, error_detail = d.x`
@@ -364,7 +365,7 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 		var deadline *time.Time
 		ci := &engine.ClaimInfo{}
 		row, err := engine.ScanTaskRow(r.Scan, &pending, &ci.Held, &ci.Attempt, &ci.MaxAttempts, &deadline, &ci.FirstClaim,
-			&meta, &ci.Now, &depTask, &depState, &depData, &depRefs)
+			&meta, &ci.Now, &ci.Created, &depTask, &depState, &depData, &depRefs)
 		if err != nil {
 			return err
 		}
@@ -394,13 +395,13 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 	}, `WITH lk AS MATERIALIZED (
 			SELECT t.id, t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.deps, t.rule_tasks, t.dependents,
 				t.pending_deps - d.n AS pending, t.held, t.attempt, t.max_attempts,
-				e.deadline_at, e.started_at IS NULL AS first, e.meta::text AS meta
+				e.deadline_at, e.started_at IS NULL AS first, e.meta::text AS meta, e.created_at
 			FROM unnest($2::text[], $3::text[], $4::int[]) AS d(e, k, n)
 			JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
 			JOIN cloacina_executions e ON e.id = t.execution_id
 			WHERE t.state = 'not_started' ORDER BY t.id FOR UPDATE OF t)
 		SELECT lk.id, lk.execution_id, lk.task_id, lk.workflow_name, lk.workflow_version, lk.deps, lk.rule_tasks, lk.dependents,
-			lk.pending, lk.held, lk.attempt, lk.max_attempts, lk.deadline_at, lk.first, lk.meta, `+nowSQL+`,
+			lk.pending, lk.held, lk.attempt, lk.max_attempts, lk.deadline_at, lk.first, lk.meta, `+nowSQL+`, lk.created_at,
 			x.task_id, x.state, x.output::text, x.output_refs::text
 		FROM lk LEFT JOIN LATERAL (
 			SELECT x.task_id, x.state, x.output, x.output_refs FROM cloacina_tasks x
@@ -487,12 +488,18 @@ func (t *tx) SetDecided(ds []*engine.Decided) error {
 	var readyIDs, claimIDs, skipIDs, failIDs []int64
 	var readyIn, claimIn, skipIn, skipReason, failMsg []string
 	var readyRefs, claimRefs, skipRefs []*string
+	var readyQueue []*time.Time
 	for _, d := range ds {
 		switch {
 		case d.State == store.TaskReady && d.Claim:
 			claimIDs, claimIn, claimRefs = append(claimIDs, d.ID), append(claimIn, engine.DocText(d.Input)), append(claimRefs, engine.DocRefs(d.Input))
 		case d.State == store.TaskReady:
 			readyIDs, readyIn, readyRefs = append(readyIDs, d.ID), append(readyIn, engine.DocText(d.Input)), append(readyRefs, engine.DocRefs(d.Input))
+			var q *time.Time // NULL: now
+			if !d.Queue.IsZero() {
+				q = &d.Queue
+			}
+			readyQueue = append(readyQueue, q)
 		case d.State == store.TaskSkipped:
 			skipIDs, skipIn, skipRefs = append(skipIDs, d.ID), append(skipIn, engine.DocText(d.Input)), append(skipRefs, engine.DocRefs(d.Input))
 			skipReason = append(skipReason, d.Reason)
@@ -501,8 +508,10 @@ func (t *tx) SetDecided(ds []*engine.Decided) error {
 		}
 	}
 	if len(readyIDs) > 0 {
-		t.later(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = `+nowSQL+`, input = d.i::json, input_refs = d.r::json
-			FROM unnest($2::bigint[], $3::text[], $4::text[]) AS d(id, i, r) WHERE t.id = d.id`, t.now, readyIDs, readyIn, readyRefs)
+		t.later(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = coalesce(d.q, `+nowSQL+`), ready_at = `+nowSQL+`,
+				input = d.i::json, input_refs = d.r::json
+			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[]) AS d(id, i, r, q) WHERE t.id = d.id`,
+			t.now, readyIDs, readyIn, readyRefs, readyQueue)
 	}
 	if len(claimIDs) > 0 {
 		// As Claim sets a claimed row, in the same write that readies it.
@@ -576,7 +585,7 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 				heartbeat_at = coalesce($1::timestamptz, clock_timestamp()), started_at = COALESCE(t.started_at, `+nowSQL+`)
 			FROM c WHERE t.id = c.id
 			RETURNING t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.attempt, t.max_attempts,
-				COALESCE(t.input::text, '{}') AS input, t.input_refs::text AS refs, t.retry_at),
+				COALESCE(t.input::text, '{}') AS input, t.input_refs::text AS refs, COALESCE(t.ready_at, t.retry_at) AS ready_at),
 		nx AS (SELECT min(retry_at) AS next FROM cloacina_tasks WHERE state = 'ready' AND NOT held AND retry_at > `+nowSQL+`),
 		fresh AS (
 			SELECT e.id FROM cloacina_executions e
@@ -587,7 +596,7 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 				state = CASE WHEN e.state = 'pending' THEN 'running' ELSE e.state END
 			FROM fresh WHERE e.id = fresh.id)
 		SELECT u.execution_id, u.task_id, u.workflow_name, u.workflow_version, u.attempt, u.max_attempts, u.input, u.refs,
-			u.retry_at, e.deadline_at, e.meta::text, nx.next
+			u.ready_at, e.deadline_at, e.meta::text, nx.next
 		FROM nx LEFT JOIN (u JOIN cloacina_executions e ON e.id = u.execution_id) ON true`,
 		t.now, t.runner, workflows != nil, filter, limit)
 	return got, next, err
@@ -642,7 +651,7 @@ func (t *tx) StaleClaims(staleAfter time.Duration) ([]*engine.StaleRow, error) {
 
 // Requeue implements engine.Tx.
 func (t *tx) Requeue(ids []int64) error {
-	t.later(`UPDATE cloacina_tasks SET state = 'ready', retry_at = `+nowSQL+`, claimed_by = NULL, heartbeat_at = NULL,
+	t.later(`UPDATE cloacina_tasks SET state = 'ready', retry_at = `+nowSQL+`, ready_at = NULL, claimed_by = NULL, heartbeat_at = NULL,
 		recoveries = recoveries + 1 WHERE id = ANY($2)`, t.now, ids)
 	return nil
 }

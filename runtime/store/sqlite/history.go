@@ -54,7 +54,7 @@ func (t *tx) ResetTasks(ids []int64, pending []int) error {
 		rs.add(id, pending[i])
 	}
 	_, err := t.execRows(`UPDATE cloacina_tasks AS t SET state = 'not_started', pending_deps = d.p, held = 0, attempt = 0,
-			recoveries = 0, retry_at = NULL, claimed_by = NULL, heartbeat_at = NULL, input = NULL, input_refs = NULL,
+			recoveries = 0, retry_at = NULL, ready_at = NULL, claimed_by = NULL, heartbeat_at = NULL, input = NULL, input_refs = NULL,
 			output = NULL, output_refs = NULL, error = '', error_detail = '', skip_reason = '', started_at = NULL,
 			completed_at = NULL
 		FROM (SELECT column1 AS id, column2 AS p FROM (VALUES {rows})) AS d WHERE t.id = d.id`, nil, rs)

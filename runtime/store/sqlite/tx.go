@@ -233,7 +233,7 @@ func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) (
 		}
 	case store.OutcomeRetry:
 		t.s.retriesPending.Store(true) // read by claims later in this transaction too
-		set = `state = 'ready', retry_at = ?1 + d.delay, error = d.m, error_detail = d.x`
+		set = `state = 'ready', retry_at = ?1 + d.delay, ready_at = NULL, error = d.m, error_detail = d.x`
 		cols = `column4 AS m, column5 AS x, column6 AS delay`
 		rs = newRows(6, len(outs))
 		for _, o := range outs {
@@ -339,13 +339,17 @@ func (t *tx) LoadValues(exec string, hashes []string) (map[string][]byte, error)
 
 // SetDecided implements engine.Tx: one statement per kind of decision.
 func (t *tx) SetDecided(ds []*engine.Decided) error {
-	ready, claimed, skipped, failed := newRows(3, len(ds)), newRows(3, 0), newRows(4, 0), newRows(2, 0)
+	ready, claimed, skipped, failed := newRows(4, len(ds)), newRows(3, 0), newRows(4, 0), newRows(2, 0)
 	for _, d := range ds {
 		switch {
 		case d.State == store.TaskReady && d.Claim:
 			claimed.add(d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input))
 		case d.State == store.TaskReady:
-			ready.add(d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input))
+			var q any // NULL: now
+			if !d.Queue.IsZero() {
+				q = d.Queue.UnixMicro()
+			}
+			ready.add(d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input), q)
 		case d.State == store.TaskSkipped:
 			skipped.add(d.ID, engine.DocText(d.Input), engine.DocRefs(d.Input), d.Reason)
 		default:
@@ -353,8 +357,9 @@ func (t *tx) SetDecided(ds []*engine.Decided) error {
 		}
 	}
 	if ready.len() > 0 {
-		if _, err := t.execRows(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = ?1, input = d.i, input_refs = d.r
-			FROM (SELECT column1 AS id, column2 AS i, column3 AS r FROM (VALUES {rows})) AS d WHERE t.id = d.id`,
+		if _, err := t.execRows(`UPDATE cloacina_tasks AS t SET state = 'ready', retry_at = COALESCE(d.q, ?1), ready_at = ?1,
+				input = d.i, input_refs = d.r
+			FROM (SELECT column1 AS id, column2 AS i, column3 AS r, column4 AS q FROM (VALUES {rows})) AS d WHERE t.id = d.id`,
 			[]any{t.now}, ready); err != nil {
 			return fmt.Errorf("ready tasks: %w", err)
 		}
@@ -419,7 +424,7 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 			  AND (?3 IS NULL OR workflow_name IN (SELECT value FROM json_each(?3)))
 			ORDER BY retry_at, id LIMIT ?4 + 0)
 		RETURNING execution_id, task_id, workflow_name, workflow_version, attempt, max_attempts,
-			COALESCE(input, '{}'), input_refs, retry_at`, t.runner, t.now, filter, limit)
+			COALESCE(input, '{}'), input_refs, COALESCE(ready_at, retry_at)`, t.runner, t.now, filter, limit)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -455,7 +460,7 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 }
 
 // executionFacts fills the claim facts of the rows' executions (deadline,
-// not started yet, meta) in one read.
+// not started yet, meta, creation time) in one read.
 func (t *tx) executionFacts(rows []*engine.TaskRow) error {
 	var execs []string
 	byExec := map[string][]*engine.ClaimInfo{}
@@ -468,21 +473,21 @@ func (t *tx) executionFacts(rows []*engine.TaskRow) error {
 	found := 0
 	err := t.eachRows(func(r *sql.Rows) error {
 		var id string
-		var deadline sql.NullInt64
+		var deadline, created sql.NullInt64
 		var first bool
 		var meta sql.NullString
-		if err := r.Scan(&id, &deadline, &first, &meta); err != nil {
+		if err := r.Scan(&id, &deadline, &first, &meta, &created); err != nil {
 			return err
 		}
 		found++
 		for _, ci := range byExec[id] {
-			ci.Deadline, ci.FirstClaim = fromMicros(deadline), first
+			ci.Deadline, ci.FirstClaim, ci.Created = fromMicros(deadline), first, fromMicros(created)
 			if meta.Valid {
 				ci.Meta = []byte(meta.String)
 			}
 		}
 		return nil
-	}, `SELECT id, deadline_at, started_at IS NULL, meta FROM cloacina_executions WHERE id IN (VALUES {rows})`, nil, listRows(execs))
+	}, `SELECT id, deadline_at, started_at IS NULL, meta, created_at FROM cloacina_executions WHERE id IN (VALUES {rows})`, nil, listRows(execs))
 	if err != nil {
 		return err
 	}
@@ -535,7 +540,7 @@ func (t *tx) Requeue(ids []int64) error {
 	for _, id := range ids {
 		rs.add(id)
 	}
-	_, err := t.execRows(`UPDATE cloacina_tasks SET state = 'ready', retry_at = ?1, claimed_by = NULL, heartbeat_at = NULL,
+	_, err := t.execRows(`UPDATE cloacina_tasks SET state = 'ready', retry_at = ?1, ready_at = NULL, claimed_by = NULL, heartbeat_at = NULL,
 		recoveries = recoveries + 1 WHERE id IN (VALUES {rows})`, []any{t.now}, rs)
 	return err
 }

@@ -63,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClaimedTaskFields", testClaimedTaskFields},
 		{"CompletionClaimsWhatItReadies", testCompletionClaimsWhatItReadies},
 		{"CompletionClaimSkipsPausedAndOtherWorkflows", testCompletionClaimSkips},
+		{"ReadyQueueServesOlderExecutionsFirst", testReadyQueueOrder},
 		{"ConcurrentCompletionsOfOneJoin", testConcurrentJoin},
 		{"ReadEvents", testReadEvents},
 		{"ReadEventsFilters", testReadEventsFilters},
@@ -478,6 +479,34 @@ func testCompletionClaimSkips(t *testing.T, s *suite) {
 		t.Fatalf("claimed another workflow's tasks: %+v, %v", res.Claimed, err)
 	}
 	s.wantStates(t, "e2", map[string]store.TaskState{"a": store.TaskCompleted, "b": store.TaskReady, "c": store.TaskReady, "d": store.TaskNotStarted})
+}
+
+// testReadyQueueOrder: tasks readied by their dependencies queue at their
+// execution's creation, so an execution in progress goes before roots of
+// executions created after it, while claims still report when each task
+// became claimable.
+func testReadyQueueOrder(t *testing.T, s *suite) {
+	s.create(t, diamond("e1"))
+	a := s.claim(t, "r1", 1)[0]
+	s.advance(time.Second)
+	s.create(t, diamond("e2"))
+	s.create(t, diamond("e3"))
+	s.advance(time.Second)
+	s.complete(t, "r1", succeed(a, `{}`)) // readies e1's b and c, after e2's and e3's roots
+	got := s.claim(t, "r1", 2)
+	if len(got) != 2 || got[0].ExecutionID != "e1" || got[1].ExecutionID != "e1" {
+		t.Fatalf("claimed %v of %v; want b and c of e1, the oldest execution, before the newer roots",
+			ids(got), []string{got[0].ExecutionID, got[len(got)-1].ExecutionID})
+	}
+	for _, c := range got {
+		if !c.ReadyAt.Equal(s.at()) {
+			t.Fatalf("%s ready at %v, want %v (when a completed)", c.TaskID, c.ReadyAt, s.at())
+		}
+	}
+	rest := s.claim(t, "r1", 10)
+	if len(rest) != 2 || rest[0].ExecutionID != "e2" || rest[1].ExecutionID != "e3" {
+		t.Fatalf("then claimed %d tasks, want the roots of e2 and e3 in that order", len(rest))
+	}
 }
 
 func testRetry(t *testing.T, s *suite) {

@@ -185,7 +185,11 @@ func (o *op) decideOne(row *TaskRow, in *store.DecideInput) (*Decided, []ExecVal
 		}
 		o.readied++
 		o.ready = true
-		return &Decided{ID: row.ID, State: store.TaskReady, Input: &input}, vals
+		d := &Decided{ID: row.ID, State: store.TaskReady, Input: &input}
+		if row.Claim != nil {
+			d.Queue = row.Claim.Created
+		}
+		return d, vals
 	}
 	o.event(row.Exec, row.Task, store.EventTaskSkipped, 0, dec.Reason)
 	o.terminal(row, store.TaskSkipped, "")

@@ -53,6 +53,7 @@ type ClaimInfo struct {
 	FirstClaim  bool      // the execution has not started
 	Meta        []byte
 	Now         time.Time // the transaction's time, when the task becomes claimable
+	Created     time.Time // the execution's creation: the task's place in the ready queue
 }
 
 // Key returns the row's key.
@@ -111,6 +112,9 @@ type Decided struct {
 	// Claim, for a Ready task, claims it at once for the transaction's
 	// runner: it is stored Running at its next attempt, as Claim would.
 	Claim bool
+	// Queue, for a Ready task, is its place in the ready queue (its
+	// retry_at): its execution's creation time, zero for now.
+	Queue time.Time
 }
 
 // Claimed is a task a claim took, with what the engine needs beyond it.
@@ -220,8 +224,9 @@ type Tx interface {
 	// LoadValues returns out-of-line values of an execution.
 	LoadValues(exec string, hashes []string) (map[string][]byte, error)
 	// SetDecided stores decisions about not-started tasks, by row id: a
-	// Ready task is claimable from now (or Running for the runner from now,
-	// with Claim), a Skipped or Failed one is complete now.
+	// Ready task is claimable from now, queued at Queue (or Running for the
+	// runner from now, with Claim), a Skipped or Failed one is complete
+	// now.
 	SetDecided(ds []*Decided) error
 
 	// Claim marks up to limit Ready tasks claimable at now as Running for
