@@ -550,8 +550,9 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 		var attempt, maxAttempts *int
 		var refs, meta *string
 		var readyAt, deadline, nx *time.Time
+		var first *bool
 		if err := r.Scan(&exec, &task, &name, &version, &attempt, &maxAttempts, &input, &refs, &readyAt,
-			&deadline, &meta, &nx); err != nil {
+			&deadline, &first, &meta, &nx); err != nil {
 			return err
 		}
 		if nx != nil {
@@ -564,7 +565,7 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 		if err != nil {
 			return err
 		}
-		c := &engine.Claimed{} // the statement starts the executions (see fresh)
+		c := &engine.Claimed{FirstClaim: *first}
 		c.ExecutionID, c.TaskID, c.WorkflowName, c.WorkflowVersion = *exec, *task, *name, *version
 		c.Attempt, c.MaxAttempts, c.Input, c.ReadyAt = *attempt, *maxAttempts, *doc, *readyAt
 		if deadline != nil {
@@ -586,17 +587,9 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 			FROM c WHERE t.id = c.id
 			RETURNING t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.attempt, t.max_attempts,
 				COALESCE(t.input::text, '{}') AS input, t.input_refs::text AS refs, COALESCE(t.ready_at, t.retry_at) AS ready_at),
-		nx AS (SELECT min(retry_at) AS next FROM cloacina_tasks WHERE state = 'ready' AND NOT held AND retry_at > `+nowSQL+`),
-		fresh AS (
-			SELECT e.id FROM cloacina_executions e
-			WHERE e.id IN (SELECT execution_id FROM u) AND e.started_at IS NULL
-			ORDER BY e.id FOR UPDATE),
-		st AS (
-			UPDATE cloacina_executions AS e SET started_at = `+nowSQL+`,
-				state = CASE WHEN e.state = 'pending' THEN 'running' ELSE e.state END
-			FROM fresh WHERE e.id = fresh.id)
+		nx AS (SELECT min(retry_at) AS next FROM cloacina_tasks WHERE state = 'ready' AND NOT held AND retry_at > `+nowSQL+`)
 		SELECT u.execution_id, u.task_id, u.workflow_name, u.workflow_version, u.attempt, u.max_attempts, u.input, u.refs,
-			u.ready_at, e.deadline_at, e.meta::text, nx.next
+			u.ready_at, e.deadline_at, e.started_at IS NULL, e.meta::text, nx.next
 		FROM nx LEFT JOIN (u JOIN cloacina_executions e ON e.id = u.execution_id) ON true`,
 		t.now, t.runner, workflows != nil, filter, limit)
 	return got, next, err

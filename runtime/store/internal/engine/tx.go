@@ -120,10 +120,8 @@ type Decided struct {
 // Claimed is a task a claim took, with what the engine needs beyond it.
 type Claimed struct {
 	store.ClaimedTask
-	// FirstClaim is true when the task's execution had not started and
-	// the claim leaves recording its start to the engine (with the
-	// counters). A backend whose claim statement starts executions itself
-	// reports false.
+	// FirstClaim is true when the task's execution had not started: the
+	// claim starts it.
 	FirstClaim bool
 }
 
@@ -233,8 +231,7 @@ type Tx interface {
 	// the runner (oldest retry time first, skipping paused executions and
 	// rows another transaction holds), restricted to workflows unless it
 	// is nil. It returns them, and the earliest retry time after now of a
-	// Ready task (zero for none). It may start the executions of the tasks
-	// it claims (see Claimed.FirstClaim).
+	// Ready task (zero for none).
 	Claim(limit int, workflows []string) ([]*Claimed, time.Time, error)
 	// Heartbeat refreshes the heartbeat of those of the given tasks the
 	// runner holds, and returns which it holds.
