@@ -416,7 +416,8 @@ type mpSetup struct {
 	worker  pgWorkerConfig
 }
 
-func newMPSetup(t *testing.T, sleep, stale time.Duration) *mpSetup {
+// newMPSetup starts the parent's runner; opts adjust its configuration.
+func newMPSetup(t *testing.T, sleep, stale time.Duration, opts ...func(*runtime.Config)) *mpSetup {
 	t.Helper()
 	u := postgresURL(t)
 	s := &mpSetup{schema: freshSchema(t), dir: t.TempDir()}
@@ -424,10 +425,14 @@ func newMPSetup(t *testing.T, sleep, stale time.Duration) *mpSetup {
 	// nothing. It creates executions through the store (pgCreateExecution)
 	// and waits for them. Its fallback poll is far longer than any test, so
 	// only a notification from a worker process can wake its Wait calls.
-	s.watcher = newRunner(t, &runtime.Config{
+	cfg := &runtime.Config{
 		DatabaseURL: u, Schema: s.schema, RunnerID: "parent",
 		HeartbeatInterval: time.Second, StaleClaimThreshold: time.Hour, FallbackPollInterval: time.Hour,
-	})
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	s.watcher = newRunner(t, cfg)
 	s.wf = mpWorkflow(func(context.Context, *runtime.Context) error { return errors.New("the parent runs no task") })
 	s.worker = pgWorkerConfig{DatabaseURL: u, Schema: s.schema, Dir: s.dir, Sleep: sleep,
 		Heartbeat: 100 * time.Millisecond, Stale: stale}
@@ -662,7 +667,10 @@ func TestPostgresWorkerKilledMidRun(t *testing.T) {
 	// The stale threshold is thirty heartbeats: on a loaded machine a live
 	// survivor's heartbeat can lag a second, and its claims would then be
 	// recovered too (allowed, at least once, but not what this test counts).
-	s := newMPSetup(t, 3*time.Millisecond, 3*time.Second)
+	// The parent polls: the victim may die between committing the end of
+	// an execution and sending its notification, which the fallback poll
+	// is there to cover.
+	s := newMPSetup(t, 3*time.Millisecond, 3*time.Second, func(c *runtime.Config) { c.FallbackPollInterval = time.Second })
 	// The victim's tasks last longer, so some are surely in flight at the
 	// kill, however the scheduler times the check and the signal.
 	workers := startPGWorkers(t, 4, s.worker, func(i int, c *pgWorkerConfig) {
