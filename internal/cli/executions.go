@@ -259,6 +259,22 @@ func (c *call) oneID(what string) (string, error) {
 	return "", usagef("expected one %s, got %d arguments", what, len(c.args))
 }
 
+// withExecution runs f with a runner and the execution named by the one
+// argument (an id or an unambiguous prefix of one, see resolve).
+func (c *call) withExecution(ctx context.Context, f func(r *runtime.Runner, ex *runtime.Execution) error) error {
+	id, err := c.oneID("execution id")
+	if err != nil {
+		return err
+	}
+	return c.withRunner(ctx, func(r *runtime.Runner) error {
+		ex, err := resolve(ctx, r, id)
+		if err != nil {
+			return err
+		}
+		return f(r, ex)
+	})
+}
+
 // taskJSON is a task of an execution in --json output.
 type taskJSON struct {
 	ID          string             `json:"id"`
@@ -316,15 +332,7 @@ func execShowFlags(fs *flag.FlagSet) {
 }
 
 func execShow(ctx context.Context, c *call) error {
-	id, err := c.oneID("execution id")
-	if err != nil {
-		return err
-	}
-	return c.withRunner(ctx, func(r *runtime.Runner) error {
-		ex, err := resolve(ctx, r, id)
-		if err != nil {
-			return err
-		}
+	return c.withExecution(ctx, func(r *runtime.Runner, ex *runtime.Execution) error {
 		res, err := ex.Result(ctx)
 		if err != nil {
 			return err
@@ -543,15 +551,7 @@ func execEvents(ctx context.Context, c *call) error {
 
 // simple runs an action on one execution and says whether it changed it.
 func simple(ctx context.Context, c *call, verb string, act func(*runtime.Runner, string) (bool, error)) error {
-	id, err := c.oneID("execution id")
-	if err != nil {
-		return err
-	}
-	return c.withRunner(ctx, func(r *runtime.Runner) error {
-		ex, err := resolve(ctx, r, id)
-		if err != nil {
-			return err
-		}
+	return c.withExecution(ctx, func(r *runtime.Runner, ex *runtime.Execution) error {
 		done, err := act(r, ex.ID())
 		if err != nil {
 			return fmt.Errorf("%s execution %s: %w", strings.TrimSuffix(verb, "d"), ex.ID(), err)
@@ -589,15 +589,7 @@ func execResume(ctx context.Context, c *call) error {
 }
 
 func execWait(ctx context.Context, c *call) error {
-	id, err := c.oneID("execution id")
-	if err != nil {
-		return err
-	}
-	return c.withRunner(ctx, func(r *runtime.Runner) error {
-		ex, err := resolve(ctx, r, id)
-		if err != nil {
-			return err
-		}
+	return c.withExecution(ctx, func(r *runtime.Runner, ex *runtime.Execution) error {
 		return follow(ctx, c, r, ex)
 	})
 }
@@ -608,19 +600,11 @@ func execRetryFlags(fs *flag.FlagSet) {
 }
 
 func execRetry(ctx context.Context, c *call) error {
-	id, err := c.oneID("execution id")
-	if err != nil {
-		return err
-	}
 	mode := runtime.RetryMode(c.str("mode"))
 	if mode != runtime.RetryModeFailed && mode != runtime.RetryModeAll {
 		return usagef("--mode must be failed or all, not %q", mode)
 	}
-	return c.withRunner(ctx, func(r *runtime.Runner) error {
-		ex, err := resolve(ctx, r, id)
-		if err != nil {
-			return err
-		}
+	return c.withExecution(ctx, func(r *runtime.Runner, ex *runtime.Execution) error {
 		// A retry in place ends with a second end event: follow the
 		// events after the current last one.
 		var from runtime.Cursor
