@@ -30,14 +30,11 @@ func (t *tx) SaveWorkflows(recs []*store.WorkflowRecord) error {
 func (t *tx) RetryInfo(exec string) (*engine.RetryInfo, error) {
 	info := &engine.RetryInfo{}
 	err := t.query(func(r pgx.Rows) error {
-		rt := &engine.RetryTask{}
-		row, err := engine.ScanTaskRow(r.Scan, &rt.State, &rt.SkipReason)
-		if err != nil {
-			return err
+		rt, err := engine.ScanRetryTask(r.Scan)
+		if err == nil {
+			info.Tasks = append(info.Tasks, rt)
 		}
-		rt.TaskRow = *row
-		info.Tasks = append(info.Tasks, rt)
-		return nil
+		return err
 	}, `WITH lk AS MATERIALIZED (SELECT t.id FROM cloacina_tasks t WHERE t.execution_id = $1 ORDER BY t.id FOR UPDATE)
 		SELECT `+taskRowColumns+`, t.state, t.skip_reason FROM cloacina_tasks t JOIN lk ON lk.id = t.id ORDER BY t.position`, exec)
 	if err != nil {

@@ -35,14 +35,11 @@ func (t *tx) RetryInfo(exec string) (*engine.RetryInfo, error) {
 		return nil, err
 	}
 	err = t.each(func(r *sql.Rows) error {
-		rt := &engine.RetryTask{}
-		row, err := engine.ScanTaskRow(r.Scan, &rt.State, &rt.SkipReason)
-		if err != nil {
-			return err
+		rt, err := engine.ScanRetryTask(r.Scan)
+		if err == nil {
+			info.Tasks = append(info.Tasks, rt)
 		}
-		rt.TaskRow = *row
-		info.Tasks = append(info.Tasks, rt)
-		return nil
+		return err
 	}, `SELECT `+taskRowColumns+`, state, skip_reason FROM cloacina_tasks WHERE execution_id = ? ORDER BY position`, exec)
 	return info, err
 }

@@ -54,6 +54,18 @@ type RetryTask struct {
 	SkipReason string
 }
 
+// ScanRetryTask reads a RetryTask with scan (the Scan method of either
+// driver's rows) from taskRowColumns followed by state and skip_reason.
+func ScanRetryTask(scan func(dest ...any) error) (*RetryTask, error) {
+	rt := &RetryTask{}
+	row, err := ScanTaskRow(scan, &rt.State, &rt.SkipReason)
+	if err != nil {
+		return nil, err
+	}
+	rt.TaskRow = *row
+	return rt, nil
+}
+
 // SaveWorkflows implements store.Store.
 func (e *Engine) SaveWorkflows(ctx context.Context, p *store.SaveWorkflowsParams) error {
 	if len(p.Workflows) == 0 {
