@@ -123,13 +123,7 @@ func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	target := c.now.Add(d)
 	for len(c.timers) > 0 && !c.timers[0].when.After(target) {
-		t := heap.Pop(&c.timers).(*fakeTimer)
-		if t.when.After(c.now) {
-			c.now = t.when
-		}
-		now := c.now
-		c.mu.Unlock()
-		c.fire(t, now)
+		c.fireNext()
 		c.mu.Lock()
 	}
 	if target.After(c.now) {
@@ -213,6 +207,14 @@ func (c *FakeClock) step() bool {
 		c.mu.Unlock()
 		return false
 	}
+	c.fireNext()
+	return true
+}
+
+// fireNext, called with c.mu held and a timer pending, takes the earliest
+// timer, moves the clock to its time (never back) and fires it with c.mu
+// released; it returns with c.mu released.
+func (c *FakeClock) fireNext() {
 	t := heap.Pop(&c.timers).(*fakeTimer)
 	if t.when.After(c.now) {
 		c.now = t.when
@@ -220,7 +222,6 @@ func (c *FakeClock) step() bool {
 	now := c.now
 	c.mu.Unlock()
 	c.fire(t, now)
-	return true
 }
 
 // set schedules t to fire after d, or fires it at once when d <= 0.
