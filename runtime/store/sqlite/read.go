@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
@@ -34,7 +35,7 @@ func scanExecution(sc interface{ Scan(...any) error }) (*store.Execution, error)
 	if meta != nil {
 		e.Meta = []byte(*meta)
 	}
-	e.CreatedAt = fromMicros(sql.NullInt64{Int64: created, Valid: true})
+	e.CreatedAt = time.UnixMicro(created)
 	e.StartedAt, e.CompletedAt, e.Deadline = fromMicros(started), fromMicros(completed), fromMicros(deadline)
 	return e, nil
 }
@@ -184,7 +185,7 @@ func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Ev
 		if err := rows.Scan(&e.ID, &e.ExecutionID, &e.TaskID, &e.Kind, &e.Attempt, &e.RunnerID, &e.Message, &at); err != nil {
 			return nil, fmt.Errorf("list events of %s: %w", executionID, err)
 		}
-		e.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
+		e.At = time.UnixMicro(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()

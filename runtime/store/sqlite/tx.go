@@ -272,7 +272,7 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 	var unblocked []*engine.TaskRow
 	err := t.eachRows(func(r *sql.Rows) error {
 		var pending int
-		ci := &engine.ClaimInfo{Now: fromMicros(sql.NullInt64{Int64: t.now, Valid: true})}
+		ci := &engine.ClaimInfo{Now: time.UnixMicro(t.now)}
 		row, err := engine.ScanTaskRow(r.Scan, &pending, &ci.Held, &ci.Attempt, &ci.MaxAttempts)
 		if err == nil && pending == 0 {
 			row.Claim = ci
