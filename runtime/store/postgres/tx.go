@@ -739,39 +739,42 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		for i, c := range f.Counters {
 			ids[i], terminal[i], failed[i], errs[i], start[i] = c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start
 		}
-		// One statement per execution, in id order: each locks one row by
-		// its primary key, so executions are locked in a fixed order, which
-		// one statement over many rows does not promise (the order in which
-		// an UPDATE ... FROM reaches its rows is the plan's). In the final
-		// batch they cost no round trip. SET expressions see the row as it
-		// was, so the CASEs test the counts before this update. The
-		// statement ended the execution if it is now finished with no leaf
-		// left and had some left before: leaves_remaining + $3 is the count
-		// before, exact even when the row was updated by another
-		// transaction meanwhile (the update then applies to, and returns,
-		// its newest version).
-		counters := t.s.q(`WITH upd AS (
+		// One statement for all executions. The first CTE locks their rows
+		// in id order, so two transactions lock executions in the same
+		// order whatever plan the update gets (an UPDATE ... FROM reaches
+		// its rows in the plan's order). A row updated by a transaction
+		// that committed while this one waited for its lock is updated in
+		// its newest version, the SET expressions and RETURNING evaluated
+		// against it. SET expressions see the row as it was, so the CASEs
+		// test the counts before this update. The statement ended the
+		// execution if it is now finished with no leaf left and had some
+		// left before: leaves_remaining + d.n is the count before. It is
+		// in the final batch, so it costs no round trip.
+		b.Queue(t.s.q(`WITH d AS (
+				SELECT * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bool[]) AS d(id, n, f, m, s)),
+			lk AS MATERIALIZED (
+				SELECT e.id FROM cloacina_executions e WHERE e.id = ANY($2::text[]) ORDER BY e.id FOR UPDATE),
+			upd AS (
 				UPDATE cloacina_executions AS e SET
-					leaves_remaining = e.leaves_remaining - $3,
-					tasks_failed = e.tasks_failed + $4,
-					error = CASE WHEN e.error = '' THEN $5 ELSE e.error END,
-					state = CASE WHEN e.leaves_remaining - $3 <= 0 AND e.state IN ('pending', 'running', 'paused')
-						THEN CASE WHEN e.tasks_failed + $4 > 0 THEN 'failed' ELSE 'completed' END
-						WHEN $6 AND e.state = 'pending' THEN 'running'
+					leaves_remaining = e.leaves_remaining - d.n,
+					tasks_failed = e.tasks_failed + d.f,
+					error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
+					state = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+						THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
+						WHEN d.s AND e.state = 'pending' THEN 'running'
 						ELSE e.state END,
-					started_at = CASE WHEN $6 AND e.started_at IS NULL THEN ` + nowSQL + ` ELSE e.started_at END,
-					completed_at = CASE WHEN e.leaves_remaining - $3 <= 0 AND e.state IN ('pending', 'running', 'paused')
-						THEN ` + nowSQL + ` ELSE e.completed_at END
-				WHERE e.id = $2
+					started_at = CASE WHEN d.s AND e.started_at IS NULL THEN `+nowSQL+` ELSE e.started_at END,
+					completed_at = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+						THEN `+nowSQL+` ELSE e.completed_at END
+				FROM lk JOIN d ON d.id = lk.id
+				WHERE e.id = lk.id
 				RETURNING e.id, e.state, e.workflow_name, e.created_at, e.completed_at,
-					e.leaves_remaining <= 0 AND e.leaves_remaining + $3 > 0 AS ended),
+					e.leaves_remaining <= 0 AND e.leaves_remaining + d.n > 0 AS ended),
 			done AS (SELECT id, state, workflow_name, created_at, completed_at FROM upd WHERE ended AND state IN ('completed', 'failed')),
 			ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
-				SELECT id, '', 'execution_' || state, 0, '', $7, ` + nowSQL + ` FROM done)
-			SELECT id, state, workflow_name, created_at, completed_at FROM done`)
-		for _, c := range f.Counters {
-			b.Queue(counters, t.now, c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start, t.runner)
-		}
+				SELECT id, '', 'execution_' || state, 0, '', $7, `+nowSQL+` FROM done ORDER BY id)
+			SELECT id, state, workflow_name, created_at, completed_at FROM done`),
+			t.now, ids, terminal, failed, errs, start, t.runner)
 	}
 	t.ready, t.changed, t.finished, t.schedules = f.Ready, f.Changed, f.Ended, f.Schedules
 	t.appended = len(f.Events) > 0
@@ -794,7 +797,7 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		}
 	}
 	var ended []store.FinishedExecution
-	for range f.Counters {
+	if len(f.Counters) > 0 {
 		rows, err := br.Query()
 		if err != nil {
 			return nil, fmt.Errorf("update executions: %w", err)
