@@ -19,11 +19,15 @@ const storeCallTimeout = 30 * time.Second
 // attemptResult is a finished attempt on its way to the dispatcher. ended
 // is set when the attempt was cancelled because its execution ended
 // (cancelled or timed out): its outcome is expected to be discarded.
+// unblocks holds the tasks whose pending dependencies recording the
+// outcome lowers (see dispatcher.board); nil when there are none or the
+// dispatcher keeps a single flight.
 type attemptResult struct {
-	key     taskKey
-	outcome store.Outcome
-	ended   bool
-	act     *quiesce.Attempt // counts the attempt until the dispatcher takes it
+	key      taskKey
+	outcome  store.Outcome
+	ended    bool
+	unblocks []taskKey
+	act      *quiesce.Attempt // counts the attempt until the dispatcher takes it
 }
 
 // dispatcher is the goroutine that talks to the store on the hot path: it
@@ -40,13 +44,12 @@ type attemptResult struct {
 // poll fires.
 type dispatcher struct {
 	r          *Runner
-	inflight   int // attempts running
-	reserved   int // slots promised to claims in flight
-	flights    int // store calls in flight
-	claimsIn   int // claim-only store calls in flight
-	pending    []store.Outcome
-	keys       []taskKey // running-map entries to drop once pending is recorded
-	ended      []bool    // per pending outcome: its execution ended (see attemptResult)
+	inflight   int              // attempts running
+	reserved   int              // slots promised to claims in flight
+	flights    int              // store calls in flight
+	claimsIn   int              // claim-only store calls in flight
+	pending    []*attemptResult // finished attempts whose outcomes are to be recorded
+	aloft      map[taskKey]int  // tasks unblocked by outcomes in flight, and by how many (see board)
 	claiming   bool
 	want       bool // something may be claimable
 	failures   int  // consecutive store errors, for backoff
@@ -64,9 +67,8 @@ type dispatcher struct {
 
 // flight is one store call made by the dispatcher, and what it returned.
 type flight struct {
-	outcomes []store.Outcome
-	keys     []taskKey
-	ended    []bool
+	results  []*attemptResult // whose outcomes it records
+	outcomes []store.Outcome  // of results, in the same order
 	limit    int
 	claimed  *store.ClaimTasksResult
 	err      error
@@ -79,7 +81,8 @@ func newDispatcher(r *Runner) *dispatcher {
 	}
 	// It starts with a look for work, as if woken.
 	r.act.Add(1)
-	return &dispatcher{r: r, claiming: true, want: true, woken: 1, flightsMax: n, landed: make(chan *flight, n)}
+	return &dispatcher{r: r, claiming: true, want: true, woken: 1, flightsMax: n, landed: make(chan *flight, n),
+		aloft: map[taskKey]int{}}
 }
 
 func (d *dispatcher) run() {
@@ -139,7 +142,7 @@ func (d *dispatcher) run() {
 			if done == nil && len(d.pending) > 0 && (d.failures >= 5 || r.flushCtx.Err() != nil) {
 				r.log.Error("could not record outcomes before shutdown; their claims will be recovered by another runner",
 					"outcomes", len(d.pending))
-				d.pending, d.keys, d.ended = nil, nil, nil
+				d.pending = nil
 			}
 		case <-stop:
 			stop = nil
@@ -192,9 +195,7 @@ func (d *dispatcher) take(res *attemptResult) {
 		d.taken = append(d.taken, res.act) // released once the outcome counts as pending (see account)
 	}
 	d.inflight--
-	d.pending = append(d.pending, res.outcome)
-	d.keys = append(d.keys, res.key)
-	d.ended = append(d.ended, res.ended)
+	d.pending = append(d.pending, res)
 }
 
 // launch starts a store call if one is due and a flight is free: recording
@@ -210,14 +211,20 @@ func (d *dispatcher) launch() bool {
 		limit = r.cfg.Concurrency - d.inflight - d.reserved
 	}
 	f := &flight{}
-	switch {
-	case len(d.pending) > 0 && d.batchReady():
-		f.outcomes, f.keys, f.ended = d.pending, d.keys, d.ended
-		d.pending, d.keys, d.ended = nil, nil, nil
-	case d.want && limit > 0 && d.claimsIn == 0:
+	if n := d.board(); n > 0 && d.batchReady(n) {
+		f.results = d.pending[:n:n]
+		d.pending = append([]*attemptResult(nil), d.pending[n:]...)
+		f.outcomes = make([]store.Outcome, n)
+		for i, res := range f.results {
+			f.outcomes[i] = res.outcome
+			for _, k := range res.unblocks {
+				d.aloft[k]++
+			}
+		}
+	} else if d.want && limit > 0 && d.claimsIn == 0 {
 		d.claimsIn++
 		d.want = false
-	default:
+	} else {
 		return false
 	}
 	f.limit = max(limit, 0)
@@ -227,14 +234,50 @@ func (d *dispatcher) launch() bool {
 	return true
 }
 
-// batchReady reports whether the pending outcomes should take off now. A
-// lone flight always goes at once, so a chain of tasks never waits. A
-// second flight alongside one in the air goes only with a batch worth its
+// board moves the pending outcomes that may take off now to the front of
+// d.pending, keeping their order, and returns how many there are. An
+// outcome is held back while a flight in the air records another that
+// unblocks one of the same tasks: both transactions would lock that
+// task's row, and the second would wait for the first to commit with
+// everything else it carries. Held back, it goes in the next flight once
+// that one lands.
+func (d *dispatcher) board() int {
+	if len(d.aloft) == 0 {
+		return len(d.pending)
+	}
+	var held []*attemptResult
+	n := 0
+	for _, res := range d.pending {
+		if d.holds(res) {
+			held = append(held, res)
+			continue
+		}
+		d.pending[n] = res
+		n++
+	}
+	copy(d.pending[n:], held)
+	return n
+}
+
+// holds reports whether res unblocks a task that an outcome in flight
+// unblocks too.
+func (d *dispatcher) holds(res *attemptResult) bool {
+	for _, k := range res.unblocks {
+		if d.aloft[k] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// batchReady reports whether n outcomes should take off now. A lone
+// flight always goes at once, so a chain of tasks never waits. A second
+// flight alongside one in the air goes only with a batch worth its
 // transaction, a quarter of the runner's slots, or when nothing else is
 // running that could add to it: otherwise the first outcome of a wave
 // would take off alone, and every transaction would carry a handful.
-func (d *dispatcher) batchReady() bool {
-	return d.flights == 0 || d.inflight == 0 || len(d.pending) >= max(1, d.r.cfg.Concurrency/4)
+func (d *dispatcher) batchReady(n int) bool {
+	return d.flights == 0 || d.inflight == 0 || n >= max(1, d.r.cfg.Concurrency/4)
 }
 
 // fly makes the store call of f and hands it back to the dispatcher. The
@@ -278,23 +321,30 @@ func (d *dispatcher) land(f *flight) (time.Time, error) {
 	r := d.r
 	d.flights--
 	d.reserved -= f.limit
-	if len(f.outcomes) == 0 {
+	if len(f.results) == 0 {
 		d.claimsIn--
+	}
+	for _, res := range f.results {
+		for _, k := range res.unblocks {
+			if d.aloft[k]--; d.aloft[k] <= 0 {
+				delete(d.aloft, k)
+			}
+		}
 	}
 	if f.err != nil {
 		// Recording is idempotent (guarded by the claims), so the same
 		// outcomes can be sent again.
-		d.pending, d.keys, d.ended = append(f.outcomes, d.pending...), append(f.keys, d.keys...), append(f.ended, d.ended...)
+		d.pending = append(f.results, d.pending...)
 		d.want = true
 		return time.Time{}, f.err
 	}
-	if len(f.keys) > 0 {
+	if len(f.results) > 0 {
 		r.mu.Lock()
-		for i, k := range f.keys {
+		for _, res := range f.results {
 			// A later attempt of the same task may already be running (a
 			// retry claimed by another flight that landed first).
-			if rt := r.running[k]; rt != nil && rt.attempt == f.outcomes[i].Attempt {
-				delete(r.running, k)
+			if rt := r.running[res.key]; rt != nil && rt.attempt == res.outcome.Attempt {
+				delete(r.running, res.key)
 			}
 		}
 		r.mu.Unlock()
@@ -329,6 +379,10 @@ func (d *dispatcher) start(ct *store.ClaimedTask) {
 	r.mu.Lock()
 	r.running[key] = &runningTask{attempt: ct.Attempt, cancel: stopAttempt}
 	r.mu.Unlock()
+	var unblocks []taskKey
+	if d.flightsMax > 1 {
+		unblocks = d.dependents(ct)
+	}
 	r.tasks.Add(1)
 	go func() { // owned by r.tasks; Shutdown waits for it
 		defer r.tasks.Done()
@@ -341,8 +395,32 @@ func (d *dispatcher) start(ct *store.ClaimedTask) {
 			rt.finished = true
 		}
 		r.mu.Unlock()
-		r.results <- &attemptResult{key: key, outcome: out, ended: ended, act: act}
+		res := &attemptResult{key: key, outcome: out, ended: ended, act: act}
+		if out.Kind != store.OutcomeRetry { // a retry leaves its dependents as they are
+			res.unblocks = unblocks
+		}
+		r.results <- res
 	}()
+}
+
+// dependents returns the tasks of ct's execution that depend on ct's task,
+// by the workflow registered here. They only steer which flight records
+// the outcome (see board): a workflow changed since the execution was
+// created costs a lock wait, not a wrong result.
+func (d *dispatcher) dependents(ct *store.ClaimedTask) []taskKey {
+	wf, err := d.r.reg.Lookup(ct.WorkflowName)
+	if err != nil {
+		return nil
+	}
+	ids := wf.Dependents(ct.TaskID)
+	if len(ids) == 0 {
+		return nil
+	}
+	keys := make([]taskKey, len(ids))
+	for i, id := range ids {
+		keys[i] = taskKey{exec: ct.ExecutionID, task: id}
+	}
+	return keys
 }
 
 // logLost logs the outcomes of f whose claims were lost. An attempt its
@@ -353,10 +431,10 @@ func (r *Runner) logLost(lost []store.TaskRef, f *flight) {
 	if len(lost) == 0 {
 		return
 	}
-	ended := make(map[taskKey]bool, len(f.keys))
-	for i, k := range f.keys {
-		if f.ended[i] {
-			ended[k] = true
+	ended := make(map[taskKey]bool, len(f.results))
+	for _, res := range f.results {
+		if res.ended {
+			ended[res.key] = true
 		}
 	}
 	for _, l := range lost {
