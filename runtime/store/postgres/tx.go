@@ -714,6 +714,55 @@ func (t *tx) SetPausedState(exec string, paused bool) (bool, error) {
 	return n > 0, err
 }
 
+// counterUpdate applies the counters of a Final to the executions rows
+// that {from} names, with d holding each one's counts (id, n leaves ended,
+// f tasks failed, m first error, s started), appends the events of the
+// executions it ended and returns those. SET expressions see the row as it
+// was, so the CASEs test the counts before this update; the statement
+// ended the execution if it is now finished with no leaf left and had some
+// left before (leaves_remaining + d.n is the count before). A row updated
+// by a transaction that committed while this one waited for its lock is
+// updated in its newest version, the SET expressions and RETURNING
+// evaluated against it.
+const counterUpdate = `{with},
+	upd AS (
+		UPDATE cloacina_executions AS e SET
+			leaves_remaining = e.leaves_remaining - d.n,
+			tasks_failed = e.tasks_failed + d.f,
+			error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
+			state = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+				THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
+				WHEN d.s AND e.state = 'pending' THEN 'running'
+				ELSE e.state END,
+			started_at = CASE WHEN d.s AND e.started_at IS NULL THEN ` + nowSQL + ` ELSE e.started_at END,
+			completed_at = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+				THEN ` + nowSQL + ` ELSE e.completed_at END
+		{from}
+		RETURNING e.id, e.state, e.workflow_name, e.created_at, e.completed_at,
+			e.leaves_remaining <= 0 AND e.leaves_remaining + d.n > 0 AS ended),
+	done AS (SELECT id, state, workflow_name, created_at, completed_at FROM upd WHERE ended AND state IN ('completed', 'failed')),
+	ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
+		SELECT id, '', 'execution_' || state, 0, '', $7, ` + nowSQL + ` FROM done ORDER BY id)
+	SELECT id, state, workflow_name, created_at, completed_at FROM done`
+
+var (
+	// counterSQL updates one execution, by its primary key.
+	counterSQL = strings.NewReplacer(
+		"{with}", `WITH d AS (SELECT $2::text AS id, $3::int AS n, $4::int AS f, $5::text AS m, $6::bool AS s)`,
+		"{from}", `FROM d WHERE e.id = d.id`,
+	).Replace(counterUpdate)
+	// countersSQL updates several executions from arrays. The lk CTE
+	// locks their rows in id order first: an UPDATE ... FROM reaches its
+	// rows in the plan's order, which two transactions need not share.
+	countersSQL = strings.NewReplacer(
+		"{with}", `WITH d AS (
+		SELECT * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bool[]) AS d(id, n, f, m, s)),
+	lk AS MATERIALIZED (
+		SELECT e.id FROM cloacina_executions e WHERE e.id = ANY($2::text[]) ORDER BY e.id FOR UPDATE)`,
+		"{from}", `FROM lk JOIN d ON d.id = lk.id WHERE e.id = lk.id`,
+	).Replace(counterUpdate)
+)
+
 // Finish implements engine.Tx: the deferred statements, the events, the
 // counters (a statement per execution, in id order, that ends it when
 // nothing is left to run and writes its event) and COMMIT, in one round
@@ -739,42 +788,15 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		for i, c := range f.Counters {
 			ids[i], terminal[i], failed[i], errs[i], start[i] = c.Exec, int32(c.Terminal), int32(c.Failed), c.FirstError, c.Start
 		}
-		// One statement for all executions. The first CTE locks their rows
-		// in id order, so two transactions lock executions in the same
-		// order whatever plan the update gets (an UPDATE ... FROM reaches
-		// its rows in the plan's order). A row updated by a transaction
-		// that committed while this one waited for its lock is updated in
-		// its newest version, the SET expressions and RETURNING evaluated
-		// against it. SET expressions see the row as it was, so the CASEs
-		// test the counts before this update. The statement ended the
-		// execution if it is now finished with no leaf left and had some
-		// left before: leaves_remaining + d.n is the count before. It is
-		// in the final batch, so it costs no round trip.
-		b.Queue(t.s.q(`WITH d AS (
-				SELECT * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bool[]) AS d(id, n, f, m, s)),
-			lk AS MATERIALIZED (
-				SELECT e.id FROM cloacina_executions e WHERE e.id = ANY($2::text[]) ORDER BY e.id FOR UPDATE),
-			upd AS (
-				UPDATE cloacina_executions AS e SET
-					leaves_remaining = e.leaves_remaining - d.n,
-					tasks_failed = e.tasks_failed + d.f,
-					error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
-					state = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-						THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
-						WHEN d.s AND e.state = 'pending' THEN 'running'
-						ELSE e.state END,
-					started_at = CASE WHEN d.s AND e.started_at IS NULL THEN `+nowSQL+` ELSE e.started_at END,
-					completed_at = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-						THEN `+nowSQL+` ELSE e.completed_at END
-				FROM lk JOIN d ON d.id = lk.id
-				WHERE e.id = lk.id
-				RETURNING e.id, e.state, e.workflow_name, e.created_at, e.completed_at,
-					e.leaves_remaining <= 0 AND e.leaves_remaining + d.n > 0 AS ended),
-			done AS (SELECT id, state, workflow_name, created_at, completed_at FROM upd WHERE ended AND state IN ('completed', 'failed')),
-			ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
-				SELECT id, '', 'execution_' || state, 0, '', $7, `+nowSQL+` FROM done ORDER BY id)
-			SELECT id, state, workflow_name, created_at, completed_at FROM done`),
-			t.now, ids, terminal, failed, errs, start, t.runner)
+		// One statement, in the final batch so that it costs no round trip.
+		// One execution's row is updated by its primary key. Several are
+		// locked first, in id order, so two transactions lock executions in
+		// the same order whatever plan the update gets (see countersSQL).
+		if n == 1 {
+			b.Queue(t.s.q(counterSQL), t.now, ids[0], terminal[0], failed[0], errs[0], start[0], t.runner)
+		} else {
+			b.Queue(t.s.q(countersSQL), t.now, ids, terminal, failed, errs, start, t.runner)
+		}
 	}
 	t.ready, t.changed, t.finished, t.schedules = f.Ready, f.Changed, f.Ended, f.Schedules
 	t.appended = len(f.Events) > 0
