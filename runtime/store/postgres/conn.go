@@ -20,13 +20,11 @@ type txConn struct {
 
 // opening are the statements that start every write transaction. The
 // write statements all probe indexes for the rows they name or walk one in
-// order (a claim). On tables whose statistics are missing or stale (a fresh
+// order (a claim); on tables whose statistics are missing or stale (a fresh
 // schema, a burst of new rows) the planner prefers bitmap scans of every
-// ready or running row followed by a sort, or a sequential scan of every
-// execution joined by hash to the few named, at milliseconds a statement
-// that grow with the table; so both are off for the transaction. A
-// statement with no index to use still scans.
-var opening = []string{"begin", "select set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"}
+// ready or running row followed by a sort, at milliseconds a statement, so
+// bitmap scans are off for the transaction.
+var opening = []string{"begin", "set local enable_bitmapscan = off"}
 
 // batch prepends the opening statements to a batch when the transaction
 // has not started.
