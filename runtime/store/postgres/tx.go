@@ -398,7 +398,9 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 				e.deadline_at, e.started_at IS NULL AS first, e.meta::text AS meta, e.created_at
 			FROM unnest($2::text[], $3::text[], $4::int[]) AS d(e, k, n)
 			JOIN cloacina_tasks t ON t.execution_id = d.e AND t.task_id = d.k
-			JOIN cloacina_executions e ON e.id = t.execution_id
+			-- OFFSET 0 keeps the lookup a probe of the primary key per task:
+			-- as a plain join, a table without statistics was hashed whole.
+			CROSS JOIN LATERAL (SELECT * FROM cloacina_executions x WHERE x.id = t.execution_id OFFSET 0) AS e
 			WHERE t.state = 'not_started' ORDER BY t.id FOR UPDATE OF t)
 		SELECT lk.id, lk.execution_id, lk.task_id, lk.workflow_name, lk.workflow_version, lk.deps, lk.rule_tasks, lk.dependents,
 			lk.pending, lk.held, lk.attempt, lk.max_attempts, lk.deadline_at, lk.first, lk.meta, `+nowSQL+`, lk.created_at,
@@ -752,13 +754,15 @@ var (
 		"{from}", `FROM d WHERE e.id = d.id`,
 	).Replace(counterUpdate)
 	// countersSQL updates several executions from arrays. The lk CTE
-	// locks their rows in id order first: an UPDATE ... FROM reaches its
-	// rows in the plan's order, which two transactions need not share.
+	// locks their rows in id order first, one probe of the primary key
+	// each: an UPDATE ... FROM reaches its rows in the plan's order, which
+	// two transactions need not share.
 	countersSQL = strings.NewReplacer(
 		"{with}", `WITH d AS (
 		SELECT * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bool[]) AS d(id, n, f, m, s)),
 	lk AS MATERIALIZED (
-		SELECT e.id FROM cloacina_executions e WHERE e.id = ANY($2::text[]) ORDER BY e.id FOR UPDATE)`,
+		SELECT x.id FROM (SELECT id FROM d ORDER BY id) AS u
+		CROSS JOIN LATERAL (SELECT e.id FROM cloacina_executions e WHERE e.id = u.id FOR UPDATE) AS x)`,
 		"{from}", `FROM lk JOIN d ON d.id = lk.id WHERE e.id = lk.id`,
 	).Replace(counterUpdate)
 )
