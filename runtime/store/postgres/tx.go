@@ -761,16 +761,17 @@ var (
 		"{with}", `WITH d AS (
 		SELECT * FROM unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bool[]) AS d(id, n, f, m, s)),
 	lk AS MATERIALIZED (
-		SELECT x.id FROM (SELECT id FROM d ORDER BY id) AS u
+		SELECT x.id FROM (SELECT id FROM d ORDER BY id COLLATE "C") AS u
 		CROSS JOIN LATERAL (SELECT e.id FROM cloacina_executions e WHERE e.id = u.id FOR UPDATE) AS x)`,
 		"{from}", `FROM lk JOIN d ON d.id = lk.id WHERE e.id = lk.id`,
 	).Replace(counterUpdate)
 )
 
 // Finish implements engine.Tx: the deferred statements, the events, the
-// counters (a statement per execution, in id order, that ends it when
-// nothing is left to run and writes its event) and COMMIT, in one round
-// trip. The notifications follow the commit (see notifier).
+// counters (one statement for the executions touched, locking them in id
+// order, that ends those with nothing left to run and writes their events)
+// and COMMIT, in one round trip. The notifications follow the commit (see
+// notifier).
 func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 	b := &pgx.Batch{}
 	readDeferred := t.flush(b)
