@@ -9,10 +9,15 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloacina-go/cloacina/internal/suggest"
 	"github.com/cloacina-go/cloacina/runtime"
+	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
 )
 
@@ -63,6 +68,9 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 	}
 	octx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
+	if err := c.checkSchema(octx, dbURL, source); err != nil {
+		return nil, err
+	}
 	cfg := &runtime.Config{DatabaseURL: dbURL, Schema: c.g.schema, Registry: reg, Logger: logger}
 	if strings.HasPrefix(dbURL, "sqlite://") {
 		cfg.FallbackPollInterval = sqlitePoll
@@ -74,6 +82,56 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 			redactURL(dbURL), source, redactPassword(msg), EnvDatabaseURL)}
 	}
 	return r, nil
+}
+
+// checkSchema refuses a PostgreSQL schema with no Cloacina tables, as open
+// refuses a missing SQLite file: opening a runner there would create the
+// schema, so a misspelt --schema would leave an empty tenant behind and
+// report no executions instead of an error. When the server cannot be
+// reached, or the schema name is invalid, it leaves the error to
+// NewRunner.
+func (c *call) checkSchema(ctx context.Context, dbURL, source string) error {
+	if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
+		return nil
+	}
+	schema := c.g.schema
+	if schema == "" {
+		schema = "public"
+	}
+	if postgres.ValidateSchema(schema) != nil {
+		return nil
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var known []string
+	rows, err := conn.Query(ctx, `SELECT table_schema::text FROM information_schema.tables
+		WHERE table_name = 'cloacina_migrations' ORDER BY 1`)
+	if err != nil {
+		return nil
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return nil
+		}
+		known = append(known, name)
+	}
+	if rows.Err() != nil {
+		return nil
+	}
+	if slices.Contains(known, schema) {
+		return nil
+	}
+	hint := "no schema of this database has them"
+	if len(known) > 0 {
+		hint = "schemas with Cloacina tables: " + strings.Join(known, ", ") + suggest.DidYouMean(schema, known)
+	}
+	return &exitError{code: ExitUsage, err: fmt.Errorf("no Cloacina tables in schema %q of %s (from %s): check --schema, or start a runner with that schema first (%s)",
+		schema, redactURL(dbURL), source, hint)}
 }
 
 // registry is the registry the command's runner serves: Env.Registry, or

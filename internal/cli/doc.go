@@ -10,7 +10,10 @@
 // CLOACINA_DATABASE_URL environment variable (sqlite://path.db,
 // sqlite:///abs/path.db or postgres://...). A SQLite file must exist: the
 // command never creates an empty database because of a mistyped path.
-// --schema names the tenant (a PostgreSQL schema). The command opens a
+// --schema names the tenant (a PostgreSQL schema, public by default),
+// which a runner must have set up: for a schema with no Cloacina tables
+// the command exits 2 naming the schemas that have them, rather than
+// creating it. The command opens a
 // runtime.Runner with an empty registry (Env.Registry), so it never claims
 // a task: it reads and changes executions that the user's runners execute.
 // A program that embeds the command can pass its own registry, and the

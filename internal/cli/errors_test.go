@@ -1,8 +1,11 @@
 package cli_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/cloacina-go/cloacina/internal/cli"
 )
@@ -125,4 +128,41 @@ func TestHelp(t *testing.T) {
 	if res := run(t, cli.Env{}); res.code != cli.ExitUsage || !strings.HasPrefix(res.stderr, "usage: cloacina <command>") {
 		t.Fatalf("no arguments: exit %d\n%s", res.code, res.stderr)
 	}
+}
+
+// TestMissingSchema: a PostgreSQL schema no runner has set up (a misspelt
+// --schema) exits 2, names the schemas that have Cloacina tables, and is
+// not created.
+func TestMissingSchema(t *testing.T) {
+	url := postgresURL(t)
+	known := createdSchema(t, url)
+	typo := known[:len(known)-1] + "z"
+	if typo == known {
+		typo = known[:len(known)-1] + "y"
+	}
+	env := cli.Env{Getenv: func(string) string { return "" }}
+	res := run(t, env, "--db", url, "--schema", typo, "executions", "list")
+	if res.code != cli.ExitUsage {
+		t.Fatalf("exit %d, want 2\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, w := range []string{`no Cloacina tables in schema "` + typo + `"`, "(from --db): check --schema", known,
+		`did you mean "` + known + `"?`} {
+		if !strings.Contains(res.stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, res.stderr)
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, typo).
+		Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if exists {
+		t.Fatalf("schema %s was created", typo)
+	}
+	mustRun(t, cli.ExitOK, url, "--schema", known, "executions", "list")
 }

@@ -53,6 +53,22 @@ func createdSQLite(t *testing.T) string {
 	return url
 }
 
+// createdSchema returns a fresh PostgreSQL schema that a runner has set
+// up, as the command expects of the schemas it opens.
+func createdSchema(t *testing.T, url string) string {
+	t.Helper()
+	schema := freshSchema(t)
+	r, err := runtime.NewRunner(context.Background(), &runtime.Config{DatabaseURL: url, Schema: schema,
+		Registry: runtime.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return schema
+}
+
 // postgresURL returns the test server's URL, or skips the test saying how to
 // enable it (see internal/testdb).
 func postgresURL(t testing.TB) string { t.Helper(); return testdb.URL(t) }

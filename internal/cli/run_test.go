@@ -145,7 +145,7 @@ func TestRunUnknownWorkflow(t *testing.T) {
 func TestRunWaitPostgres(t *testing.T) {
 	url := postgresURL(t)
 	t.Run("own registry", func(t *testing.T) {
-		schema := freshSchema(t)
+		schema := createdSchema(t, url)
 		env := withRegistry(etl())
 		ok := run(t, env, "--db", url, "--schema", schema, "run", "etl", "--wait")
 		if ok.code != cli.ExitOK {
