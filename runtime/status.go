@@ -192,9 +192,16 @@ func (r *PipelineResult) Task(id string) (TaskResult, bool) {
 
 // TaskResult is the outcome of one task within an execution.
 type TaskResult struct {
-	TaskID      string
-	Status      TaskStatus
-	Attempts    int // attempts started, recovered ones included
+	TaskID   string
+	Status   TaskStatus
+	Attempts int // attempts started, recovered ones included
+	// StartedAt is when the task's first attempt was claimed, in the
+	// store's transaction (often the instant its dependency's outcome was
+	// recorded); CompletedAt when its terminal state was stored. Duration
+	// is the time between them: it includes retries and their delays and
+	// the commits around the attempts. How long the task function itself
+	// ran is AttemptInfo.Duration (the attempt hooks) and the
+	// cloacina.attempt.duration metric of otelcloacina.
 	StartedAt   time.Time
 	CompletedAt time.Time
 	Duration    time.Duration
