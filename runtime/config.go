@@ -112,8 +112,11 @@ type Config struct {
 
 	// Schema names the runner's tenant: the PostgreSQL schema that holds
 	// its executions (see Tenants in the package documentation). It must
-	// match [A-Za-z0-9_]+; empty means "public". A SQLite file holds one
-	// tenant, so with SQLite it must be empty or "public".
+	// match [A-Za-z0-9_]+; empty means "public". The name is used as
+	// written, quoted, so case counts: "Billing" and "billing" are two
+	// schemas (in psql, the first is "Billing" in double quotes). A
+	// SQLite file holds one tenant, so with SQLite it must be empty or
+	// "public".
 	Schema string
 }
 
