@@ -716,29 +716,17 @@ func (t *tx) SetPausedState(exec string, paused bool) (bool, error) {
 	return n > 0, err
 }
 
-// counterUpdate applies the counters of a Final to the executions rows
-// that {from} names, with d holding each one's counts (id, n leaves ended,
-// f tasks failed, m first error, s started), appends the events of the
-// executions it ended and returns those. SET expressions see the row as it
-// was, so the CASEs test the counts before this update; the statement
-// ended the execution if it is now finished with no leaf left and had some
-// left before (leaves_remaining + d.n is the count before). A row updated
+// counterUpdate applies the counters of a Final (see engine.CounterSet) to
+// the executions rows that {from} names, appends the events of the
+// executions it ended and returns those. The statement ended the execution
+// if it is now finished with no leaf left and had some left before
+// (leaves_remaining + d.n is the count before). A row updated
 // by a transaction that committed while this one waited for its lock is
 // updated in its newest version, the SET expressions and RETURNING
 // evaluated against it.
-const counterUpdate = `{with},
+var counterUpdate = `{with},
 	upd AS (
-		UPDATE cloacina_executions AS e SET
-			leaves_remaining = e.leaves_remaining - d.n,
-			tasks_failed = e.tasks_failed + d.f,
-			error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
-			state = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-				THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
-				WHEN d.s AND e.state = 'pending' THEN 'running'
-				ELSE e.state END,
-			started_at = CASE WHEN d.s AND e.started_at IS NULL THEN ` + nowSQL + ` ELSE e.started_at END,
-			completed_at = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-				THEN ` + nowSQL + ` ELSE e.completed_at END
+		UPDATE cloacina_executions AS e SET ` + engine.CounterSet(nowSQL) + `
 		{from}
 		RETURNING e.id, e.state, e.workflow_name, e.created_at, e.completed_at,
 			e.leaves_remaining <= 0 AND e.leaves_remaining + d.n > 0 AS ended),

@@ -629,9 +629,8 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 			rs.add(c.Exec, c.Terminal, c.Failed, c.FirstError, c.Start)
 			terminal[c.Exec] = c.Terminal
 		}
-		// SET expressions see the row as it was, so the CASEs test the
-		// counts before this update. The update ended an execution that
-		// is now finished with no leaf left and had some left before (its
+		// The update (see engine.CounterSet) ended an execution that is
+		// now finished with no leaf left and had some left before (its
 		// count now plus this delta).
 		err := t.eachRows(func(r *sql.Rows) error {
 			var fe store.FinishedExecution
@@ -645,17 +644,7 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 				ended = append(ended, fe)
 			}
 			return nil
-		}, `UPDATE cloacina_executions AS e SET
-				leaves_remaining = e.leaves_remaining - d.n,
-				tasks_failed = e.tasks_failed + d.f,
-				error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
-				state = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-					THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
-					WHEN d.s AND e.state = 'pending' THEN 'running'
-					ELSE e.state END,
-				started_at = CASE WHEN d.s AND e.started_at IS NULL THEN ?1 ELSE e.started_at END,
-				completed_at = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
-					THEN ?1 ELSE e.completed_at END
+		}, `UPDATE cloacina_executions AS e SET `+engine.CounterSet("?1")+`
 			FROM (SELECT column1 AS id, column2 AS n, column3 AS f, column4 AS m, column5 AS s FROM (VALUES {rows})) AS d
 			WHERE e.id = d.id
 			RETURNING id, state, leaves_remaining, workflow_name, created_at, completed_at`, []any{t.now}, rs)

@@ -157,6 +157,26 @@ type Counter struct {
 	Start bool
 }
 
+// CounterSet returns the SET list of the UPDATE that applies Counters to
+// their executions' rows, aliased e, from a row source aliased d with the
+// columns id, n (Terminal), f (Failed), m (FirstError) and s (Start); now
+// is the dialect's expression of the operation's time. SET expressions see
+// the row as it was, so the CASEs test the counts before the update: the
+// execution ends, failed if any task failed, when its last leaves became
+// terminal. Both dialects share it, so the rule is written once.
+func CounterSet(now string) string {
+	return `leaves_remaining = e.leaves_remaining - d.n,
+		tasks_failed = e.tasks_failed + d.f,
+		error = CASE WHEN e.error = '' THEN d.m ELSE e.error END,
+		state = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+			THEN CASE WHEN e.tasks_failed + d.f > 0 THEN 'failed' ELSE 'completed' END
+			WHEN d.s AND e.state = 'pending' THEN 'running'
+			ELSE e.state END,
+		started_at = CASE WHEN d.s AND e.started_at IS NULL THEN ` + now + ` ELSE e.started_at END,
+		completed_at = CASE WHEN e.leaves_remaining - d.n <= 0 AND e.state IN ('pending', 'running', 'paused')
+			THEN ` + now + ` ELSE e.completed_at END`
+}
+
 // Event is an event to append.
 type Event struct {
 	Exec, Task, Kind, Message string
