@@ -106,21 +106,13 @@ func (c *call) checkSchema(ctx context.Context, dbURL, source string) error {
 		return nil
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	var known []string
 	rows, err := conn.Query(ctx, `SELECT table_schema::text FROM information_schema.tables
 		WHERE table_name = 'cloacina_migrations' ORDER BY 1`)
 	if err != nil {
 		return nil
 	}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return nil
-		}
-		known = append(known, name)
-	}
-	if rows.Err() != nil {
+	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		return nil
 	}
 	if slices.Contains(known, schema) {
