@@ -211,7 +211,7 @@ func (d *dispatcher) launch() bool {
 		limit = r.cfg.Concurrency - d.inflight - d.reserved
 	}
 	f := &flight{}
-	if n := d.board(); n > 0 && d.batchReady(n) {
+	if n := d.board(); n > 0 && d.batchReady(n) && !d.awaitsSlots(n, limit) {
 		f.results = d.pending[:n:n]
 		d.pending = append([]*attemptResult(nil), d.pending[n:]...)
 		f.outcomes = make([]store.Outcome, n)
@@ -278,6 +278,27 @@ func (d *dispatcher) holds(res *attemptResult) bool {
 // would take off alone, and every transaction would carry a handful.
 func (d *dispatcher) batchReady(n int) bool {
 	return d.flights == 0 || d.inflight == 0 || n >= max(1, d.r.cfg.Concurrency/4)
+}
+
+// awaitsSlots reports whether the first n pending outcomes should wait for
+// the claim-only call in the air: it holds slots that the tasks they
+// unblock would take. Sent now, the outcomes would ready those tasks
+// without room to claim them in the same transaction, and they would wait
+// for another claim, a round trip later, while the slots stood empty (a
+// fan-out reached while the runner was idle: the claim that went out on
+// the execution's notification holds all the slots). The claim lands
+// within a round trip and gives its unused slots back.
+func (d *dispatcher) awaitsSlots(n, limit int) bool {
+	if d.claimsIn == 0 {
+		return false
+	}
+	unblocked := map[taskKey]bool{}
+	for _, res := range d.pending[:n] {
+		for _, k := range res.unblocks {
+			unblocked[k] = true
+		}
+	}
+	return len(unblocked) > limit
 }
 
 // fly makes the store call of f and hands it back to the dispatcher. The
