@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,4 +146,39 @@ func TestReadEventsLateCommit(t *testing.T) {
 			t.Fatalf("events after the younger commit = %v, want [younger] with id %d", k, youngerID)
 		}
 	})
+}
+
+// TestListEventsOrdersTransactionsAsNumbers stores events of transactions
+// whose ids have five and six digits, as a server's ids do once they pass
+// 100,000: ListEvents returns them in transaction order, not in the order
+// of their ids' text.
+func TestListEventsOrdersTransactionsAsNumbers(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	if _, err := s.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: "r", Executions: []*store.NewExecution{
+		{ID: "e1", WorkflowName: "w", WorkflowVersion: "v", Tasks: []store.TaskSpec{{TaskID: "a", MaxAttempts: 1}}},
+	}, Decide: func(*store.DecideInput) (*store.Decision, error) { return &store.Decision{Run: true}, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	// Rows as transactions with these ids append them. The execution's own
+	// event, of the server's current transaction id, is left out of the
+	// comparison.
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO `+pgx.Identifier{s.Schema(), "cloacina_events"}.Sanitize()+
+		` (execution_id, kind, at, tx) VALUES ('e1', 'at_99999', now(), '99999'), ('e1', 'at_100000', now(), '100000'),
+		('e1', 'at_1000000', now(), '1000000')`); err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.ListEvents(ctx, "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		if strings.HasPrefix(e.Kind, "at_") {
+			got = append(got, e.Kind)
+		}
+	}
+	if want := "at_99999 at_100000 at_1000000"; strings.Join(got, " ") != want {
+		t.Fatalf("ListEvents order = %v, want %s", got, want)
+	}
 }

@@ -176,10 +176,13 @@ func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Tas
 	return out, nil
 }
 
-// ListEvents implements store.Store.
+// ListEvents implements store.Store. The order names the table's columns:
+// a bare "tx" would name the output column tx::text, and transaction ids
+// compared as text put 100000 before 99999.
 func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Event, error) {
-	rows, err := s.pool.Query(ctx, s.q(`SELECT id, tx::text, execution_id, task_id, kind, attempt, runner_id, message, at
-		FROM cloacina_events WHERE execution_id = $1 ORDER BY tx, id`), executionID)
+	rows, err := s.pool.Query(ctx, s.q(`SELECT ev.id, ev.tx::text, ev.execution_id, ev.task_id, ev.kind, ev.attempt,
+			ev.runner_id, ev.message, ev.at
+		FROM cloacina_events AS ev WHERE ev.execution_id = $1 ORDER BY ev.tx, ev.id`), executionID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of %s: %w", executionID, err)
 	}
