@@ -99,10 +99,17 @@
 // as inputs=mode:string,date,limit:int. A name is any text without commas
 // or colons (quote the whole list, inputs="odd key,mode", when a name holds
 // a space); a type is one of any (the default), string, number, int (a
-// number without a fraction), bool, array or object, the JSON kinds the
-// generator's data-flow check compares with what tasks read and write. A
-// name listed twice, an empty name and an unknown type are errors.
-// ContextKey holds each element with its position.
+// number written without a fraction or an exponent), bool, array or
+// object, the JSON kinds the generator's data-flow check compares with what
+// tasks read and write. A name listed twice, an empty name and an unknown
+// type are errors. ContextKey holds each element with its position.
+//
+// inputs= is also checked when an execution is submitted: the generated
+// workflow declares its inputs (runtime.WorkflowBuilder.Inputs), and the
+// runner refuses an input that holds a key not listed, or a value of
+// another type, with a *runtime.InputError, before anything is stored.
+// Listed keys may be left out. A workflow without inputs= accepts any
+// input at run time; only a schedule's input= must then be empty.
 //
 // # Schedule directives
 //

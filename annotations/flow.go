@@ -6,25 +6,26 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/internal/suggest"
 )
 
 // The value types a context key list (inputs=, reads=, writes=) may give a
 // key, as JSON sees them. TypeAny, the default, accepts every value.
 const (
-	TypeAny    = "any"
-	TypeString = "string"
-	TypeNumber = "number"
-	TypeInt    = "int" // a JSON number without a fraction
-	TypeBool   = "bool"
-	TypeArray  = "array"
-	TypeObject = "object"
+	TypeAny    = spec.TypeAny
+	TypeString = spec.TypeString
+	TypeNumber = spec.TypeNumber
+	TypeInt    = spec.TypeInt // a JSON number written without a fraction or an exponent
+	TypeBool   = spec.TypeBool
+	TypeArray  = spec.TypeArray
+	TypeObject = spec.TypeObject
 )
 
-var keyTypes = []string{TypeAny, TypeString, TypeNumber, TypeInt, TypeBool, TypeArray, TypeObject}
+var keyTypes = spec.KeyTypes()
 
 // KeyTypes returns the types a context key list accepts.
-func KeyTypes() []string { return append([]string(nil), keyTypes...) }
+func KeyTypes() []string { return spec.KeyTypes() }
 
 // ContextKey is one element of a context key list: the inputs= of a
 // workflow, or the reads= and writes= of a task.
@@ -38,12 +39,7 @@ type ContextKey struct {
 }
 
 // String returns name, or name:type when the type is not TypeAny.
-func (k ContextKey) String() string {
-	if k.Type == TypeAny {
-		return k.Name
-	}
-	return k.Name + ":" + k.Type
-}
+func (k ContextKey) String() string { return spec.Input{Name: k.Name, Type: k.Type}.String() }
 
 // contextKeys parses a context key list, name[:type] elements separated by
 // commas, such as mode:string,date. A key's name is any text without

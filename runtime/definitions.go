@@ -17,6 +17,11 @@ type storedDefinition struct {
 	Tasks                                      []storedTask
 	Schedules                                  []Schedule    `json:",omitempty"`
 	Triggers                                   []TriggerInfo `json:",omitempty"`
+	// Inputs are the declared inputs, when InputsDeclared (see
+	// WorkflowBuilder.Inputs): a runner that submits an execution from
+	// the recorded definition checks its input as the code would.
+	Inputs         []Input `json:",omitempty"`
+	InputsDeclared bool    `json:",omitempty"`
 }
 
 // storedTask is a task of a storedDefinition.
@@ -32,6 +37,7 @@ type storedTask struct {
 func defineWorkflow(wf *Workflow) *storedDefinition {
 	d := &storedDefinition{Name: wf.Name(), Version: wf.Version(), Description: wf.Description(), Author: wf.Author(),
 		Tenant: wf.Tenant(), Schedules: wf.Schedules()}
+	d.Inputs, d.InputsDeclared = wf.Inputs()
 	specs := taskSpecs(wf)
 	for i, t := range wf.Tasks() {
 		st := storedTask{TaskDefinition: TaskDefinition{ID: t.ID, Dependencies: append([]string{}, t.Dependencies...),
@@ -51,7 +57,8 @@ func defineWorkflow(wf *Workflow) *storedDefinition {
 // public returns the definition as the API shows it.
 func (d *storedDefinition) public(rec *store.WorkflowRecord) WorkflowDefinition {
 	w := WorkflowDefinition{Name: d.Name, Version: d.Version, Description: d.Description, Author: d.Author, Tenant: d.Tenant,
-		Schedules: d.Schedules, Triggers: d.Triggers, RecordedBy: rec.RecordedBy, RecordedAt: rec.RecordedAt}
+		Schedules: d.Schedules, Triggers: d.Triggers, Inputs: d.Inputs, InputsDeclared: d.InputsDeclared,
+		RecordedBy: rec.RecordedBy, RecordedAt: rec.RecordedAt}
 	for _, t := range d.Tasks {
 		w.Tasks = append(w.Tasks, t.TaskDefinition)
 	}
@@ -140,7 +147,7 @@ func (r *Runner) executionOf(sub Submission, d *storedDefinition) (*store.NewExe
 		specs[i] = store.TaskSpec{TaskID: t.ID, Deps: t.Dependencies, RuleTasks: t.RuleTasks,
 			MaxAttempts: max(t.Retry.MaxAttempts, 1)}
 	}
-	return r.prepare(sub, d.Name, d.Version, specs)
+	return r.prepare(sub, d.Name, d.Version, specs, d.Inputs, d.InputsDeclared)
 }
 
 // loadRecorded makes the recorded definition of a workflow version known

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 )
 
@@ -22,7 +23,27 @@ var (
 	// ErrWorkflowExists is returned by Registry.Register when a different
 	// version of the workflow is already registered under the same name.
 	ErrWorkflowExists = errors.New("workflow already registered")
+	// ErrInvalidInput is what an *InputError wraps: a submission's input
+	// does not match the inputs its workflow declares.
+	ErrInvalidInput = errors.New("input does not match the workflow's declared inputs")
 )
+
+// InputError refuses a submission whose input does not match the inputs
+// its workflow declares (WorkflowBuilder.Inputs, inputs= on
+// //cloacina:workflow): a key that is not declared, or a value of another
+// type. Nothing was stored. errors.Is(err, ErrInvalidInput) reports it.
+type InputError struct {
+	Workflow string
+	// Problems say what is wrong, one per key, in key order.
+	Problems []string
+}
+
+// Error returns the problems, such as `input key "txt" is not an input of
+// workflow "wordstats" (inputs: text); did you mean "text"?`.
+func (e *InputError) Error() string { return strings.Join(e.Problems, "; ") }
+
+// Unwrap returns ErrInvalidInput.
+func (e *InputError) Unwrap() error { return ErrInvalidInput }
 
 // ContextError reports a failed Context operation and the key it was about.
 // Err is ErrKeyNotFound, ErrKeyExists, or the JSON error that made a value
@@ -101,6 +122,9 @@ const (
 	// InvalidSchedule: a schedule or trigger of the workflow is malformed
 	// or repeats a name.
 	InvalidSchedule
+	// InvalidInput: a declared input (WorkflowBuilder.Inputs) has no
+	// name, is declared twice or has an unknown type.
+	InvalidInput
 )
 
 // String returns the kind in snake_case, such as "missing_dependency".
@@ -124,6 +148,8 @@ func (k ValidationKind) String() string {
 		return "invalid_task"
 	case InvalidSchedule:
 		return "invalid_schedule"
+	case InvalidInput:
+		return "invalid_input"
 	}
 	return fmt.Sprintf("ValidationKind(%d)", int(k))
 }

@@ -95,6 +95,10 @@ type WorkflowDefinition struct {
 	Tasks     []TaskDefinition
 	Schedules []Schedule
 	Triggers  []TriggerInfo
+	// Inputs are the inputs the workflow declares, when InputsDeclared;
+	// otherwise it accepts any input (see WorkflowBuilder.Inputs).
+	Inputs         []Input
+	InputsDeclared bool
 	// RecordedBy is the runner that recorded it last, at RecordedAt.
 	RecordedBy string
 	RecordedAt time.Time

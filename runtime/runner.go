@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cloacina-go/cloacina/internal/quiesce"
+	"github.com/cloacina-go/cloacina/internal/spec"
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
@@ -440,7 +441,8 @@ func (r *Runner) newExecution(sub Submission) (*store.NewExecution, error) {
 	if t := wf.Tenant(); t != "" && t != r.tenant {
 		return nil, fmt.Errorf("execute %s: the workflow belongs to tenant %q, and this runner serves tenant %q (Config.Schema)", sub.Workflow, t, r.tenant)
 	}
-	return r.prepare(sub, wf.Name(), wf.Version(), taskSpecs(wf))
+	inputs, declared := wf.Inputs()
+	return r.prepare(sub, wf.Name(), wf.Version(), taskSpecs(wf), inputs, declared)
 }
 
 // newSubmission prepares a submission of a registered workflow or, when
@@ -454,8 +456,9 @@ func (r *Runner) newSubmission(ctx context.Context, sub Submission) (*store.NewE
 }
 
 // prepare builds the stored form of a submission of a workflow version
-// with the given tasks.
-func (r *Runner) prepare(sub Submission, name, version string, specs []store.TaskSpec) (*store.NewExecution, error) {
+// with the given tasks, once its input matches the declared inputs (when
+// declared).
+func (r *Runner) prepare(sub Submission, name, version string, specs []store.TaskSpec, inputs []Input, declared bool) (*store.NewExecution, error) {
 	input := sub.Input
 	if input == nil {
 		input = NewContext()
@@ -463,12 +466,39 @@ func (r *Runner) prepare(sub Submission, name, version string, specs []store.Tas
 	if err := input.loadRefs(input.Keys()); err != nil {
 		return nil, fmt.Errorf("execute %s: input: %w", sub.Workflow, err)
 	}
+	if declared {
+		values := make(map[string][]byte, len(input.values))
+		for k, v := range input.values {
+			values[k] = v
+		}
+		if err := checkInput(name, inputs, values); err != nil {
+			return nil, fmt.Errorf("execute %s: %w", name, err)
+		}
+	}
 	doc, vals := input.Clone().detached().doc()
 	return &store.NewExecution{
 		ID: newExecutionID(), WorkflowName: name, WorkflowVersion: version, Tenant: r.tenant,
 		Input: doc, Values: vals, Timeout: r.cfg.WorkflowTimeout, Tasks: specs,
 		IdempotencyKey: sub.IdempotencyKey, Meta: encodeMeta(sub.Headers),
 	}, nil
+}
+
+// checkInput checks the values (raw JSON) of an input against the inputs
+// its workflow declares (see spec.CheckInput).
+func checkInput(workflow string, inputs []Input, values map[string][]byte) error {
+	decl := make([]spec.Input, len(inputs))
+	for i, in := range inputs {
+		decl[i] = spec.Input(in)
+	}
+	probs := spec.CheckInput(workflow, decl, values, "; declare it with inputs= on the //cloacina:workflow (or WorkflowBuilder.Inputs)")
+	if len(probs) == 0 {
+		return nil
+	}
+	e := &InputError{Workflow: workflow}
+	for _, p := range probs {
+		e.Problems = append(e.Problems, p.Msg)
+	}
+	return e
 }
 
 // taskSpecs lists a workflow's tasks for the store, in topological order.

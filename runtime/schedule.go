@@ -252,6 +252,10 @@ func (b *WorkflowBuilder) buildSchedules(w *Workflow, fail func(kind ValidationK
 			fail(InvalidSchedule, "", err.Error())
 			continue
 		}
+		if err := w.checkScheduleInput(n); err != nil {
+			fail(InvalidSchedule, "", err.Error())
+			continue
+		}
 		if !taken(n.Name, "schedule") {
 			w.schedules = append(w.schedules, n)
 		}
@@ -267,6 +271,27 @@ func (b *WorkflowBuilder) buildSchedules(w *Workflow, fail func(kind ValidationK
 			w.triggers = append(w.triggers, n)
 		}
 	}
+}
+
+// checkScheduleInput checks a normalized schedule's input against the
+// workflow's declared inputs, so that a schedule every fire of which would
+// be refused does not build.
+func (w *Workflow) checkScheduleInput(s Schedule) error {
+	if !w.inputsDeclared {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(s.Input, &obj); err != nil {
+		return fmt.Errorf("schedule %s: Input: %w", s.Name, err) // unreachable: normalized checked it
+	}
+	values := make(map[string][]byte, len(obj))
+	for k, v := range obj {
+		values[k] = v
+	}
+	if err := checkInput(w.name, w.inputs, values); err != nil {
+		return fmt.Errorf("schedule %s: Input: %w", s.Name, err)
+	}
+	return nil
 }
 
 // Schedules returns the schedules declared with the workflow, with their

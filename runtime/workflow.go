@@ -3,10 +3,12 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cloacina-go/cloacina/internal/dag"
 	"github.com/cloacina-go/cloacina/internal/spec"
+	"github.com/cloacina-go/cloacina/internal/suggest"
 )
 
 // DefaultTenant is the tenant of a workflow that names none: "", which
@@ -27,6 +29,10 @@ type Workflow struct {
 	order       []*Task // topological order
 	schedules   []Schedule
 	triggers    []Trigger
+	// inputs are the declared inputs; inputsDeclared is false when the
+	// workflow accepts any input.
+	inputs         []Input
+	inputsDeclared bool
 }
 
 // WorkflowBuilder assembles a workflow by hand. Each method returns the
@@ -55,6 +61,33 @@ func (b *WorkflowBuilder) Author(s string) *WorkflowBuilder { b.w.author = s; re
 // at most 40 characters long. By default (or with "") the workflow runs in
 // every tenant.
 func (b *WorkflowBuilder) Tenant(s string) *WorkflowBuilder { b.w.tenant = s; return b }
+
+// Input is a key a workflow declares that its executions' input may hold
+// (see WorkflowBuilder.Inputs), with the JSON type of its value: "any" (or
+// ""), "string", "number", "int" (a number written without a fraction or
+// an exponent), "bool", "array" or "object", spelt as inputs= on
+// //cloacina:workflow writes them.
+type Input struct {
+	Name string
+	Type string
+}
+
+// String returns the name, or name:type when the type is not "any".
+func (in Input) String() string { return spec.Input(in).String() }
+
+// Inputs declares the keys an execution's input may hold and their types;
+// cloacina-gen calls it for inputs= on //cloacina:workflow. A submission
+// (Execute, ExecuteAsync, ExecuteMany, a schedule's or a trigger's fire, a
+// retry of a whole execution) whose input holds another key, or a value of
+// another type, is refused with an *InputError, before anything is stored.
+// Declared keys may be left out, and the keys a schedule or a trigger adds
+// (InputScheduledTime, InputSchedule, InputFireKind) are always accepted.
+// Without a call the workflow accepts any input; a call without arguments
+// makes it accept none.
+func (b *WorkflowBuilder) Inputs(inputs ...Input) *WorkflowBuilder {
+	b.w.inputs, b.w.inputsDeclared = append([]Input{}, inputs...), true
+	return b
+}
 
 // Add appends tasks. The order does not matter to execution or to the
 // version, only to the order in which problems are reported.
@@ -91,6 +124,8 @@ func (b *WorkflowBuilder) Build() (*Workflow, error) {
 			fail(InvalidName, "", fmt.Sprintf("invalid tenant %v", err))
 		}
 	}
+	w.inputs = append([]Input(nil), w.inputs...)
+	checkInputs(w.inputs, fail)
 	nodes := make([]dag.Node, 0, len(w.tasks))
 	valid := make([]*Task, 0, len(w.tasks))
 	for i, t := range w.tasks {
@@ -169,6 +204,26 @@ func (b *WorkflowBuilder) MustBuild() *Workflow {
 	return w
 }
 
+// checkInputs reports declared inputs without a name, declared twice or
+// of an unknown type.
+func checkInputs(inputs []Input, fail func(ValidationKind, string, string) *ValidationError) {
+	types := spec.KeyTypes()
+	seen := map[string]bool{}
+	for i, in := range inputs {
+		switch {
+		case in.Name == "":
+			fail(InvalidInput, "", fmt.Sprintf("input %d has no name", i+1))
+		case seen[in.Name]:
+			fail(InvalidInput, "", fmt.Sprintf("input %q is declared twice", in.Name))
+		}
+		seen[in.Name] = true
+		if in.Type != "" && !slices.Contains(types, in.Type) {
+			fail(InvalidInput, "", fmt.Sprintf("input %q has unknown type %q%s; use %s", in.Name, in.Type,
+				suggest.DidYouMean(in.Type, types), strings.Join(types, ", ")))
+		}
+	}
+}
+
 func upstreamHint(ids []string) string {
 	if len(ids) == 0 {
 		return " (it has no upstream tasks)"
@@ -210,6 +265,12 @@ func (w *Workflow) Tenant() string { return w.tenant }
 // fingerprints and dependencies. It changes when any task's code, directive
 // or edges change, and not when tasks are listed in another order.
 func (w *Workflow) Version() string { return w.version }
+
+// Inputs returns the inputs the workflow declares (see
+// WorkflowBuilder.Inputs) and whether it declares them at all: when
+// declared is false, the workflow accepts any input. The slice must not be
+// modified.
+func (w *Workflow) Inputs() (inputs []Input, declared bool) { return w.inputs, w.inputsDeclared }
 
 // Len returns the number of tasks.
 func (w *Workflow) Len() int { return len(w.tasks) }

@@ -133,6 +133,10 @@ var cloacinaEtlTasks = []*runtime.Task{
 // EtlWorkflow is workflow "etl", registered in the default registry by init.
 var EtlWorkflow = runtime.NewWorkflow("etl").
 	Description("Nightly extract, transform, load").
+	Inputs(runtime.Input{
+		Name: "mode",
+		Type: "string",
+	}).
 	Add(cloacinaEtlTasks...).
 	Schedule(runtime.Schedule{
 		Name:     "nightly",

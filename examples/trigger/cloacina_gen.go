@@ -63,6 +63,10 @@ var cloacinaIngestTasks = []*runtime.Task{
 // init.
 var IngestWorkflow = runtime.NewWorkflow("ingest").
 	Description("Load each file dropped into the inbox").
+	Inputs(runtime.Input{
+		Name: "file",
+		Type: "string",
+	}).
 	Add(cloacinaIngestTasks...).
 	Trigger(runtime.Trigger{
 		Name: "new_file",

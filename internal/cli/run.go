@@ -100,6 +100,10 @@ func runWorkflow(ctx context.Context, c *call) error {
 		if errors.Is(err, runtime.ErrWorkflowNotFound) {
 			return unknownWorkflow(ctx, r, name)
 		}
+		var bad *runtime.InputError
+		if errors.As(err, &bad) {
+			return fmt.Errorf("--input: %w\n  hint: 'cloacina workflows show %s' lists the inputs it declares", bad, name)
+		}
 		if err != nil {
 			return fmt.Errorf("start %s: %w", name, err)
 		}

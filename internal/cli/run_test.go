@@ -166,3 +166,32 @@ func TestRunWaitPostgres(t *testing.T) {
 		mustRun(t, cli.ExitFailed, url, "--schema", schema, "run", "etl", "--wait", "--input", `{"fail": true}`)
 	})
 }
+
+// TestRunChecksDeclaredInputs: a workflow that declares its inputs refuses
+// an --input key it does not declare, before anything is stored, and
+// `workflows show` lists what it declares.
+func TestRunChecksDeclaredInputs(t *testing.T) {
+	url := sqliteURL(t)
+	wf := runtime.NewWorkflow("words").Inputs(runtime.Input{Name: "text", Type: "string"}, runtime.Input{Name: "date"}).
+		Add(&runtime.Task{ID: "split", Fingerprint: "split", Func: func(context.Context, *runtime.Context) error { return nil }}).
+		MustBuild()
+	worker(t, url, "", wf)
+	res := mustRun(t, cli.ExitUsage, url, "run", "words", "--input", `{"txt": "oops"}`)
+	want := "cloacina run: --input: input key \"txt\" is not an input of workflow \"words\" (inputs: text, date); did you mean \"text\"?\n" +
+		"  hint: 'cloacina workflows show words' lists the inputs it declares\n"
+	if res.stderr != want {
+		t.Fatalf("stderr:\n%s\nwant:\n%s", res.stderr, want)
+	}
+	if list := mustRun(t, cli.ExitOK, url, "executions", "list"); strings.Contains(list.stdout, "words") {
+		t.Fatalf("the refused run was stored:\n%s", list.stdout)
+	}
+	show := mustRun(t, cli.ExitOK, url, "workflows", "show", "words")
+	if !regexp.MustCompile(`(?m)^Inputs +text:string, date$`).MatchString(show.stdout) {
+		t.Fatalf("workflows show:\n%s", show.stdout)
+	}
+	var def struct{ Inputs []string }
+	if err := json.Unmarshal([]byte(mustRun(t, cli.ExitOK, url, "workflows", "show", "words", "--json").stdout), &def); err != nil ||
+		strings.Join(def.Inputs, ",") != "text:string,date" {
+		t.Fatalf("workflows show --json inputs = %v, %v", def.Inputs, err)
+	}
+}

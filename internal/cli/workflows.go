@@ -17,16 +17,19 @@ import (
 
 // workflowJSON is a recorded workflow definition in --json output.
 type workflowJSON struct {
-	Name        string     `json:"name"`
-	Version     string     `json:"version"`
-	Description string     `json:"description,omitempty"`
-	Author      string     `json:"author,omitempty"`
-	Tenant      string     `json:"tenant,omitempty"`
-	Tasks       []taskDefJ `json:"tasks"`
-	Schedules   []string   `json:"schedules,omitempty"`
-	Triggers    []string   `json:"triggers,omitempty"`
-	RecordedBy  string     `json:"recorded_by,omitempty"`
-	RecordedAt  time.Time  `json:"recorded_at,omitzero"`
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Description string `json:"description,omitempty"`
+	Author      string `json:"author,omitempty"`
+	Tenant      string `json:"tenant,omitempty"`
+	// Inputs are the declared inputs as name:type (name alone for any
+	// type); absent when the workflow accepts any input, empty when none.
+	Inputs     *[]string  `json:"inputs,omitempty"`
+	Tasks      []taskDefJ `json:"tasks"`
+	Schedules  []string   `json:"schedules,omitempty"`
+	Triggers   []string   `json:"triggers,omitempty"`
+	RecordedBy string     `json:"recorded_by,omitempty"`
+	RecordedAt time.Time  `json:"recorded_at,omitzero"`
 }
 
 type taskDefJ struct {
@@ -40,6 +43,10 @@ type taskDefJ struct {
 func toWorkflowJSON(d runtime.WorkflowDefinition) workflowJSON {
 	out := workflowJSON{Name: d.Name, Version: d.Version, Description: d.Description, Author: d.Author, Tenant: d.Tenant,
 		Tasks: []taskDefJ{}, RecordedBy: d.RecordedBy, RecordedAt: d.RecordedAt}
+	if d.InputsDeclared {
+		ins := inputNames(d.Inputs)
+		out.Inputs = &ins
+	}
 	for _, t := range d.Tasks {
 		deps := t.Dependencies
 		if deps == nil {
@@ -53,6 +60,16 @@ func toWorkflowJSON(d runtime.WorkflowDefinition) workflowJSON {
 	}
 	for _, t := range d.Triggers {
 		out.Triggers = append(out.Triggers, t.Name)
+	}
+	return out
+}
+
+// inputNames writes declared inputs as inputs= does: name:type, or the
+// name alone for any type.
+func inputNames(inputs []runtime.Input) []string {
+	out := make([]string, len(inputs))
+	for i, in := range inputs {
+		out[i] = in.String()
 	}
 	return out
 }
@@ -160,6 +177,13 @@ func writeGraph(w io.Writer, def runtime.WorkflowDefinition, format string, vers
 		}
 		if def.Author != "" {
 			t.row("Author", def.Author)
+		}
+		if def.InputsDeclared {
+			ins := strings.Join(inputNames(def.Inputs), ", ")
+			if ins == "" {
+				ins = "none (the input must be empty)"
+			}
+			t.row("Inputs", ins)
 		}
 		t.row("Recorded", fmtTime(def.RecordedAt)+" by "+cell(def.RecordedBy))
 		for _, s := range def.Schedules {

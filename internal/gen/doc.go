@@ -162,7 +162,9 @@
 // the input a schedule gives each execution, against a workflow's
 // inputs=: every key must be declared (a workflow without inputs= accepts
 // none) and every value must have its declared type; declared inputs may be
-// left out.
+// left out. The rule is internal/spec.CheckInput, which the runtime applies
+// to every submission of a workflow whose generated code declares its
+// inputs (runtime.WorkflowBuilder.Inputs, emitted for inputs=).
 //
 // Analyzer. Analyze runs the same checks on a package its caller has
 // loaded and type-checked (a go/analysis pass): internal/vet and

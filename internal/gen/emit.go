@@ -138,6 +138,14 @@ func emitWorkflow(f *jen.File, w *Workflow) {
 	if w.Tenant != "" {
 		chain = chain.Op(".").Line().Id("Tenant").Call(jen.Lit(w.Tenant))
 	}
+	if w.Inputs != nil {
+		// The runtime refuses a submission whose input breaks inputs=.
+		var ins []jen.Code
+		for _, k := range w.Inputs {
+			ins = append(ins, jen.Qual(RuntimePath, "Input").Values(jen.Dict{jen.Id("Name"): jen.Lit(k.Name), jen.Id("Type"): jen.Lit(k.Type)}))
+		}
+		chain = chain.Op(".").Line().Id("Inputs").Call(ins...)
+	}
 	chain = chain.Op(".").Line().Id("Add").Call(jen.Id(tasksVar).Op("..."))
 	for _, sc := range w.Schedules {
 		chain = chain.Op(".").Line().Id("Schedule").Call(jen.Qual(RuntimePath, "Schedule").Custom(multi(""), scheduleFields(sc)...))

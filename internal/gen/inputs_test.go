@@ -1,7 +1,6 @@
 package gen_test
 
 import (
-	"encoding/json"
 	"go/token"
 	"testing"
 
@@ -51,14 +50,9 @@ func TestCheckInput(t *testing.T) {
 			}
 		}
 	}
-	// A workflow without inputs= accepts no keys; decoded maps are checked
-	// the same way.
-	var m map[string]any
-	if err := json.Unmarshal([]byte(`{"mode": "full"}`), &m); err != nil {
-		t.Fatal(err)
-	}
-	got := gen.CheckInputValue("bare", nil, m, at)
+	// A workflow without inputs= accepts no keys.
+	got := gen.CheckInput("bare", nil, []byte(`{"mode": "full"}`), at)
 	if len(got) != 1 || got[0].Msg != `input key "mode" is not an input of workflow "bare" (it declares no inputs); declare it with inputs= on the //cloacina:workflow` {
-		t.Errorf("CheckInputValue without inputs = %v", got)
+		t.Errorf("CheckInput without inputs = %v", got)
 	}
 }

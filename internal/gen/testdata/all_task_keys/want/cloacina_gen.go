@@ -66,6 +66,10 @@ var cloacinaAllTaskKeysTasks = []*runtime.Task{
 // AllTaskKeysWorkflow is workflow "all-task-keys", registered in the default
 // registry by init.
 var AllTaskKeysWorkflow = runtime.NewWorkflow("all-task-keys").
+	Inputs(runtime.Input{
+		Name: "ready",
+		Type: "bool",
+	}).
 	Add(cloacinaAllTaskKeysTasks...).
 	MustBuild()
 

@@ -100,6 +100,10 @@ var cloacinaFlowCleanTasks = []*runtime.Task{
 // FlowCleanWorkflow is workflow "flow-clean", registered in the default
 // registry by init.
 var FlowCleanWorkflow = runtime.NewWorkflow("flow-clean").
+	Inputs(runtime.Input{
+		Name: "mode",
+		Type: "string",
+	}).
 	Add(cloacinaFlowCleanTasks...).
 	MustBuild()
 

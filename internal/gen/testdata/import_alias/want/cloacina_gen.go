@@ -46,6 +46,10 @@ var cloacinaImportAliasTasks = []*cloacinaruntime.Task{
 // ImportAliasWorkflow is workflow "import-alias", registered in the default
 // registry by init.
 var ImportAliasWorkflow = cloacinaruntime.NewWorkflow("import-alias").
+	Inputs(cloacinaruntime.Input{
+		Name: "n",
+		Type: "int",
+	}).
 	Add(cloacinaImportAliasTasks...).
 	MustBuild()
 

@@ -45,6 +45,10 @@ var cloacinaEtlTasks = []*runtime.Task{
 
 // EtlWorkflow is workflow "etl", registered in the default registry by init.
 var EtlWorkflow = runtime.NewWorkflow("etl").
+	Inputs(runtime.Input{
+		Name: "mode",
+		Type: "string",
+	}).
 	Add(cloacinaEtlTasks...).
 	Schedule(runtime.Schedule{
 		Name:       "nightly",

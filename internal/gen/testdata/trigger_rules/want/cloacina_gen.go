@@ -149,6 +149,40 @@ var cloacinaTriggerRulesTasks = []*runtime.Task{
 // TriggerRulesWorkflow is workflow "trigger-rules", registered in the default
 // registry by init.
 var TriggerRulesWorkflow = runtime.NewWorkflow("trigger-rules").
+	Inputs(runtime.Input{
+		Name: "mode",
+		Type: "string",
+	}, runtime.Input{
+		Name: "rows",
+		Type: "number",
+	}, runtime.Input{
+		Name: "big",
+		Type: "number",
+	}, runtime.Input{
+		Name: "tags",
+		Type: "array",
+	}, runtime.Input{
+		Name: "dry_run",
+		Type: "bool",
+	}, runtime.Input{
+		Name: "enabled",
+		Type: "bool",
+	}, runtime.Input{
+		Name: "cursor",
+		Type: "any",
+	}, runtime.Input{
+		Name: "odd key",
+		Type: "any",
+	}, runtime.Input{
+		Name: "legacy",
+		Type: "object",
+	}, runtime.Input{
+		Name: "order",
+		Type: "object",
+	}, runtime.Input{
+		Name: "a.b",
+		Type: "object",
+	}).
 	Add(cloacinaTriggerRulesTasks...).
 	MustBuild()
 
