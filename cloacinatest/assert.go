@@ -66,7 +66,11 @@ func RequireAttempts(t TB, res *runtime.PipelineResult, task string, n int) {
 	t.Helper()
 	tr := requireTask(t, res, task)
 	if tr.Attempts != n {
-		t.Fatalf("task %q made %d attempts, want %d\n%s", task, tr.Attempts, n, Table(res))
+		made := fmt.Sprintf("%d attempts", tr.Attempts)
+		if tr.Attempts == 1 {
+			made = "1 attempt"
+		}
+		t.Fatalf("task %q made %s, want %d\n%s", task, made, n, Table(res))
 	}
 }
 

@@ -64,7 +64,7 @@ func TestFailureMessagesShowTheTaskTable(t *testing.T) {
 		{"RequireSkipped", func(tb cloacinatest.TB) { cloacinatest.RequireSkipped(tb, failed, "archive", "extract") },
 			`task "extract" is Completed, want Skipped` + "\n" + table},
 		{"RequireAttempts", func(tb cloacinatest.TB) { cloacinatest.RequireAttempts(tb, failed, "load", 3) },
-			`task "load" made 1 attempts, want 3` + "\n" + table},
+			`task "load" made 1 attempt, want 3` + "\n" + table},
 		{"RequireFailed task", func(tb cloacinatest.TB) { cloacinatest.RequireFailed(tb, failed, "notify") },
 			`task "notify" is Skipped, want Failed` + "\n" + table},
 		{"RequireCancelled", func(tb cloacinatest.TB) { cloacinatest.RequireCancelled(tb, failed) },

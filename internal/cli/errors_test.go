@@ -33,7 +33,8 @@ func TestDatabaseErrors(t *testing.T) {
 			want:   []string{`--db "ops.db" is not a database URL: for a SQLite file write sqlite://ops.db`},
 			absent: []string{"server is up"}},
 		{name: "bad scheme", args: []string{"--db", "mysql://x", "executions", "list"},
-			want: []string{`cannot open the database mysql://x (from --db): `, `must start with sqlite://, postgres:// or postgresql://`}},
+			want:   []string{`cannot open the database mysql://x (from --db): `, `must start with sqlite://, postgres:// or postgresql://`},
+			absent: []string{"server is up"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := cli.Env{Getenv: func(k string) string { return tc.env[k] }}
