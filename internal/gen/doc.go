@@ -119,7 +119,11 @@
 // return) and whether or not a trigger rule can skip the writer, because
 // the check does not prove that code runs. A read that tolerates absence
 // is marked so: every read of a key the task also tests with Has (or reads
-// with Raw, which reports presence) is optional and never reported.
+// with Raw, which reports presence) is optional and never reported. What
+// reaches a task with a dependency the workflow lacks, or downstream of
+// one, is unknown, and so is what a task writes whose function does not
+// take the *runtime.Context second: both are reported as errors already,
+// and reads that depend on them are not reported missing on top of that.
 //
 // Diagnostics, all positioned at the key of the read or write (for a
 // declared key, at its element in the directive), each naming the tasks

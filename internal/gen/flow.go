@@ -88,12 +88,17 @@ type taskFlow struct {
 	// writes holds the keys the task writes, declared or not; creates
 	// those it inserts or sets (which an Update of the task may follow).
 	writes, creates map[string]bool
+	// unread is set when the task's function was not read because its
+	// second parameter is not the *runtime.Context (a signature error,
+	// reported already).
+	unread bool
 }
 
 // dynamic reports whether the task may write keys the generator cannot
-// see: it has unchecked uses and does not declare what it writes.
+// see: it has unchecked uses, or a function that was not read, and does
+// not declare what it writes.
 func (f *taskFlow) dynamic(t *annotations.Task) bool {
-	return len(f.unchecked) > 0 && t.Writes == nil
+	return (len(f.unchecked) > 0 || f.unread) && t.Writes == nil
 }
 
 // printing holds the packages whose functions only format a context they
@@ -143,10 +148,12 @@ func (s *pkgState) taskFlow(t *annotations.Task) *taskFlow {
 	if t.Func != nil && t.Func.Body != nil && info != nil {
 		if fn, ok := info.Defs[t.Func.Name].(*types.Func); ok {
 			sig := fn.Type().(*types.Signature)
-			if sig.Params().Len() == 2 {
+			if sig.Params().Len() == 2 && isPointerTo(sig.Params().At(1).Type(), RuntimePath, "Context") {
 				w := &flowWalker{s: s, out: f, stack: map[*types.Func]bool{fn: true}}
 				ctxVars := map[*types.Var]bool{sig.Params().At(1): true}
 				w.walk(t.Func.Body, ctxVars, nil)
+			} else {
+				f.unread = true
 			}
 		}
 	}

@@ -48,6 +48,10 @@ type flowCheck struct {
 	writes map[string][]keyWrite // by key, in task order
 	inputs map[string]annotations.ContextKey
 	dyn    bitset // tasks that may write keys the generator cannot see
+	// partial holds the tasks with a dependency the workflow lacks
+	// (reported already): what reaches them is unknown, so the keys they
+	// and their dependents read are not reported missing on top of it.
+	partial bitset
 }
 
 // checkFlow runs the data-flow check on a workflow and records the keys
@@ -61,7 +65,7 @@ func (s *pkgState) checkFlow(w *wfTasks, nodes []dag.Node) {
 	n := len(w.tasks)
 	c := &flowCheck{s: s, w: w, tasks: w.tasks, index: make(map[string]int, n), deps: make([][]int, n),
 		anc: make([]bitset, n), flows: make([]*taskFlow, n), writes: map[string][]keyWrite{},
-		inputs: map[string]annotations.ContextKey{}, dyn: newBitset(n)}
+		inputs: map[string]annotations.ContextKey{}, dyn: newBitset(n), partial: newBitset(n)}
 	for i, t := range w.tasks {
 		if _, dup := c.index[t.ID]; !dup {
 			c.index[t.ID] = i
@@ -71,6 +75,8 @@ func (s *pkgState) checkFlow(w *wfTasks, nodes []dag.Node) {
 		for _, d := range t.Deps {
 			if j, ok := c.index[d]; ok {
 				c.deps[i] = append(c.deps[i], j)
+			} else {
+				c.partial.set(i)
 			}
 		}
 	}
@@ -161,13 +167,13 @@ func (c *flowCheck) latest(ws []keyWrite) []keyWrite {
 }
 
 // dynamicUpstream reports whether task i or an ancestor may write keys the
-// generator cannot see.
+// generator cannot see, or what reaches task i is unknown (see partial).
 func (c *flowCheck) dynamicUpstream(i int, self bool) bool {
-	if self && c.dyn.has(i) {
+	if (self && c.dyn.has(i)) || c.partial.has(i) {
 		return true
 	}
 	for j, wd := range c.dyn {
-		if wd&c.anc[i][j] != 0 {
+		if (wd|c.partial[j])&c.anc[i][j] != 0 {
 			return true
 		}
 	}

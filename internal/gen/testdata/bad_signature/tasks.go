@@ -18,7 +18,16 @@ func NoError(ctx context.Context, c *runtime.Context) {}
 func ByValue(ctx context.Context, c runtime.Context) error { return nil }
 
 //cloacina:task
-func Swapped(c *runtime.Context, ctx context.Context) error { return nil }
+func Swapped(c *runtime.Context, ctx context.Context) error { return c.Set("swapped", true) }
+
+// What Swapped writes is unknown while its signature is wrong: Reader's
+// read is not reported on top of that error.
+
+//cloacina:task deps=swapped
+func Reader(ctx context.Context, c *runtime.Context) error {
+	_, err := runtime.Get[bool](c, "swapped")
+	return err
+}
 
 //cloacina:task
 func Variadic(ctx context.Context, cs ...*runtime.Context) error { return nil }
