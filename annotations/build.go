@@ -175,6 +175,7 @@ func gather(verb string, dirs []*Directive, keys, other []string, aliases map[st
 			}
 			if !contains(keys, name) {
 				s.errs.Add(a.Pos, "%s", unknownKeyMsg(verb, a.Name, keys, other, aliases))
+				s.errs[len(s.errs)-1].Fix = keyFix(a.Key, keys, aliases)
 				continue
 			}
 			if prev, ok := s.args[name]; ok {
@@ -194,13 +195,32 @@ func gather(verb string, dirs []*Directive, keys, other []string, aliases map[st
 	return s
 }
 
-func unknownKeyMsg(verb, name string, keys, other []string, aliases map[string]string) string {
-	msg := fmt.Sprintf("unknown key %q for %s%s", name, Prefix, verb)
+// keyFix replaces a misspelt key by the key or alias it resembles most,
+// the one unknownKeyMsg suggests; nil when it resembles none.
+func keyFix(k Key, keys []string, aliases map[string]string) *Fix {
+	c := suggest.Closest(k.Name, keyCandidates(keys, aliases))
+	if len(c) == 0 {
+		return nil
+	}
+	end := k.Pos
+	end.Offset += len(k.Name)
+	end.Column += len(k.Name)
+	return &Fix{Message: fmt.Sprintf("replace %q with %q", k.Name, c[0]), Pos: k.Pos, End: end, NewText: c[0]}
+}
+
+// keyCandidates are the names a key may be spelt as: the keys and the
+// aliases.
+func keyCandidates(keys []string, aliases map[string]string) []string {
 	cands := append([]string(nil), keys...)
 	for a := range aliases {
 		cands = append(cands, a)
 	}
-	if hint := suggest.DidYouMean(name, cands); hint != "" {
+	return cands
+}
+
+func unknownKeyMsg(verb, name string, keys, other []string, aliases map[string]string) string {
+	msg := fmt.Sprintf("unknown key %q for %s%s", name, Prefix, verb)
+	if hint := suggest.DidYouMean(name, keyCandidates(keys, aliases)); hint != "" {
 		return msg + hint
 	}
 	if contains(other, name) {

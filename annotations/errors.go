@@ -11,6 +11,18 @@ import (
 type Error struct {
 	Pos token.Position
 	Msg string
+	// Fix, when not nil, is an edit that resolves the problem (a misspelt
+	// key replaced by the one it resembles).
+	Fix *Fix
+}
+
+// Fix is an edit that resolves a problem: replace the source from Pos to
+// End with NewText.
+type Fix struct {
+	// Message describes the edit, as in "replace \"totlas\" with \"totals\"".
+	Message  string
+	Pos, End token.Position
+	NewText  string
 }
 
 // Error returns the problem as "file.go:12:3: message".

@@ -117,6 +117,7 @@ func (s *pkgState) collect() {
 		af, errs := annotations.ParseFile(s.l.fset, f)
 		for _, e := range errs {
 			s.errs.add(e.Pos, DirectiveError, "%s", s.relative(e.Msg))
+			s.errs[len(s.errs)-1].Fix = e.Fix
 		}
 		if len(errs) > 0 || len(af.Workflows) > 0 || len(af.Tasks) > 0 || len(af.Schedules) > 0 || len(af.Triggers) > 0 {
 			s.directive = true

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/cloacina-go/cloacina/annotations"
 )
 
 // ErrorKind classifies an Error, so that tests and tools can tell problems
@@ -108,13 +110,9 @@ func (s Severity) String() string {
 }
 
 // Fix is an edit that resolves a problem: replace the source from Pos to
-// End with NewText. Did-you-mean problems carry one.
-type Fix struct {
-	// Message describes the edit, as in "replace \"totlas\" with \"totals\"".
-	Message  string
-	Pos, End token.Position
-	NewText  string
-}
+// End with NewText. Did-you-mean problems carry one, those of directives
+// (a misspelt key) included.
+type Fix = annotations.Fix
 
 var kindNames = map[ErrorKind]string{
 	LoadError:           "load",
