@@ -40,5 +40,12 @@
 // runtime subscriptions (no polling by the command). On a terminal
 // (Env.Terminal) `run --wait` redraws one progress line: tasks done of
 // total and the running ones; when the output is piped it prints one plain
-// line per event.
+// line per event. The command executes only the workflows of its own
+// registry (Env.Registry); it starts any other from its recorded
+// definition, and `run --wait` then says on stderr that it waits for a
+// runner with the code to execute it.
+//
+// `run --input` is held to the workflow's declared inputs (inputs= on
+// //cloacina:workflow): a key it does not declare, or a value of another
+// type, is an error that names the key, before anything is stored.
 package cli

@@ -113,6 +113,11 @@ func runWorkflow(ctx context.Context, c *call) error {
 		if !c.g.json && !c.env.Terminal {
 			fmt.Fprintf(c.env.Stdout, "started execution %s of %s\n", ex.ID(), name)
 		}
+		if _, err := c.registry().Lookup(name); err != nil {
+			// Started from the recorded definition: the tasks wait for a
+			// runner with the code, which a new user may not have running.
+			fmt.Fprintf(c.env.Stderr, "waiting for a runner that executes %s: this command only starts it (interrupt to stop waiting; the execution goes on)\n", name)
+		}
 		return follow(ctx, c, r, ex)
 	})
 }
