@@ -122,6 +122,9 @@ func (r *Runner) notRecorded(ctx context.Context, name string) error {
 // not registered from its latest recorded definition; notFound is the
 // registry's error, returned when none is recorded.
 func (r *Runner) recordedExecution(ctx context.Context, sub Submission, notFound error) (*store.NewExecution, error) {
+	if sub.Workflow == "" {
+		return nil, notFound // ListWorkflows reads "" as every workflow
+	}
 	recs, err := r.store.ListWorkflows(ctx, sub.Workflow)
 	if err != nil {
 		return nil, fmt.Errorf("%w (and reading the recorded definitions failed: %v)", notFound, err)

@@ -28,6 +28,26 @@ var (
 	ErrInvalidInput = errors.New("input does not match the workflow's declared inputs")
 )
 
+// AmbiguousIDError is ExecutionByPrefix's answer for a prefix that starts
+// the ids of several executions.
+type AmbiguousIDError struct {
+	Prefix string
+	// IDs are the first ids the prefix starts, in byte order; More is set
+	// when there are others.
+	IDs  []string
+	More bool
+}
+
+// Error returns a message such as `execution id prefix "01a2" is
+// ambiguous: it starts 01a2...-1, 01a2...-2; give more of the id`.
+func (e *AmbiguousIDError) Error() string {
+	more := ""
+	if e.More {
+		more = " and more"
+	}
+	return fmt.Sprintf("execution id prefix %q is ambiguous: it starts %s%s; give more of the id", e.Prefix, strings.Join(e.IDs, ", "), more)
+}
+
 // InputError refuses a submission whose input does not match the inputs
 // its workflow declares (WorkflowBuilder.Inputs, inputs= on
 // //cloacina:workflow): a key that is not declared, or a value of another

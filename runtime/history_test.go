@@ -280,6 +280,10 @@ func testRecordedDefinitionStartsWorkflow(t *testing.T) {
 	if _, err := tool.ExecuteAsync(ctx, "unknown", nil); !errors.Is(err, runtime.ErrWorkflowNotFound) {
 		t.Fatalf("ExecuteAsync of a workflow nobody recorded: %v", err)
 	}
+	// No name is no workflow, not the first one recorded.
+	if ex, err := tool.ExecuteAsync(ctx, "", nil); !errors.Is(err, runtime.ErrWorkflowNotFound) {
+		t.Fatalf("ExecuteAsync without a workflow name = %v, %v; want ErrWorkflowNotFound", ex, err)
+	}
 }
 
 func TestListExecutionsPageStable(t *testing.T) { forEachBackend(t, testListExecutionsPageStable) }
@@ -512,3 +516,37 @@ func (h *pruneLogHandler) Handle(_ context.Context, rec slog.Record) error {
 }
 func (h *pruneLogHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *pruneLogHandler) WithGroup(string) slog.Handler      { return h }
+
+func TestExecutionByPrefix(t *testing.T) { forEachBackend(t, testExecutionByPrefix) }
+
+func testExecutionByPrefix(t *testing.T) {
+	ctx := context.Background()
+	noop := runtime.NewWorkflow("noop").Add(&runtime.Task{ID: "a", Fingerprint: "a", Func: fn(func(context.Context, *runtime.Context) error { return nil })}).MustBuild()
+	r := newRunner(t, nil, noop)
+	subs := make([]runtime.Submission, 7)
+	for i := range subs {
+		subs[i] = runtime.Submission{Workflow: "noop"}
+	}
+	execs, err := r.ExecuteMany(ctx, subs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := execs[3].ID()
+	for _, p := range []string{id, id[:len(id)-1]} {
+		ex, err := r.ExecutionByPrefix(ctx, p)
+		if err != nil || ex.ID() != id {
+			t.Fatalf("ExecutionByPrefix(%q) = %v, %v; want %s", p, ex, err, id)
+		}
+	}
+	// The seven ids begin with the same creation time.
+	var amb *runtime.AmbiguousIDError
+	if _, err := r.ExecutionByPrefix(ctx, id[:8]); !errors.As(err, &amb) || len(amb.IDs) != 5 || !amb.More ||
+		!strings.Contains(err.Error(), "and more; give more of the id") {
+		t.Fatalf("ExecutionByPrefix(%q) = %v; want an AmbiguousIDError listing 5 and more", id[:8], err)
+	}
+	for _, p := range []string{"zz", "", id + "0"} {
+		if _, err := r.ExecutionByPrefix(ctx, p); !errors.Is(err, runtime.ErrExecutionNotFound) {
+			t.Fatalf("ExecutionByPrefix(%q) = %v; want ErrExecutionNotFound", p, err)
+		}
+	}
+}

@@ -594,6 +594,33 @@ func (r *Runner) waitingOn() []string {
 	return ids
 }
 
+// ExecutionByPrefix returns a handle on the execution whose id is
+// idOrPrefix or, when none has that id, on the one execution whose id
+// starts with it, as a user types the first characters of an id (ids begin
+// with their creation time, so a dozen characters usually suffice). It
+// returns an error wrapping ErrExecutionNotFound when none matches, and an
+// *AmbiguousIDError when several do.
+func (r *Runner) ExecutionByPrefix(ctx context.Context, idOrPrefix string) (*Execution, error) {
+	ex, err := r.Execution(ctx, idOrPrefix)
+	if !errors.Is(err, ErrExecutionNotFound) || idOrPrefix == "" {
+		return ex, err
+	}
+	ids, lerr := r.store.ExecutionIDsWithPrefix(ctx, idOrPrefix, ambiguousShown+1)
+	switch {
+	case lerr != nil:
+		return nil, r.storeErr(lerr)
+	case len(ids) == 1:
+		return r.Execution(ctx, ids[0])
+	case len(ids) > 1:
+		return nil, &AmbiguousIDError{Prefix: idOrPrefix, IDs: ids[:min(len(ids), ambiguousShown)], More: len(ids) > ambiguousShown}
+	}
+	return nil, err
+}
+
+// ambiguousShown is how many of the ids an ambiguous prefix matches an
+// AmbiguousIDError lists.
+const ambiguousShown = 5
+
 // Execution returns a handle on an existing execution, which may have been
 // started by another runner or process.
 func (r *Runner) Execution(ctx context.Context, id string) (*Execution, error) {

@@ -30,7 +30,9 @@
 //     event log. While the execution runs, the page follows
 //     its events over server-sent events (GET /executions/{id}/events, fed
 //     by a subscription to the event log, never by polling) and updates the
-//     graph, the task states, the status and the log as they happen.
+//     graph, the task states, the status and the log as they happen. The
+//     start of an id that names one execution redirects to its page
+//     (Runner.ExecutionByPrefix), as the command line accepts it.
 //   - /workflows and /workflows/{name}: the workflows this process
 //     registers and those runners have recorded, with the graph, versions,
 //     schedules, recent executions and a form to start one with JSON input.

@@ -134,13 +134,21 @@ func (userTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func (f *fixture) get(path string) (int, string) {
 	f.t.Helper()
+	code, body, _ := f.getFollowing(path)
+	return code, body
+}
+
+// getFollowing is get following redirects, and also returns the path it
+// ended at.
+func (f *fixture) getFollowing(path string) (int, string, string) {
+	f.t.Helper()
 	resp, err := f.client.Get(f.server.URL + path)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), resp.Request.URL.Path
 }
 
 var tokenRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

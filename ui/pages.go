@@ -273,13 +273,22 @@ type execDetail struct {
 func (u *ui) execution(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	ex, err := u.opts.Runner.Execution(ctx, id)
-	if errors.Is(err, runtime.ErrExecutionNotFound) {
+	ex, err := u.opts.Runner.ExecutionByPrefix(ctx, id)
+	var amb *runtime.AmbiguousIDError
+	switch {
+	case errors.Is(err, runtime.ErrExecutionNotFound):
 		u.fail(w, r, http.StatusNotFound, fmt.Sprintf("no execution with id %q", id))
 		return
-	}
-	if err != nil {
+	case errors.As(err, &amb):
+		u.fail(w, r, http.StatusNotFound, amb.Error())
+		return
+	case err != nil:
 		u.fail(w, r, http.StatusInternalServerError, "reading execution: "+err.Error())
+		return
+	case ex.ID() != id:
+		// The start of an id, as the command line takes it: the page has
+		// one address, the whole id's.
+		http.Redirect(w, r, u.base+"/executions/"+url.PathEscape(ex.ID()), http.StatusSeeOther)
 		return
 	}
 	res, err := ex.Result(ctx)

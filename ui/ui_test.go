@@ -70,6 +70,13 @@ func TestListAndDetail(t *testing.T) {
 		if code != http.StatusNotFound || !strings.Contains(body, "no execution with id &#34;no-such-id&#34;") {
 			t.Fatalf("unknown execution: %d\n%s", code, body)
 		}
+		// The start of an id leads to the execution's page, as on the
+		// command line.
+		short := good.ExecutionID[:len(good.ExecutionID)-1]
+		if code, page, to := f.getFollowing("/ops/executions/" + short); code != http.StatusOK || to != "/ops/executions/"+good.ExecutionID ||
+			!strings.Contains(page, `data-task="a"`) {
+			t.Fatalf("execution by a prefix of its id: %d at %s\n%s", code, to, page)
+		}
 	})
 }
 

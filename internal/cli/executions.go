@@ -182,7 +182,7 @@ func resolve(ctx context.Context, r *runtime.Runner, id string) (*runtime.Execut
 	if id == "" {
 		return nil, usagef("missing execution id")
 	}
-	ex, err := r.Execution(ctx, id)
+	ex, err := r.ExecutionByPrefix(ctx, id)
 	if err == nil || !errors.Is(err, runtime.ErrExecutionNotFound) {
 		return ex, err
 	}
@@ -190,19 +190,9 @@ func resolve(ctx context.Context, r *runtime.Runner, id string) (*runtime.Execut
 	if lerr != nil {
 		return nil, err
 	}
-	var prefixed, ids []string
+	var ids []string
 	for _, s := range recent {
 		ids = append(ids, s.ID)
-		if strings.HasPrefix(s.ID, id) {
-			prefixed = append(prefixed, s.ID)
-		}
-	}
-	switch {
-	case len(prefixed) == 1:
-		return r.Execution(ctx, prefixed[0])
-	case len(prefixed) > 1:
-		sort.Strings(prefixed)
-		return nil, fmt.Errorf("execution id prefix %q is ambiguous: it matches %s; give more of the id", id, strings.Join(prefixed, ", "))
 	}
 	msg := fmt.Sprintf("no execution %q in this database", id)
 	if close := closestIDs(id, ids, 3); len(close) > 0 {

@@ -201,6 +201,12 @@ type Store interface {
 	// GetExecution returns one execution, or an error wrapping ErrNotFound.
 	GetExecution(ctx context.Context, id string) (*Execution, error)
 
+	// ExecutionIDsWithPrefix returns the ids of up to limit executions
+	// whose id starts with prefix (not empty), in byte order: what a user
+	// who types the start of an id means. It reads an index range. Ids
+	// are ASCII, so a prefix that is not matches none.
+	ExecutionIDsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error)
+
 	// ListExecutions returns executions, newest first.
 	ListExecutions(ctx context.Context, p *ListExecutionsParams) ([]*Execution, error)
 

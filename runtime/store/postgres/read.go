@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -56,6 +57,33 @@ func (s *Store) GetExecution(ctx context.Context, id string) (*store.Execution, 
 		return nil, fmt.Errorf("get execution %s: %w", id, err)
 	}
 	return e, nil
+}
+
+// ExecutionIDsWithPrefix implements store.Store: a range of the primary
+// key, whose text compares byte by byte (COLLATE "C").
+func (s *Store) ExecutionIDsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error) {
+	if prefix == "" {
+		return nil, errors.New("execution ids with a prefix: the prefix is empty")
+	}
+	if !engine.ASCII(prefix) {
+		return nil, nil // execution ids are ASCII
+	}
+	q, args := `SELECT id FROM cloacina_executions WHERE id >= $1 ORDER BY id LIMIT $2`, []any{prefix, limit}
+	if end := engine.PrefixEnd(prefix); end != "" {
+		q, args = `SELECT id FROM cloacina_executions WHERE id >= $1 AND id < $3 ORDER BY id LIMIT $2`, append(args, end)
+	}
+	rows, err := s.pool.Query(ctx, s.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("execution ids with prefix %q: %w", prefix, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("execution ids with prefix %q: %w", prefix, err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return ids, nil
 }
 
 // ListExecutions implements store.Store.

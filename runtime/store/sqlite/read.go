@@ -52,6 +52,35 @@ func (s *Store) GetExecution(ctx context.Context, id string) (*store.Execution, 
 	return e, nil
 }
 
+// ExecutionIDsWithPrefix implements store.Store: a range of the primary
+// key, whose text compares byte by byte (BINARY).
+func (s *Store) ExecutionIDsWithPrefix(ctx context.Context, prefix string, limit int) ([]string, error) {
+	if prefix == "" {
+		return nil, errors.New("execution ids with a prefix: the prefix is empty")
+	}
+	if !engine.ASCII(prefix) {
+		return nil, nil // execution ids are ASCII
+	}
+	q, args := `SELECT id FROM cloacina_executions WHERE id >= ?1 ORDER BY id LIMIT ?2`, []any{prefix, limit}
+	if end := engine.PrefixEnd(prefix); end != "" {
+		q, args = `SELECT id FROM cloacina_executions WHERE id >= ?1 AND id < ?3 ORDER BY id LIMIT ?2`, append(args, end)
+	}
+	rows, err := s.readQuery(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("execution ids with prefix %q: %w", prefix, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("execution ids with prefix %q: %w", prefix, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // ListExecutions implements store.Store.
 func (s *Store) ListExecutions(ctx context.Context, p *store.ListExecutionsParams) ([]*store.Execution, error) {
 	var where []string

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RuleTasksReachDecide", testRuleTasks},
 		{"OutputUnchangedSharesContext", testOutputUnchanged},
 		{"ListAndGet", testListAndGet},
+		{"ExecutionIDsWithPrefix", testExecutionIDsWithPrefix},
 		{"EventLog", testEventLog},
 		{"BadParameters", testBadParameters},
 		{"CreateMany", testCreateMany},
@@ -902,6 +903,35 @@ func testOutputUnchanged(t *testing.T, s *suite) {
 	bc := s.claim(t, "r1", 10)
 	if len(bc) != 2 || string(bc[0].Input.Data) != `{"in":1}` {
 		t.Fatalf("dependents of an unchanged task get its input: %+v", bc)
+	}
+}
+
+func testExecutionIDsWithPrefix(t *testing.T, s *suite) {
+	for _, id := range []string{"01a2-b", "01a2-a", "01a3", "01a", "1", "01b"} {
+		s.create(t, diamond(id))
+	}
+	for _, c := range []struct {
+		prefix string
+		limit  int
+		want   []string
+	}{
+		{"01a2", 10, []string{"01a2-a", "01a2-b"}},
+		{"01a", 10, []string{"01a", "01a2-a", "01a2-b", "01a3"}},
+		{"01a", 2, []string{"01a", "01a2-a"}},
+		{"01b", 10, []string{"01b"}},
+		{"0", 10, []string{"01a", "01a2-a", "01a2-b", "01a3", "01b"}},
+		{"01a2-c", 10, nil},
+		{"\xff", 10, nil},
+		{"01é", 10, nil},
+		{"01a\x7f", 10, nil},
+	} {
+		got, err := s.ExecutionIDsWithPrefix(ctxb, c.prefix, c.limit)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("ExecutionIDsWithPrefix(%q, %d) = %v, %v; want %v", c.prefix, c.limit, got, err, c.want)
+		}
+	}
+	if _, err := s.ExecutionIDsWithPrefix(ctxb, "", 10); err == nil {
+		t.Error("ExecutionIDsWithPrefix with an empty prefix: no error")
 	}
 }
 

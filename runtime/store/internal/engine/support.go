@@ -16,6 +16,32 @@ import (
 // a Doc's references, migrations, and the row interface of both database
 // libraries.
 
+// PrefixEnd returns the least string greater than every string that starts
+// with prefix, in byte order, so that prefix <= id < PrefixEnd(prefix)
+// selects the ids that start with prefix from an index. prefix is ASCII
+// (see ASCII), and so is the end; "" when there is none (a prefix of DEL
+// bytes only), and the range has no upper bound.
+func PrefixEnd(prefix string) string {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0x7f {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return ""
+}
+
+// ASCII reports whether s holds only ASCII bytes, as execution ids do.
+func ASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // EncodeRefs returns the stored form of a Doc's references: a JSON object,
 // or nil (SQL NULL) when there are none.
 func EncodeRefs(refs map[string]string) *string {
