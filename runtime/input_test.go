@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloacina-go/cloacina/runtime"
 )
@@ -158,5 +159,30 @@ func TestBuildChecksScheduleInput(t *testing.T) {
 	want := `schedule nightly: Input: input key "txt" is not an input of workflow "w" (inputs: text); did you mean "text"?`
 	if len(errs) != 1 || errs[0].Kind != runtime.InvalidSchedule || errs[0].Detail != want {
 		t.Fatalf("Build = %v; want one invalid_schedule error: %s", err, want)
+	}
+}
+
+// TestScheduleAPIChecksInput: CreateSchedule and UpdateSchedule refuse an
+// input every fire of which would be refused, and store nothing.
+func TestScheduleAPIChecksInput(t *testing.T) {
+	ctx := context.Background()
+	r := newRunner(t, &runtime.Config{FallbackPollInterval: time.Hour}, inputsWorkflow())
+	_, err := r.CreateSchedule(ctx, runtime.Schedule{Name: "bad", Workflow: "words", Cron: "@daily", Input: []byte(`{"txt": "x"}`)})
+	if !errors.Is(err, runtime.ErrInvalidInput) || !strings.Contains(err.Error(), `did you mean "text"?`) {
+		t.Fatalf("CreateSchedule with a misspelt input key: %v", err)
+	}
+	if _, err := r.DescribeSchedule(ctx, "bad", 1); !errors.Is(err, runtime.ErrScheduleNotFound) {
+		t.Fatalf("the refused schedule was stored: %v", err)
+	}
+	if _, err := r.CreateSchedule(ctx, runtime.Schedule{Name: "good", Workflow: "words", Cron: "@daily", Input: []byte(`{"text": "x"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.UpdateSchedule(ctx, runtime.Schedule{Name: "good", Workflow: "words", Cron: "@daily", Input: []byte(`{"n": "3"}`)})
+	if !errors.Is(err, runtime.ErrInvalidInput) || !strings.Contains(err.Error(), "declares n:int") {
+		t.Fatalf("UpdateSchedule with a value of the wrong type: %v", err)
+	}
+	d, err := r.DescribeSchedule(ctx, "good", 1)
+	if err != nil || string(d.Input) != `{"text":"x"}` {
+		t.Fatalf("after the refused update: %+v, %v", d, err)
 	}
 }

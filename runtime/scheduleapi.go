@@ -97,14 +97,19 @@ func (r *Runner) scheduleInfo(st *store.Schedule) (ScheduleInfo, *schedDef, erro
 
 // CreateSchedule stores a new schedule of a workflow registered with this
 // runner. Any runner serving the workflow fires it. Reconciliation leaves
-// it alone.
+// it alone. An Input that breaks the workflow's declared inputs (see
+// WorkflowBuilder.Inputs) is refused with an *InputError.
 func (r *Runner) CreateSchedule(ctx context.Context, s Schedule) (*ScheduleInfo, error) {
-	if _, ok := r.serves(s.Workflow); !ok {
+	wf, ok := r.serves(s.Workflow)
+	if !ok {
 		return nil, fmt.Errorf("create schedule %s: workflow %q is not registered with this runner for tenant %q%s",
 			s.Name, s.Workflow, r.tenant, suggest.DidYouMean(s.Workflow, r.reg.Names()))
 	}
 	n, _, _, err := s.normalized()
 	if err != nil {
+		return nil, err
+	}
+	if err := wf.checkScheduleInput(n); err != nil {
 		return nil, err
 	}
 	st := &store.Schedule{Name: n.Name, Kind: store.ScheduleCron, Workflow: n.Workflow, Spec: encodeSchedule(n),
@@ -126,16 +131,22 @@ func (r *Runner) CreateSchedule(ctx context.Context, s Schedule) (*ScheduleInfo,
 
 // UpdateSchedule replaces the definition of a stored schedule, keeping its
 // history; its next tick is computed again from now. A schedule declared in
-// code returns to its declaration when a runner serving it next starts.
+// code returns to its declaration when a runner serving it next starts. On
+// a runner serving the workflow, an Input that breaks its declared inputs
+// is refused with an *InputError.
 func (r *Runner) UpdateSchedule(ctx context.Context, s Schedule) (*ScheduleInfo, error) {
 	n, _, _, err := s.normalized()
 	if err != nil {
 		return nil, err
 	}
 	return r.changeSchedule(ctx, n.Name, func(st *store.Schedule) error {
-		if st.Workflow != n.Workflow {
-			if _, ok := r.serves(n.Workflow); !ok {
-				return fmt.Errorf("workflow %q is not registered with this runner", n.Workflow)
+		wf, ok := r.serves(n.Workflow)
+		if !ok && st.Workflow != n.Workflow {
+			return fmt.Errorf("workflow %q is not registered with this runner", n.Workflow)
+		}
+		if ok {
+			if err := wf.checkScheduleInput(n); err != nil {
+				return err
 			}
 		}
 		st.Workflow, st.Spec, st.Paused = n.Workflow, encodeSchedule(n), n.Paused

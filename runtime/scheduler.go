@@ -222,6 +222,17 @@ func (s *scheduler) pass() time.Time {
 			}
 			after, err := s.fire(ctx, def, st, prev)
 			switch {
+			case errors.Is(err, ErrInvalidInput):
+				// The input breaks the workflow's declared inputs (changed
+				// since the schedule was stored): no retry can succeed until
+				// one of them changes, so it is retried, and logged, once a
+				// minute rather than once a second.
+				if r.bgCtx.Err() == nil {
+					r.log.Error("fire schedule: its input does not match the workflow's inputs; fix it with UpdateSchedule or change inputs=",
+						"schedule", st.Name, "error", err)
+				}
+				earliest(r.cfg.Clock.Now().Add(time.Minute))
+				continue
 			case err != nil:
 				if r.bgCtx.Err() == nil {
 					r.log.Error("fire schedule", "schedule", st.Name, "error", err)
