@@ -2,7 +2,8 @@
 // OpenTelemetry. It lives in a module of its own, so that a program using
 // Cloacina without OpenTelemetry does not depend on it.
 //
-//	mw := otelcloacina.New(&otelcloacina.Config{TracerProvider: tp, MeterProvider: mp})
+//	mw, err := otelcloacina.New(&otelcloacina.Config{TracerProvider: tp, MeterProvider: mp})
+//	if err != nil { ... }
 //	cfg := &runtime.Config{DatabaseURL: "sqlite://cloacina.db"}
 //	mw.Install(cfg)
 //	runner, err := runtime.NewRunner(ctx, cfg)

@@ -199,7 +199,7 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("RunnerID must not contain NUL bytes"))
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("invalid runner config: %w", errors.Join(errs...))
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
 	}
 	return nil
 }

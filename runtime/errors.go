@@ -23,6 +23,9 @@ var (
 	// ErrWorkflowExists is returned by Registry.Register when a different
 	// version of the workflow is already registered under the same name.
 	ErrWorkflowExists = errors.New("workflow already registered")
+	// ErrInvalidConfig is wrapped by NewRunner's error for a Config field
+	// that is out of range or malformed; the message names each field.
+	ErrInvalidConfig = errors.New("invalid runner config")
 	// ErrInvalidInput is what an *InputError wraps: a submission's input
 	// does not match the inputs its workflow declares.
 	ErrInvalidInput = errors.New("input does not match the workflow's declared inputs")

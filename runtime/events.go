@@ -90,7 +90,9 @@ type EventFilter struct {
 // started From an event's Cursor, in this process or another, after a
 // restart or a lost connection, returns exactly the events after it.
 //
-// ctx bounds only the start (reading the end of the log for FromNow).
+// A filter on an ExecutionID no execution has fails with an error
+// wrapping ErrExecutionNotFound. ctx bounds only the start (reading the
+// end of the log for FromNow, and the execution).
 // Close the subscription when done with it; it also ends when the runner
 // shuts down.
 func (r *Runner) Subscribe(ctx context.Context, f EventFilter) (*Subscription, error) {
@@ -99,6 +101,13 @@ func (r *Runner) Subscribe(ctx context.Context, f EventFilter) (*Subscription, e
 	}
 	if r.isClosed() {
 		return nil, ErrRunnerClosed
+	}
+	if f.ExecutionID != "" {
+		// An unknown id would be followed forever, waiting for events
+		// that never come.
+		if _, err := r.store.GetExecution(ctx, f.ExecutionID); err != nil {
+			return nil, fmt.Errorf("subscribe: %w", r.storeErr(err))
+		}
 	}
 	if !f.FromNow {
 		return newSubscription(r, f, f.From.c, nil), nil

@@ -276,7 +276,9 @@ func (r *Runner) signal() {
 // and, when the execution did not complete, an error (the result's Err).
 // If ctx ends first the execution keeps running in the background: Execute
 // then returns the result as it stands (its ExecutionID finds the
-// execution again, see Runner.Execution) with ctx's error.
+// execution again, see Runner.Execution) with ctx's error. When the
+// execution could not be started (ExecuteAsync's errors: an unknown
+// workflow, an *InputError, a store failure), the result is nil.
 func (r *Runner) Execute(ctx context.Context, workflow string, input *Context, opts ...ExecuteOption) (*PipelineResult, error) {
 	exec, err := r.ExecuteAsync(ctx, workflow, input, opts...)
 	if err != nil {

@@ -177,6 +177,10 @@ func TestExecutionFollow(t *testing.T) {
 		if !reflect.DeepEqual(story(got), want) {
 			t.Fatalf("followed %v\nwant %v", story(got), want)
 		}
+		// An id no execution has is an error, not a wait for ever.
+		if _, err := r.Subscribe(ctx, runtime.EventFilter{ExecutionID: "nope", UntilEnd: true}); !errors.Is(err, runtime.ErrExecutionNotFound) {
+			t.Fatalf("Subscribe to an unknown execution: %v", err)
+		}
 	})
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -140,6 +141,10 @@ func (u *ui) start(r *http.Request) (string, flash, int) {
 	if raw := strings.TrimSpace(r.PostFormValue("input")); raw != "" {
 		input = runtime.NewContext()
 		if err := input.UnmarshalJSON([]byte(raw)); err != nil {
+			var v any
+			if jerr := json.Unmarshal([]byte(raw), &v); jerr != nil {
+				return to, refused("Input is not valid JSON: %v", jerr), 0
+			}
 			return to, refused("Input is not a JSON object: %v", err), 0
 		}
 	}

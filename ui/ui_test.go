@@ -216,6 +216,8 @@ func TestStartWorkflowWithInput(t *testing.T) {
 		if path != "/ops/workflows/ok" {
 			t.Fatalf("bad input went to %s", path)
 		}
+		mustContain(t, body, "Input is not valid JSON: unexpected end of JSON input")
+		_, body, _ = f.post("/ops/workflows/ok/start", url.Values{"csrf": {token}, "input": {`[1, 2]`}})
 		mustContain(t, body, "Input is not a JSON object")
 		_, body, _ = f.post("/ops/workflows/nope/start", url.Values{"csrf": {token}, "input": {`{}`}})
 		mustContain(t, body, "Cannot start nope")

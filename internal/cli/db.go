@@ -78,12 +78,15 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 	r, err := runtime.NewRunner(octx, cfg)
 	if err != nil {
 		msg := strings.ReplaceAll(err.Error(), dbURL, redactURL(dbURL))
-		hint := "check that the server is up and the URL is right; "
-		if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
-			hint = "" // the URL names no server to check
+		hint := "check that the server is up and the URL is right; pass --db URL or set " + EnvDatabaseURL
+		switch {
+		case errors.Is(err, runtime.ErrInvalidConfig):
+			hint = "check --db and --schema" // refused before any server was reached
+		case !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://"):
+			hint = "pass --db URL or set " + EnvDatabaseURL // the URL names no server to check
 		}
-		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("cannot open the database %s (from %s): %s\n  hint: %spass --db URL or set %s",
-			redactURL(dbURL), source, redactPassword(msg), hint, EnvDatabaseURL)}
+		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("cannot open the database %s (from %s): %s\n  hint: %s",
+			redactURL(dbURL), source, redactPassword(msg), hint)}
 	}
 	return r, nil
 }
