@@ -394,8 +394,9 @@
 // it did not).
 //
 // Config.Retention deletes finished executions, with their tasks,
-// contexts, values, events and schedule fires (a schedule's latest
-// execution keeps its fire), once they are older than the duration given
+// contexts, values, events and schedule fires (the execution of a
+// schedule's latest tick keeps its fire; manual and backfill fires go with
+// their executions), once they are older than the duration given
 // for their status. A pruner goroutine owned by the runner runs at start
 // and then every Retention.Interval on Config.Clock; runners sharing a
 // database take a lease, so one prunes at a time, and each transaction

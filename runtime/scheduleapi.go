@@ -41,7 +41,9 @@ type ScheduleInfo struct {
 	// SkippedOverlap and SkippedCatchup count the ticks the overlap and
 	// catch-up policies skipped.
 	SkippedOverlap, SkippedCatchup int64
-	// LastExecutionID is the execution the latest fire started.
+	// LastExecutionID is the execution the latest tick started (the one
+	// OverlapPolicy looks at). TriggerSchedule and BackfillSchedule fire
+	// outside the ticks and leave it as it is; RecentFires lists them.
 	LastExecutionID string
 }
 

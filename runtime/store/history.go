@@ -96,7 +96,8 @@ type HistoryStore interface {
 	RetryExecution(ctx context.Context, p *RetryExecutionParams) (*RetryExecutionResult, error)
 	// PurgeExecutions deletes up to p.Limit executions in p.States that
 	// ended before p.CompletedBefore, with their tasks, values, events and
-	// schedule fires (a schedule's latest execution keeps its fire), and
+	// schedule fires (the execution of a schedule's latest tick keeps its
+	// fire; manual and backfill fires go with their executions), and
 	// returns how many it deleted. Executions that are not terminal are
 	// never deleted.
 	PurgeExecutions(ctx context.Context, p *PurgeParams) (int, error)
