@@ -20,6 +20,11 @@ type Execution struct {
 // ID returns the execution id.
 func (e *Execution) ID() string { return e.id }
 
+// Workflow returns the name of the execution's workflow. A submission whose
+// idempotency key was taken returns a handle on the execution stored with
+// it, which may be of another workflow: Workflow tells.
+func (e *Execution) Workflow() string { return e.workflow }
+
 // Done returns a channel closed once the execution has ended, as soon as
 // this runner learns of it (from its own writes, a notification from
 // another process, or its fallback poll), or when the runner shuts down.

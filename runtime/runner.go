@@ -324,7 +324,9 @@ type Submission struct {
 	// if an execution with this key is stored already (submitted by any
 	// process sharing the database, at any time), the handle returned is
 	// on that execution and no new one is created. Two submissions with
-	// one key in one call also yield one execution.
+	// one key in one call also yield one execution. Keys are shared by all
+	// workflows: the execution a key names may be of another workflow
+	// than the one submitted (Execution.Workflow tells).
 	IdempotencyKey string
 	// Headers are stored with the execution and given to every attempt
 	// of its tasks (TaskMeta.Headers) and to hooks, in any process: a

@@ -82,13 +82,15 @@ func TestIdempotencyKeyAcrossRunners(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
 		wf := runtime.NewWorkflow("once").Add(&runtime.Task{ID: "only", Retry: fastRetry(1),
 			Func: fn(func(context.Context, *runtime.Context) error { return nil })}).MustBuild()
+		other := runtime.NewWorkflow("other").Add(&runtime.Task{ID: "only", Retry: fastRetry(1),
+			Func: fn(func(context.Context, *runtime.Context) error { return nil })}).MustBuild()
 		url, schema := testDatabase(t)
 		// A runner hears of an end in another runner's SQLite connection
 		// only by its fallback poll; poll often so the test is quick.
 		own := func() *runtime.Config {
 			return &runtime.Config{DatabaseURL: url, Schema: schema, FallbackPollInterval: 20 * time.Millisecond}
 		}
-		runners := []*runtime.Runner{newRunner(t, own(), wf), newRunner(t, own(), wf)}
+		runners := []*runtime.Runner{newRunner(t, own(), wf, other), newRunner(t, own(), wf, other)}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		const goroutines = 32
@@ -128,6 +130,14 @@ func TestIdempotencyKeyAcrossRunners(t *testing.T) {
 		case <-later[0].Done():
 		case <-ctx.Done():
 			t.Fatal("the handle on an ended execution is not done")
+		}
+		// Keys are shared by the workflows: the handle says whose it is.
+		e, err := runners[0].ExecuteAsync(ctx, "other", nil, runtime.WithIdempotencyKey("order-42"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.ID() != ids[0] || e.Workflow() != "once" || later[1].Workflow() != "once" {
+			t.Fatalf("the key of a once execution submitted for other: execution %s of %s", e.ID(), e.Workflow())
 		}
 	})
 }
