@@ -29,6 +29,13 @@
 // its runner's Shutdown with the status the execution had then
 // (cloacina.execution.status, such as "running").
 //
+// An execution retried in place (runtime.RetryModeFailed) keeps its
+// headers, so the attempts of the retry are children of the execution's
+// span too, although that span ended, and was counted, with the first end;
+// the retry adds attempt spans and attempt metrics, not a second
+// execution span. A retry of the whole execution (runtime.RetryModeAll)
+// is a new execution with a span of its own.
+//
 // # Metrics
 //
 // All attributes are of low cardinality (workflow and task names,
