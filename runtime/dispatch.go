@@ -281,15 +281,17 @@ func (d *dispatcher) batchReady(n int) bool {
 }
 
 // awaitsSlots reports whether the first n pending outcomes should wait for
-// the claim-only call in the air: it holds slots that the tasks they
-// unblock would take. Sent now, the outcomes would ready those tasks
-// without room to claim them in the same transaction, and they would wait
-// for another claim, a round trip later, while the slots stood empty (a
-// fan-out reached while the runner was idle: the claim that went out on
-// the execution's notification holds all the slots). The claim lands
-// within a round trip and gives its unused slots back.
+// the claim-only call in the air: nothing else runs, and the claim holds
+// slots that the tasks they unblock would take. Sent now, the outcomes
+// would ready those tasks without room to claim them in the same
+// transaction, and they would wait for another claim, a round trip later,
+// while the slots stood empty (a fan-out reached while the runner was
+// idle: the claim that went out on the execution's notification holds all
+// the slots). The claim lands within a round trip and gives its unused
+// slots back. Under load (attempts running) outcomes go at once: holding
+// them there cost throughput, and the slots fill from the claim anyway.
 func (d *dispatcher) awaitsSlots(n, limit int) bool {
-	if d.claimsIn == 0 {
+	if d.claimsIn == 0 || d.inflight > 0 {
 		return false
 	}
 	unblocked := map[taskKey]bool{}
