@@ -169,6 +169,9 @@ func (h *Harness) register(wf *runtime.Workflow) error {
 		return fmt.Errorf("workflow %q is given twice", wf.Name())
 	}
 	b := runtime.NewWorkflow(wf.Name()).Description(wf.Description()).Author(wf.Author())
+	if inputs, declared := wf.Inputs(); declared {
+		b.Inputs(inputs...) // inputs the workflow refuses are refused in tests too
+	}
 	for _, task := range wf.Tasks() {
 		ref := taskRef{wf.Name(), task.ID}
 		h.funcs[ref] = task.Func

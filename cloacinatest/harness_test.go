@@ -243,3 +243,16 @@ func TestOptionsAreChecked(t *testing.T) {
 		t.Errorf("unknown workflow: %q", msg)
 	}
 }
+
+// TestHarnessKeepsDeclaredInputs: the harness runs a copy of the
+// workflow, which refuses the inputs the workflow refuses.
+func TestHarnessKeepsDeclaredInputs(t *testing.T) {
+	wf := runtime.NewWorkflow("greet").Inputs(runtime.Input{Name: "name", Type: "string"}).
+		Add(&runtime.Task{ID: "hello", Func: noop}).MustBuild()
+	h := cloacinatest.New(t, wf)
+	_, err := h.Runner().ExecuteAsync(context.Background(), "greet", cloacinatest.Input(t, "nmae", "ann"))
+	if !errors.Is(err, runtime.ErrInvalidInput) || !strings.Contains(err.Error(), `did you mean "name"?`) {
+		t.Fatalf("a misspelt input key in the harness: %v", err)
+	}
+	cloacinatest.RequireCompleted(t, h.Run("greet", cloacinatest.Input(t, "name", "ann")))
+}

@@ -42,7 +42,7 @@ func testSubmitChecksDeclaredInputs(t *testing.T) {
 	}{
 		{map[string]any{"txt": "oops"}, `execute words: input key "txt" is not an input of workflow "words" (inputs: text, n); did you mean "text"?`},
 		{map[string]any{"text": 5}, `execute words: input "text" of workflow "words" is a JSON number, but the workflow declares text:string`},
-		{map[string]any{"n": 1.5, "text": "a"}, `execute words: input "n" of workflow "words" is a JSON number, but the workflow declares n:int`},
+		{map[string]any{"n": 1.5, "text": "a"}, `execute words: input "n" of workflow "words" is the number 1.5, with a fraction or an exponent, but the workflow declares n:int`},
 		{map[string]any{"zzzzzz": true, "n": "3"}, `execute words: input "n" of workflow "words" is a JSON string, but the workflow declares n:int; ` +
 			`input key "zzzzzz" is not an input of workflow "words" (inputs: text, n); declare it with inputs= on the //cloacina:workflow (or WorkflowBuilder.Inputs)`},
 	} {

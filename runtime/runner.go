@@ -601,7 +601,9 @@ func (r *Runner) waitingOn() []string {
 // ExecutionByPrefix returns a handle on the execution whose id is
 // idOrPrefix or, when none has that id, on the one execution whose id
 // starts with it, as a user types the first characters of an id (ids begin
-// with their creation time, so a dozen characters usually suffice). It
+// with their creation time: the first 13 characters, 01a234fe-50f2, give
+// it to the millisecond, and tell apart executions created further
+// apart). It
 // returns an error wrapping ErrExecutionNotFound when none matches, and an
 // *AmbiguousIDError when several do.
 func (r *Runner) ExecutionByPrefix(ctx context.Context, idOrPrefix string) (*Execution, error) {

@@ -42,8 +42,8 @@
 // total and the running ones; when the output is piped it prints one plain
 // line per event. The command executes only the workflows of its own
 // registry (Env.Registry); it starts any other from its recorded
-// definition, and `run --wait` then says on stderr that it waits for a
-// runner with the code to execute it.
+// definition, and `run --wait` then says on stderr that a runner with the
+// code executes it.
 //
 // `run --input` is held to the workflow's declared inputs (inputs= on
 // //cloacina:workflow): a key it does not declare, or a value of another

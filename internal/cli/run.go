@@ -116,7 +116,7 @@ func runWorkflow(ctx context.Context, c *call) error {
 		if _, err := c.registry().Lookup(name); err != nil {
 			// Started from the recorded definition: the tasks wait for a
 			// runner with the code, which a new user may not have running.
-			fmt.Fprintf(c.env.Stderr, "waiting for a runner that executes %s: this command only starts it (interrupt to stop waiting; the execution goes on)\n", name)
+			fmt.Fprintf(c.env.Stderr, "this command only starts %s: a runner that registers it executes it (interrupt to stop waiting; the execution goes on)\n", name)
 		}
 		return follow(ctx, c, r, ex)
 	})

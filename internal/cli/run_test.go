@@ -148,7 +148,7 @@ func TestRunWaitPostgres(t *testing.T) {
 		schema := createdSchema(t, url)
 		env := withRegistry(etl())
 		ok := run(t, env, "--db", url, "--schema", schema, "run", "etl", "--wait")
-		if ok.code != cli.ExitOK || strings.Contains(ok.stderr, "waiting for a runner") {
+		if ok.code != cli.ExitOK || strings.Contains(ok.stderr, "only starts") {
 			t.Fatalf("exit %d\n%s%s", ok.code, ok.stdout, ok.stderr)
 		}
 		golden(t, "run_wait_ok", normalize(uuidRE.ReplaceAllString(ok.stdout, "<id>"), nil))
@@ -164,7 +164,7 @@ func TestRunWaitPostgres(t *testing.T) {
 		res := mustRun(t, cli.ExitOK, url, "--schema", schema, "run", "etl", "--wait")
 		golden(t, "run_wait_ok", normalize(uuidRE.ReplaceAllString(res.stdout, "<id>"), nil))
 		// The command does not execute etl itself, and says so.
-		if want := "waiting for a runner that executes etl: this command only starts it"; !strings.Contains(res.stderr, want) {
+		if want := "this command only starts etl: a runner that registers it executes it"; !strings.Contains(res.stderr, want) {
 			t.Fatalf("stderr lacks %q:\n%s", want, res.stderr)
 		}
 		mustRun(t, cli.ExitFailed, url, "--schema", schema, "run", "etl", "--wait", "--input", `{"fail": true}`)

@@ -25,7 +25,7 @@ func TestCheckInput(t *testing.T) {
 		{`{}`, nil},
 		{`{"mdoe": "full"}`, []string{`schedule.go:7:12: input key "mdoe" is not an input of workflow "etl" (inputs: mode, limit, ratio, date); did you mean "mode"?`}},
 		{`{"mode": 1, "limit": 1.5, "ratio": "x"}`, []string{
-			`schedule.go:7:12: input "limit" of workflow "etl" is a JSON number, but the workflow declares limit:int (at etl.go:3:40)`,
+			`schedule.go:7:12: input "limit" of workflow "etl" is the number 1.5, with a fraction or an exponent, but the workflow declares limit:int (at etl.go:3:40)`,
 			`schedule.go:7:12: input "mode" of workflow "etl" is a JSON number, but the workflow declares mode:string (at etl.go:3:40)`,
 			`schedule.go:7:12: input "ratio" of workflow "etl" is a JSON string, but the workflow declares ratio:number (at etl.go:3:40)`,
 		}},

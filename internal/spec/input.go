@@ -92,8 +92,12 @@ func CheckInput(workflow string, inputs []Input, values map[string][]byte, undec
 			continue
 		}
 		if kind, ok := rawHasType(values[k], inputs[i].Type); !ok {
+			what := "a JSON " + kind
+			if kind == TypeNumber && inputs[i].Type == TypeInt {
+				what = "the number " + string(bytes.TrimSpace(values[k])) + ", with a fraction or an exponent"
+			}
 			out = append(out, InputProblem{Key: k, Decl: i,
-				Msg: fmt.Sprintf("input %q of workflow %q is a JSON %s, but the workflow declares %s", k, workflow, kind, inputs[i])})
+				Msg: fmt.Sprintf("input %q of workflow %q is %s, but the workflow declares %s", k, workflow, what, inputs[i])})
 		}
 	}
 	return out

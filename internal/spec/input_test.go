@@ -30,14 +30,14 @@ func TestCheckInput(t *testing.T) {
 			[]string{`input key "zzzzzz" is not an input of workflow "etl" (inputs: mode, limit, ratio, on, tags, opts, date); HINT`}},
 		{"wrong types", raw("mode", `1`, "limit", `1.5`, "on", `"yes"`, "ratio", ` "x"`, "tags", `{}`, "opts", `[]`),
 			[]string{
-				`input "limit" of workflow "etl" is a JSON number, but the workflow declares limit:int`,
+				`input "limit" of workflow "etl" is the number 1.5, with a fraction or an exponent, but the workflow declares limit:int`,
 				`input "mode" of workflow "etl" is a JSON number, but the workflow declares mode:string`,
 				`input "on" of workflow "etl" is a JSON string, but the workflow declares on:bool`,
 				`input "opts" of workflow "etl" is a JSON array, but the workflow declares opts:object`,
 				`input "ratio" of workflow "etl" is a JSON string, but the workflow declares ratio:number`,
 				`input "tags" of workflow "etl" is a JSON object, but the workflow declares tags:array`,
 			}},
-		{"an int with an exponent", raw("limit", `1e3`), []string{`input "limit" of workflow "etl" is a JSON number, but the workflow declares limit:int`}},
+		{"an int with an exponent", raw("limit", `1e3`), []string{`input "limit" of workflow "etl" is the number 1e3, with a fraction or an exponent, but the workflow declares limit:int`}},
 		{"null for a string", raw("mode", `null`), []string{`input "mode" of workflow "etl" is a JSON null, but the workflow declares mode:string`}},
 	} {
 		var got []string
