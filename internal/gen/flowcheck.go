@@ -313,9 +313,12 @@ func (c *flowCheck) missing(i int, a *access) {
 		verb, consequence = "updates", "Update fails with ErrKeyNotFound; use Set to create the key"
 	}
 	hint := suggest.DidYouMean(a.key, avail)
+	// The list names what reaches the task (written upstream, or inputs);
+	// the did-you-mean also considers the keys the task writes itself.
+	reach := slices.DeleteFunc(c.available(i, false), func(k string) bool { return k == a.key })
 	what := "keys available: none"
-	if len(avail) > 0 {
-		what = listIDs("keys available", avail)
+	if len(reach) > 0 {
+		what = listIDs("keys available", reach)
 	}
 	ups := listIDs("upstream", ancestorIDs(c, i))
 	msg := fmt.Sprintf("task %q %s key %q%s, which no task upstream writes and which is not an input of workflow %q (%s; %s)",
