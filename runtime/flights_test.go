@@ -2,7 +2,6 @@ package runtime_test
 
 import (
 	"context"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/cloacina-go/cloacina/runtime"
 	"github.com/cloacina-go/cloacina/runtime/store"
-	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
 )
 
 // overlapStore is a real store that says it writes in parallel, so the
@@ -67,11 +65,7 @@ func (s *overlapStore) CompleteTasks(ctx context.Context, p *store.CompleteTasks
 // two calls in the air at once (the later one waits for the first to land),
 // and every execution completes.
 func TestFlightsDoNotShareADependent(t *testing.T) {
-	st, err := sqlite.OpenPath(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqliteStore(t)
 	noop := fn(func(context.Context, *runtime.Context) error { return nil })
 	wf := runtime.NewWorkflow("fan").
 		Add(&runtime.Task{ID: "a", Func: noop}).
@@ -90,15 +84,7 @@ func TestFlightsDoNotShareADependent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range execs {
-		res, err := e.Wait(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Status != runtime.PipelineStatusCompleted {
-			t.Fatalf("execution %s ended %s", e.ID(), res.Status)
-		}
-	}
+	requireCompleted(t, execs...)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if len(rec.overlaps) > 0 {
@@ -165,11 +151,7 @@ func (s *slotStore) CompleteTasks(ctx context.Context, p *store.CompleteTasksPar
 // land, so the three tasks it readies are claimed in the transaction that
 // records it instead of being left for another claim.
 func TestFanOutClaimedWithItsParent(t *testing.T) {
-	st, err := sqlite.OpenPath(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqliteStore(t)
 	started, release := make(chan struct{}), make(chan struct{})
 	noop := fn(func(context.Context, *runtime.Context) error { return nil })
 	fan := runtime.NewWorkflow("fan").
@@ -202,15 +184,7 @@ func TestFanOutClaimedWithItsParent(t *testing.T) {
 	}
 	<-rec.held
 	close(release)
-	for _, e := range []*runtime.Execution{e1, e2} {
-		res, err := e.Wait(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Status != runtime.PipelineStatusCompleted {
-			t.Fatalf("execution %s ended %s", e.ID(), res.Status)
-		}
-	}
+	requireCompleted(t, e1, e2)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	sort.Strings(rec.claimed)

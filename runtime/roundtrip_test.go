@@ -19,7 +19,6 @@ import (
 
 	"github.com/cloacina-go/cloacina/runtime"
 	"github.com/cloacina-go/cloacina/runtime/store"
-	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
 )
 
 // customError is a user's own error type: its type name survives the
@@ -385,11 +384,7 @@ func (s *stallingStore) CompleteTasks(ctx context.Context, p *store.CompleteTask
 }
 
 func TestShutdownIsBoundedByItsContext(t *testing.T) {
-	st, err := sqlite.OpenPath(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqliteStore(t)
 	stalling := &stallingStore{Store: st, stall: make(chan struct{})}
 	started := make(chan struct{})
 	wf := runtime.NewWorkflow("stuck").Add(&runtime.Task{ID: "a", Retry: fastRetry(1),
@@ -407,7 +402,7 @@ func TestShutdownIsBoundedByItsContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
-	err = r.Shutdown(ctx)
+	err := r.Shutdown(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Shutdown = %v, want its context's error", err)
 	}

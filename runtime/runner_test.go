@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime"
+	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
 )
 
 // newRunner starts a runner on a fresh SQLite file with its own registry
@@ -62,6 +63,29 @@ func testDatabase(t testing.TB) (url, schema string) {
 }
 
 func fn(f func(ctx context.Context, c *runtime.Context) error) runtime.TaskFunc { return f }
+
+// sqliteStore opens a store on a fresh SQLite file, for a test that wraps
+// it, and closes it when the test ends (after the runners on it).
+func sqliteStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.OpenPath(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// requireCompleted waits for each execution and fails the test unless it
+// completed.
+func requireCompleted(t *testing.T, execs ...*runtime.Execution) {
+	t.Helper()
+	for _, e := range execs {
+		if res, err := waitFor(t, e); res.Status != runtime.PipelineStatusCompleted {
+			t.Fatalf("execution %s ended %s: %v", e.ID(), res.Status, err)
+		}
+	}
+}
 
 func fastRetry(attempts int) *runtime.RetryPolicy {
 	p := runtime.DefaultRetryPolicy()

@@ -67,6 +67,16 @@ func appendEvent(t *testing.T, s *postgres.Store, tx pgx.Tx, kind string) int64 
 	return id
 }
 
+// createE1 stores execution e1, of one task, whose events the tests add to.
+func createE1(t *testing.T, s *postgres.Store) {
+	t.Helper()
+	if _, err := s.CreateExecutions(context.Background(), &store.CreateExecutionsParams{RunnerID: "r", Executions: []*store.NewExecution{
+		{ID: "e1", WorkflowName: "w", WorkflowVersion: "v", Tasks: []store.TaskSpec{{TaskID: "a", MaxAttempts: 1}}},
+	}, Decide: func(*store.DecideInput) (*store.Decision, error) { return &store.Decision{Run: true}, nil }}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mustExec(t *testing.T, tx pgx.Tx, sql string) {
 	t.Helper()
 	if _, err := tx.Exec(context.Background(), sql); err != nil {
@@ -80,11 +90,7 @@ func mustExec(t *testing.T, tx pgx.Tx, sql string) {
 func TestReadEventsLateCommit(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	if _, err := s.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: "r", Executions: []*store.NewExecution{
-		{ID: "e1", WorkflowName: "w", WorkflowVersion: "v", Tasks: []store.TaskSpec{{TaskID: "a", MaxAttempts: 1}}},
-	}, Decide: func(*store.DecideInput) (*store.Decision, error) { return &store.Decision{Run: true}, nil }}); err != nil {
-		t.Fatal(err)
-	}
+	createE1(t, s)
 	_, cur := readUntil(t, s, store.Cursor{})
 
 	t.Run("smaller id commits last", func(t *testing.T) {
@@ -155,11 +161,7 @@ func TestReadEventsLateCommit(t *testing.T) {
 func TestListEventsOrdersTransactionsAsNumbers(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	if _, err := s.CreateExecutions(ctx, &store.CreateExecutionsParams{RunnerID: "r", Executions: []*store.NewExecution{
-		{ID: "e1", WorkflowName: "w", WorkflowVersion: "v", Tasks: []store.TaskSpec{{TaskID: "a", MaxAttempts: 1}}},
-	}, Decide: func(*store.DecideInput) (*store.Decision, error) { return &store.Decision{Run: true}, nil }}); err != nil {
-		t.Fatal(err)
-	}
+	createE1(t, s)
 	// Rows as transactions with these ids append them. The execution's own
 	// event, of the server's current transaction id, is left out of the
 	// comparison.
