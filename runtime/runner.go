@@ -3,6 +3,7 @@ package runtime
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -471,11 +472,7 @@ func (r *Runner) prepare(sub Submission, name, version string, specs []store.Tas
 		return nil, fmt.Errorf("execute %s: input: %w", sub.Workflow, err)
 	}
 	if declared {
-		values := make(map[string][]byte, len(input.values))
-		for k, v := range input.values {
-			values[k] = v
-		}
-		if err := checkInput(name, inputs, values); err != nil {
+		if err := checkInput(name, inputs, input.values); err != nil {
 			return nil, fmt.Errorf("execute %s: %w", name, err)
 		}
 	}
@@ -489,7 +486,7 @@ func (r *Runner) prepare(sub Submission, name, version string, specs []store.Tas
 
 // checkInput checks the values (raw JSON) of an input against the inputs
 // its workflow declares (see spec.CheckInput).
-func checkInput(workflow string, inputs []Input, values map[string][]byte) error {
+func checkInput(workflow string, inputs []Input, values map[string]json.RawMessage) error {
 	decl := make([]spec.Input, len(inputs))
 	for i, in := range inputs {
 		decl[i] = spec.Input(in)
@@ -603,9 +600,8 @@ func (r *Runner) waitingOn() []string {
 // starts with it, as a user types the first characters of an id (ids begin
 // with their creation time: the first 13 characters, 01a234fe-50f2, give
 // it to the millisecond, and tell apart executions created further
-// apart). It
-// returns an error wrapping ErrExecutionNotFound when none matches, and an
-// *AmbiguousIDError when several do.
+// apart). It returns an error wrapping ErrExecutionNotFound when none
+// matches, and an *AmbiguousIDError when several do.
 func (r *Runner) ExecutionByPrefix(ctx context.Context, idOrPrefix string) (*Execution, error) {
 	ex, err := r.Execution(ctx, idOrPrefix)
 	if !errors.Is(err, ErrExecutionNotFound) || idOrPrefix == "" {

@@ -284,11 +284,7 @@ func (w *Workflow) checkScheduleInput(s Schedule) error {
 	if err := json.Unmarshal(s.Input, &obj); err != nil {
 		return fmt.Errorf("schedule %s: Input: %w", s.Name, err) // unreachable: normalized checked it
 	}
-	values := make(map[string][]byte, len(obj))
-	for k, v := range obj {
-		values[k] = v
-	}
-	if err := checkInput(w.name, w.inputs, values); err != nil {
+	if err := checkInput(w.name, w.inputs, obj); err != nil {
 		return fmt.Errorf("schedule %s: Input: %w", s.Name, err)
 	}
 	return nil

@@ -37,11 +37,7 @@ func CheckInput(workflow string, inputs []annotations.ContextKey, input []byte, 
 	for i, k := range inputs {
 		declared[i] = spec.Input{Name: k.Name, Type: k.Type}
 	}
-	raw := make(map[string][]byte, len(values))
-	for k, v := range values {
-		raw[k] = v
-	}
-	for _, p := range spec.CheckInput(workflow, declared, raw, "; declare it with inputs= on the //cloacina:workflow") {
+	for _, p := range spec.CheckInput(workflow, declared, values, "; declare it with inputs= on the //cloacina:workflow") {
 		if p.Decl >= 0 {
 			errs.add(pos, InputError, "%s (at %s)", p.Msg, inputs[p.Decl].Pos)
 			continue

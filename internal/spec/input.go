@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -60,7 +61,7 @@ type InputProblem struct {
 // message of a key that is not declared and resembles no declared one,
 // telling the reader where inputs are declared. Problems come one per key,
 // in key order.
-func CheckInput(workflow string, inputs []Input, values map[string][]byte, undeclared string) []InputProblem {
+func CheckInput(workflow string, inputs []Input, values map[string]json.RawMessage, undeclared string) []InputProblem {
 	byName := make(map[string]int, len(inputs))
 	names := make([]string, len(inputs))
 	for i, in := range inputs {

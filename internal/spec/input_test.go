@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -8,8 +9,8 @@ import (
 func TestCheckInput(t *testing.T) {
 	inputs := []Input{{Name: "mode", Type: TypeString}, {Name: "limit", Type: TypeInt}, {Name: "ratio", Type: TypeNumber},
 		{Name: "on", Type: TypeBool}, {Name: "tags", Type: TypeArray}, {Name: "opts", Type: TypeObject}, {Name: "date"}}
-	raw := func(kv ...string) map[string][]byte {
-		m := map[string][]byte{}
+	raw := func(kv ...string) map[string]json.RawMessage {
+		m := map[string]json.RawMessage{}
 		for i := 0; i < len(kv); i += 2 {
 			m[kv[i]] = []byte(kv[i+1])
 		}
@@ -17,7 +18,7 @@ func TestCheckInput(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name   string
-		values map[string][]byte
+		values map[string]json.RawMessage
 		want   []string
 	}{
 		{"every type it declares", raw("mode", `"full"`, "limit", `10`, "ratio", `0.5`, "on", `true`, "tags", `["a"]`,
