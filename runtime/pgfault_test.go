@@ -59,8 +59,10 @@ func TestPostgresConnectionsTerminatedMidRun(t *testing.T) {
 	}
 	wf := mpWorkflow(task)
 	// A lost connection fails the store call it carried; the runner retries
-	// with backoff. A claim whose commit was cut off is recovered by the
-	// stale-claim sweeper, hence the short threshold.
+	// with backoff. A claim left behind by a failed call (none should be: a
+	// commit the server answered counts as done, even if the session ends
+	// before the batch does) would be recovered by the stale-claim sweeper,
+	// hence the short threshold.
 	r := newRunner(t, &runtime.Config{
 		DatabaseURL: withApplicationName(base, app), Schema: schema, RunnerID: "faulty",
 		HeartbeatInterval: 50 * time.Millisecond, StaleClaimThreshold: time.Second, FallbackPollInterval: 200 * time.Millisecond,

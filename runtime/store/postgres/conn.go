@@ -69,7 +69,9 @@ func (c *txConn) Commit(ctx context.Context, commitQueued bool) error {
 		return nil
 	}
 	c.committing = true
-	_, err := c.c.Exec(ctx, "commit")
+	b := &pgx.Batch{}
+	b.Queue("commit")
+	err := readCommit(c.c.SendBatch(ctx, b))
 	c.done = err == nil
 	return err
 }

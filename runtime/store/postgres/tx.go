@@ -826,15 +826,8 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 			return nil, fmt.Errorf("update executions: %w", err)
 		}
 	}
-	tag, err := br.Exec()
-	if err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
-	}
-	if tag.String() != "COMMIT" {
-		return nil, fmt.Errorf("commit: the transaction was rolled back (%s)", tag)
-	}
-	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+	if err := readCommit(br); err != nil {
+		return nil, err
 	}
 	t.c.done = true
 	sort.Slice(ended, func(i, j int) bool { return ended[i].ID < ended[j].ID })
@@ -842,6 +835,27 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 		t.finished = append(t.finished, fe.ID)
 	}
 	return ended, nil
+}
+
+// readCommit reads the result of the COMMIT that ends a batch. Once the
+// server has answered COMMIT the transaction is durable, whatever happens
+// to the connection next: an error closing the batch (the session was
+// terminated before the server said it was ready for the next query) must
+// not report the transaction as failed, or its caller would take stored
+// work for lost (claimed tasks would sit until recovered as stale, and
+// count against their recoveries). It closes br.
+func readCommit(br pgx.BatchResults) error {
+	tag, err := br.Exec()
+	if err != nil {
+		br.Close()
+		return fmt.Errorf("commit: %w", err)
+	}
+	if tag.String() != "COMMIT" {
+		br.Close()
+		return fmt.Errorf("commit: the transaction was rolled back (%s)", tag)
+	}
+	_ = br.Close() // committed; a broken connection is discarded when released
+	return nil
 }
 
 // Write implements engine.Backend. A transaction the server aborts to
