@@ -365,6 +365,10 @@ type Task struct {
 
 // Event is one entry of an execution's event log.
 type Event struct {
+	// ID is the event's own, increasing within a transaction. Ids are not
+	// dense: the log stores the events one transaction appends to one
+	// execution together, numbered from an id of their own, and leaves
+	// gaps between such groups.
 	ID int64
 	// Tx orders events by commit where ids do not: on PostgreSQL, the
 	// transaction that appended the event; 0 on SQLite, whose ids are in

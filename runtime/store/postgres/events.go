@@ -8,18 +8,22 @@ import (
 	"time"
 
 	"github.com/cloacina-go/cloacina/runtime/store"
+	"github.com/cloacina-go/cloacina/runtime/store/internal/engine"
 )
 
 // ReadEvents implements store.Store. One statement reads the snapshot's
-// xmin and the events after the cursor in (tx, id) order, so both come
-// from the same snapshot. Events of transactions older than xmin are
-// final: each such transaction has ended, and any that starts later gets a
-// larger id. The first event of a younger transaction (committed, but
-// behind one still open) stops the read, and the result says so; the
-// cursor then moves to (xmin, 0), past every final event.
+// xmin and the rows of the log holding events after the cursor, in (tx,
+// id) order, so both come from the same snapshot. Events of transactions
+// older than xmin are final: each such transaction has ended, and any that
+// starts later gets a larger id. The first row of a younger transaction
+// (committed, but behind one still open) stops the read, and the result
+// says so; the cursor then moves to (xmin, 0), past every final event.
+// A row holds the events of one transaction and execution (see
+// engine.PackEvents); the cursor can stand inside one, when a read filled
+// its limit there.
 func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*store.ReadEventsResult, error) {
 	limit := p.EventLimit()
-	args := []any{strconv.FormatUint(p.After.Tx, 10), p.After.ID, limit}
+	args := []any{strconv.FormatUint(p.After.Tx, 10), p.After.ID, engine.RowStart(p.After.ID), limit}
 	var where strings.Builder
 	for _, f := range []struct{ col, val string }{
 		{"ev.execution_id", p.ExecutionID}, {"e.workflow_name", p.WorkflowName}, {"ev.runner_id", p.RunnerID},
@@ -29,14 +33,17 @@ func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*sto
 			fmt.Fprintf(&where, " AND %s = $%d", f.col, len(args))
 		}
 	}
-	rows, err := s.pool.Query(ctx, s.q(`SELECT s.xmin::text, ev.id, ev.tx::text, ev.execution_id, ev.task_id, ev.kind,
-			ev.attempt, ev.runner_id, ev.message, ev.at, ev.workflow_name, ev.workflow_version
+	// The rows past (tx, RowStart(id)) are those that can hold an event
+	// after the cursor, found by the index; the second comparison keeps
+	// those whose last event is after it.
+	rows, err := s.pool.Query(ctx, s.q(`SELECT s.xmin::text, ev.id, ev.tx::text, ev.execution_id, ev.runner_id,
+			ev.at, ev.events, ev.workflow_name, ev.workflow_version
 		FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) AS s
 		LEFT JOIN LATERAL (
 			SELECT ev.*, e.workflow_name, e.workflow_version
 			FROM cloacina_events AS ev JOIN cloacina_executions AS e ON e.id = ev.execution_id
-			WHERE (ev.tx, ev.id) > ($1::text::xid8, $2)`+where.String()+`
-			ORDER BY ev.tx, ev.id LIMIT $3) AS ev ON true
+			WHERE (ev.tx, ev.id) > ($1::text::xid8, $3) AND (ev.tx, ev.id + ev.n - 1) > ($1::text::xid8, $2)`+where.String()+`
+			ORDER BY ev.tx, ev.id LIMIT $4) AS ev ON true
 		ORDER BY ev.tx, ev.id`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
@@ -44,15 +51,14 @@ func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*sto
 	defer rows.Close()
 	res := &store.ReadEventsResult{Next: p.After}
 	var xmin uint64
-	n := 0
+	n := 0          // rows read
+	filled := false // the limit was reached inside a row
 	for rows.Next() {
 		var xminText string
 		var id *int64
-		var tx, exec, task, kind, runner, msg, wf, ver *string
-		var attempt *int
+		var tx, exec, runner, events, wf, ver *string
 		var at *time.Time
-		e := &store.Event{}
-		if err := rows.Scan(&xminText, &id, &tx, &exec, &task, &kind, &attempt, &runner, &msg, &at, &wf, &ver); err != nil {
+		if err := rows.Scan(&xminText, &id, &tx, &exec, &runner, &at, &events, &wf, &ver); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}
 		if xmin, err = strconv.ParseUint(xminText, 10, 64); err != nil {
@@ -62,27 +68,30 @@ func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*sto
 			continue
 		}
 		n++
-		if res.Held {
+		if res.Held || filled {
 			continue
 		}
-		if e.Tx, err = strconv.ParseUint(*tx, 10, 64); err != nil {
+		row := &store.Event{ID: *id, ExecutionID: *exec, RunnerID: *runner, At: *at, WorkflowName: *wf, WorkflowVersion: *ver}
+		if row.Tx, err = strconv.ParseUint(*tx, 10, 64); err != nil {
 			return nil, fmt.Errorf("read events: transaction id %q: %w", *tx, err)
 		}
-		if e.Tx >= xmin {
+		if row.Tx >= xmin {
 			res.Held = true
 			continue
 		}
-		e.ID, e.ExecutionID, e.TaskID, e.Kind, e.Attempt = *id, *exec, *task, *kind, *attempt
-		e.RunnerID, e.Message, e.WorkflowName, e.WorkflowVersion, e.At = *runner, *msg, *wf, *ver, *at
-		res.Events = append(res.Events, e)
-		res.Next = e.Cursor()
+		if res.Events, filled, err = engine.AppendEvents(res.Events, row, *events, p.After, limit); err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
+		}
+		if len(res.Events) > 0 {
+			res.Next = res.Events[len(res.Events)-1].Cursor()
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	// Every final event after the cursor that the filter keeps was read:
 	// the cursor may skip to the first one that is not final.
-	if head := (store.Cursor{Tx: xmin}); (res.Held || n < limit) && res.Next.Less(head) {
+	if head := (store.Cursor{Tx: xmin}); !filled && (res.Held || n < limit) && res.Next.Less(head) {
 		res.Next = head
 	}
 	return res, nil
@@ -93,7 +102,7 @@ func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*sto
 // events of that snapshot after it, committed by transactions younger than
 // the oldest one open. One statement reads both from one snapshot.
 func (s *Store) EventCursor(ctx context.Context) (store.Cursor, []store.Cursor, error) {
-	rows, err := s.pool.Query(ctx, s.q(`SELECT s.xmin::text, ev.tx::text, ev.id
+	rows, err := s.pool.Query(ctx, s.q(`SELECT s.xmin::text, ev.tx::text, ev.id, ev.n
 		FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) AS s
 		LEFT JOIN cloacina_events AS ev ON ev.tx >= s.xmin
 		ORDER BY ev.tx, ev.id`))
@@ -107,7 +116,8 @@ func (s *Store) EventCursor(ctx context.Context) (store.Cursor, []store.Cursor, 
 		var xmin string
 		var tx *string
 		var id *int64
-		if err := rows.Scan(&xmin, &tx, &id); err != nil {
+		var n *int
+		if err := rows.Scan(&xmin, &tx, &id, &n); err != nil {
 			return store.Cursor{}, nil, fmt.Errorf("read the event log's end: %w", err)
 		}
 		if head.Tx, err = strconv.ParseUint(xmin, 10, 64); err != nil {
@@ -120,7 +130,9 @@ func (s *Store) EventCursor(ctx context.Context) (store.Cursor, []store.Cursor, 
 		if c.Tx, err = strconv.ParseUint(*tx, 10, 64); err != nil {
 			return store.Cursor{}, nil, fmt.Errorf("read the event log's end: transaction id %q: %w", *tx, err)
 		}
-		stored = append(stored, c)
+		for i := range *n { // each event of the row
+			stored = append(stored, store.Cursor{Tx: c.Tx, ID: c.ID + int64(i)})
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return store.Cursor{}, nil, fmt.Errorf("read the event log's end: %w", err)

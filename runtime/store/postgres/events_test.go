@@ -60,7 +60,7 @@ func appendEvent(t *testing.T, s *postgres.Store, tx pgx.Tx, kind string) int64 
 	t.Helper()
 	var id int64
 	err := tx.QueryRow(context.Background(), `INSERT INTO `+pgx.Identifier{s.Schema(), "cloacina_events"}.Sanitize()+
-		` (execution_id, kind, at) VALUES ('e1', $1, now()) RETURNING id`, kind).Scan(&id)
+		` (execution_id, n, events, at) VALUES ('e1', 1, json_build_array(json_build_object('k', $1::text)), now()) RETURNING id`, kind).Scan(&id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +166,8 @@ func TestListEventsOrdersTransactionsAsNumbers(t *testing.T) {
 	// event, of the server's current transaction id, is left out of the
 	// comparison.
 	if _, err := s.Pool().Exec(ctx, `INSERT INTO `+pgx.Identifier{s.Schema(), "cloacina_events"}.Sanitize()+
-		` (execution_id, kind, at, tx) VALUES ('e1', 'at_99999', now(), '99999'), ('e1', 'at_100000', now(), '100000'),
-		('e1', 'at_1000000', now(), '1000000')`); err != nil {
+		` (execution_id, n, events, at, tx) VALUES ('e1', 1, '[{"k":"at_99999"}]', now(), '99999'),
+		('e1', 1, '[{"k":"at_100000"}]', now(), '100000'), ('e1', 1, '[{"k":"at_1000000"}]', now(), '1000000')`); err != nil {
 		t.Fatal(err)
 	}
 	events, err := s.ListEvents(ctx, "e1")

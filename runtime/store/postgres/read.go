@@ -208,8 +208,7 @@ func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Tas
 // a bare "tx" would name the output column tx::text, and transaction ids
 // compared as text put 100000 before 99999.
 func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Event, error) {
-	rows, err := s.pool.Query(ctx, s.q(`SELECT ev.id, ev.tx::text, ev.execution_id, ev.task_id, ev.kind, ev.attempt,
-			ev.runner_id, ev.message, ev.at
+	rows, err := s.pool.Query(ctx, s.q(`SELECT ev.id, ev.tx::text, ev.runner_id, ev.at, ev.events
 		FROM cloacina_events AS ev WHERE ev.execution_id = $1 ORDER BY ev.tx, ev.id`), executionID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of %s: %w", executionID, err)
@@ -217,15 +216,19 @@ func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Ev
 	defer rows.Close()
 	var out []*store.Event
 	for rows.Next() {
-		e := &store.Event{}
-		var tx string
-		if err := rows.Scan(&e.ID, &tx, &e.ExecutionID, &e.TaskID, &e.Kind, &e.Attempt, &e.RunnerID, &e.Message, &e.At); err != nil {
+		row := &store.Event{ExecutionID: executionID}
+		var tx, events string
+		if err := rows.Scan(&row.ID, &tx, &row.RunnerID, &row.At, &events); err != nil {
 			return nil, fmt.Errorf("list events of %s: %w", executionID, err)
 		}
-		if e.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
+		if row.Tx, err = strconv.ParseUint(tx, 10, 64); err != nil {
 			return nil, fmt.Errorf("list events of %s: transaction id %q: %w", executionID, tx, err)
 		}
-		out = append(out, e)
+		es, err := engine.UnpackEvents(row, events)
+		if err != nil {
+			return nil, fmt.Errorf("list events of %s: %w", executionID, err)
+		}
+		out = append(out, es...)
 	}
 	return out, rows.Err()
 }

@@ -731,8 +731,8 @@ var counterUpdate = `{with},
 		RETURNING e.id, e.state, e.workflow_name, e.created_at, e.completed_at,
 			e.leaves_remaining <= 0 AND e.leaves_remaining + d.n > 0 AS ended),
 	done AS (SELECT id, state, workflow_name, created_at, completed_at FROM upd WHERE ended AND state IN ('completed', 'failed')),
-	ev AS (INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
-		SELECT id, '', 'execution_' || state, 0, '', $7, ` + nowSQL + ` FROM done ORDER BY id)
+	ev AS (INSERT INTO cloacina_events (execution_id, n, events, runner_id, at)
+		SELECT id, 1, '[{"k":"execution_' || state || '"}]', $7, ` + nowSQL + ` FROM done ORDER BY id)
 	SELECT id, state, workflow_name, created_at, completed_at FROM done`
 
 var (
@@ -764,14 +764,18 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 	b := &pgx.Batch{}
 	readDeferred := t.flush(b)
 	if len(f.Events) > 0 {
-		n := len(f.Events)
-		execs, tasks, kinds, msgs, attempts := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int32, n)
-		for i, e := range f.Events {
-			execs[i], tasks[i], kinds[i], msgs[i], attempts[i] = e.Exec, e.Task, e.Kind, e.Message, int32(e.Attempt)
+		rows, err := engine.PackEvents(f.Events)
+		if err != nil {
+			return nil, err
 		}
-		b.Queue(t.s.q(`INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, message, runner_id, at)
-			SELECT e, k, kd, a, m, $7, `+nowSQL+` FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[])
-			WITH ORDINALITY AS u(e, k, kd, a, m, n) ORDER BY n`), t.now, execs, tasks, kinds, attempts, msgs, t.runner)
+		n := len(rows)
+		execs, counts, events := make([]string, n), make([]int32, n), make([]string, n)
+		for i, r := range rows {
+			execs[i], counts[i], events[i] = r.Exec, int32(r.N), r.Events
+		}
+		b.Queue(t.s.q(`INSERT INTO cloacina_events (execution_id, n, events, runner_id, at)
+			SELECT e, c, d, $5, `+nowSQL+` FROM unnest($2::text[], $3::int[], $4::text[])
+			WITH ORDINALITY AS u(e, c, d, o) ORDER BY o`), t.now, execs, counts, events, t.runner)
 	}
 	if len(f.Counters) > 0 {
 		n := len(f.Counters)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/postgres"
+	"github.com/cloacina-go/cloacina/runtime/store/storetest"
 )
 
 // TestUpgradeFromSchema1 opens a schema written by the first schema
@@ -40,6 +41,8 @@ func TestUpgradeFromSchema1(t *testing.T) {
 			VALUES ('e1', 'w', 'a', 0, 'completed', '', 'b', 0, 1, 1, 1, 2, now(), now())`,
 		`INSERT INTO cloacina_tasks (execution_id, workflow_name, task_id, position, state, deps, dependents, pending_deps, attempt, max_attempts, input_ctx, retry_at)
 			VALUES ('e1', 'w', 'b', 1, 'ready', 'a', '', 0, 0, 1, 2, now())`,
+		`INSERT INTO cloacina_events (id, execution_id, task_id, kind, attempt, runner_id, message, at)
+			VALUES (1, 'e1', '', 'execution_created', 0, '', '', now()), (2, 'e1', 'a', 'task_completed', 1, 'r0', 'done "a"', now())`,
 		`RESET search_path`,
 	} {
 		if _, err := conn.Exec(ctx, stmt); err != nil {
@@ -71,4 +74,5 @@ func TestUpgradeFromSchema1(t *testing.T) {
 	if err != nil || len(res.Finished) != 1 || res.Finished[0].State != store.ExecutionCompleted {
 		t.Fatalf("completing the last task = %+v, %v; want the execution completed", res, err)
 	}
+	storetest.CheckUpgradedEvents(t, s)
 }

@@ -201,7 +201,7 @@ func (s *Store) ListTasks(ctx context.Context, executionID string) ([]*store.Tas
 
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Event, error) {
-	rows, err := s.readQuery(ctx, `SELECT id, execution_id, task_id, kind, attempt, runner_id, message, at
+	rows, err := s.readQuery(ctx, `SELECT id, runner_id, at, events
 		FROM cloacina_events WHERE execution_id = ? ORDER BY id`, executionID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of %s: %w", executionID, err)
@@ -209,13 +209,18 @@ func (s *Store) ListEvents(ctx context.Context, executionID string) ([]*store.Ev
 	defer rows.Close()
 	var out []*store.Event
 	for rows.Next() {
-		e := &store.Event{}
+		row := &store.Event{ExecutionID: executionID}
 		var at int64
-		if err := rows.Scan(&e.ID, &e.ExecutionID, &e.TaskID, &e.Kind, &e.Attempt, &e.RunnerID, &e.Message, &at); err != nil {
+		var events string
+		if err := rows.Scan(&row.ID, &row.RunnerID, &at, &events); err != nil {
 			return nil, fmt.Errorf("list events of %s: %w", executionID, err)
 		}
-		e.At = time.UnixMicro(at)
-		out = append(out, e)
+		row.At = time.UnixMicro(at)
+		es, err := engine.UnpackEvents(row, events)
+		if err != nil {
+			return nil, fmt.Errorf("list events of %s: %w", executionID, err)
+		}
+		out = append(out, es...)
 	}
 	return out, rows.Err()
 }

@@ -667,17 +667,25 @@ func (t *tx) Finish(f *engine.Final) ([]store.FinishedExecution, error) {
 	return ended, nil
 }
 
-// insertEvents appends events, many rows per statement. Statements are
-// cached by text, so each batch size is compiled once.
+// insertEvents appends events, packed (see engine.PackEvents), many rows
+// per statement. A row's id is the first multiple of engine.EventStride
+// past the largest id the log ever held, plus its place in the statement;
+// the store's one writer makes that safe. Statements are cached by text,
+// so each batch size is compiled once.
 func (t *tx) insertEvents(events []engine.Event) error {
-	rs := newRows(5, len(events))
-	for _, e := range events {
-		rs.add(e.Exec, e.Task, e.Kind, e.Attempt, e.Message)
+	rows, err := engine.PackEvents(events)
+	if err != nil {
+		return err
 	}
-	_, err := t.execRows(`WITH fixed (runner, at) AS (SELECT ?1, ?2) -- the fixed parameters come first (see rowSet)
-		INSERT INTO cloacina_events (execution_id, task_id, kind, attempt, runner_id, message, at)
-		SELECT d.column1, d.column2, d.column3, d.column4, fixed.runner, d.column5, fixed.at
-		FROM fixed, (VALUES {rows}) AS d`, []any{t.runner, t.now}, rs)
+	rs := newRows(4, len(rows))
+	for i, r := range rows {
+		rs.add(i, r.Exec, r.N, r.Events)
+	}
+	_, err = t.execRows(`WITH fixed (runner, at, base) AS ( -- the fixed parameters come first (see rowSet)
+			SELECT ?1, ?2, (COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'cloacina_events'), 0) / ?3 + 1) * ?3)
+		INSERT INTO cloacina_events (id, execution_id, runner_id, at, n, events)
+		SELECT fixed.base + d.column1 * ?3, d.column2, fixed.runner, fixed.at, d.column3, d.column4
+		FROM fixed, (VALUES {rows}) AS d`, []any{t.runner, t.now, engine.EventStride}, rs)
 	if err != nil {
 		return fmt.Errorf("append events: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
+	"github.com/cloacina-go/cloacina/runtime/store/storetest"
 )
 
 // TestUpgradeFromSchema1 opens a database written by the first schema, with
@@ -30,6 +31,8 @@ func TestUpgradeFromSchema1(t *testing.T) {
 			VALUES ('e1', 'a', 0, 'completed', '', 'b', 0, 1, 1, 1, 2, 200, 300)`,
 		`INSERT INTO cloacina_tasks (execution_id, task_id, position, state, deps, dependents, pending_deps, attempt, max_attempts, input_ctx, retry_at)
 			VALUES ('e1', 'b', 1, 'ready', 'a', '', 0, 0, 1, 2, 300)`,
+		`INSERT INTO cloacina_events (id, execution_id, task_id, kind, attempt, runner_id, message, at)
+			VALUES (1, 'e1', '', 'execution_created', 0, '', '', 100), (2, 'e1', 'a', 'task_completed', 1, 'r0', 'done "a"', 100)`,
 	} {
 		if _, err := raw.Exec(stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
@@ -60,4 +63,5 @@ func TestUpgradeFromSchema1(t *testing.T) {
 	if err != nil || len(res.Finished) != 1 || res.Finished[0].State != store.ExecutionCompleted {
 		t.Fatalf("completing the last task = %+v, %v; want the execution completed", res, err)
 	}
+	storetest.CheckUpgradedEvents(t, s)
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ var historyTests = []struct {
 	{"HistoryRetryRefused", testRetryRefused},
 	{"HistoryPagedListing", testPagedListing},
 	{"HistoryPurge", testPurge},
+	{"HistoryPurgeKeepsCursors", testPurgeKeepsCursors},
 	{"HistoryLease", testLease},
 }
 
@@ -256,6 +258,26 @@ func testPurge(t *testing.T, s *suite) {
 	}
 	if _, err := s.PurgeExecutions(ctxb, &store.PurgeParams{States: []store.ExecutionState{store.ExecutionRunning}}); err == nil {
 		t.Fatal("PurgeExecutions accepted state running")
+	}
+}
+
+// testPurgeKeepsCursors: purging the executions whose events end the log
+// leaves a reader's cursor where it was, and the events appended next come
+// after it.
+func testPurgeKeepsCursors(t *testing.T, s *suite) {
+	s.create(t, diamond("last"))
+	if _, err := s.FinishExecution(ctxb, &store.FinishExecutionParams{ExecutionID: "last", State: store.ExecutionCancelled, Reason: "no", Now: s.at()}); err != nil {
+		t.Fatal(err)
+	}
+	_, cur := s.readEvents(t, store.ReadEventsParams{})
+	s.advance(time.Hour)
+	if n, err := s.PurgeExecutions(ctxb, &store.PurgeParams{Now: s.at(), CompletedBefore: s.at().Add(-time.Minute)}); err != nil || n != 1 {
+		t.Fatalf("PurgeExecutions = %d, %v; want last purged", n, err)
+	}
+	s.create(t, diamond("next"))
+	events, _ := s.readEvents(t, store.ReadEventsParams{After: cur})
+	if got, want := eventKeys(events), []string{"next:execution_created:"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("events after the cursor taken before the purge = %v, want %v", got, want)
 	}
 }
 

@@ -1401,10 +1401,13 @@ func testReadEvents(t *testing.T, s *suite) {
 		t.Fatalf("cursor did not move: %+v then %+v", cur, end)
 	}
 
-	// Pages of 2 give the same log.
-	paged, _ := s.readEvents(t, store.ReadEventsParams{Limit: 2})
-	if got, want := eventKeys(paged), eventKeys(append(all, more...)); !reflect.DeepEqual(got, want) {
-		t.Fatalf("paged log = %v\nwant %v", got, want)
+	// Pages of 1, 2 and 3 give the same log, pages ending between any two
+	// events, those a transaction appended together included.
+	for limit := 1; limit <= 3; limit++ {
+		paged, _ := s.readEvents(t, store.ReadEventsParams{Limit: limit})
+		if got, want := eventKeys(paged), eventKeys(append(all, more...)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("log in pages of %d = %v\nwant %v", limit, got, want)
+		}
 	}
 }
 
