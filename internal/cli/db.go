@@ -17,6 +17,7 @@ import (
 
 	"github.com/cloacina-go/cloacina/internal/suggest"
 	"github.com/cloacina-go/cloacina/runtime"
+	"github.com/cloacina-go/cloacina/runtime/store"
 	"github.com/cloacina-go/cloacina/runtime/store/postgres"
 	"github.com/cloacina-go/cloacina/runtime/store/sqlite"
 )
@@ -82,6 +83,8 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 		switch {
 		case errors.Is(err, runtime.ErrInvalidConfig):
 			hint = "check --db and --schema" // refused before any server was reached
+		case errors.Is(err, store.ErrSchemaTooNew):
+			hint = "a newer release of cloacina has upgraded this database; run that release or a later one"
 		case !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://"):
 			hint = "pass --db URL or set " + EnvDatabaseURL // the URL names no server to check
 		}

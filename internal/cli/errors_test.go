@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -56,6 +57,25 @@ func TestDatabaseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDatabaseFromNewerRelease: a database a newer release migrated is
+// refused, saying so, and the hint names the way out.
+func TestDatabaseFromNewerRelease(t *testing.T) {
+	url := createdSQLite(t)
+	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO cloacina_migrations (version, name, applied_at) VALUES (1000, '1000_later', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	res := run(t, cli.Env{}, "--db", url, "executions", "list")
+	if res.code != cli.ExitUsage || !strings.Contains(res.stderr, "schema version 1000") ||
+		!strings.Contains(res.stderr, "hint: a newer release of cloacina has upgraded this database") || strings.Contains(res.stderr, "pass --db") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 2, the version and the newer-release hint", res.code, res.stderr)
 	}
 }
 
