@@ -82,12 +82,12 @@ func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*sto
 		if res.Events, filled, err = engine.AppendEvents(res.Events, row, *events, p.After, limit); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}
-		if len(res.Events) > 0 {
-			res.Next = res.Events[len(res.Events)-1].Cursor()
-		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
+	}
+	if len(res.Events) > 0 {
+		res.Next = res.Events[len(res.Events)-1].Cursor()
 	}
 	// Every final event after the cursor that the filter keeps was read:
 	// the cursor may skip to the first one that is not final.
