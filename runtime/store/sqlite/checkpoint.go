@@ -29,7 +29,10 @@ import (
 //     written restartFrames pages by its count, the writer runs one more
 //     passive checkpoint itself, between two transactions, copying only
 //     what the checkpointer left; its next transaction then restarts the
-//     log. Only one checkpoint runs at a time: the writer's is skipped while
+//     log. It does so after a commit of its usual size: a commit that
+//     alone wrote a wake-up's worth of pages (a value of megabytes) wakes
+//     the checkpointer to copy them beside the writer, and the writer's own
+//     checkpoint waits for a later commit, which finds little left. Only one checkpoint runs at a time: the writer's is skipped while
 //     the checkpointer is in one, and tried again at the next commit (as
 //     when it could not copy everything), unless the log is twice past the
 //     limit, when the writer waits for the checkpointer's to end. That
@@ -78,7 +81,12 @@ func (c *checkpointer) committed(write *sql.DB, bound int) {
 		return
 	}
 	n := commitPages + bound/4096
-	if c.sinceRestart += n; c.sinceRestart >= restartFrames {
+	// A commit that alone wrote a wake-up's worth of pages (a large value)
+	// leaves the copying of them to the checkpointer, woken below, unless
+	// the log is twice past the limit: a checkpoint of its own now would
+	// copy them all, while the writer's next small commit finds only what
+	// the checkpointer left.
+	if c.sinceRestart += n; c.sinceRestart >= restartFrames && (n < checkpointPages || c.sinceRestart >= 2*restartFrames) {
 		locked := c.mu.TryLock()
 		if !locked && c.sinceRestart >= 2*restartFrames {
 			c.mu.Lock()

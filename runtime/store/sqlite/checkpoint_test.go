@@ -16,25 +16,30 @@ import (
 
 // TestWALStaysSmall checks that the log is checkpointed while the writer
 // commits, although the write connection does not checkpoint itself, for
-// many small commits and for a few large ones: either would otherwise
-// leave a log of some 80 MB. The log's file keeps its largest size: about
-// twice restartFrames pages at most, and one commit.
+// many small commits, for a few large ones and for commits each larger
+// than a wake-up of the checkpointer (which leave the copying to it): any
+// would otherwise leave a log of some 80 MB. The log's file keeps its
+// largest size: about twice restartFrames pages at most, and one commit.
 func TestWALStaysSmall(t *testing.T) {
-	big := `"` + strings.Repeat("x", 2<<20) + `"`
-	sum := sha256.Sum256([]byte(big))
-	h := hex.EncodeToString(sum[:])
+	withValue := func(size int) func(id string) *store.NewExecution {
+		big := `"` + strings.Repeat("x", size) + `"`
+		sum := sha256.Sum256([]byte(big))
+		h := hex.EncodeToString(sum[:])
+		return func(id string) *store.NewExecution {
+			e := parallelSpec(id)
+			e.Input = store.Doc{Data: []byte(`{}`), Refs: map[string]string{"big": h}}
+			e.Values = []store.Value{{Hash: h, Data: []byte(big)}}
+			return e
+		}
+	}
 	for _, c := range []struct {
 		name    string
 		commits int
 		spec    func(id string) *store.NewExecution
 	}{
 		{"small commits", 2000, parallelSpec},
-		{"2 MiB values", 40, func(id string) *store.NewExecution {
-			e := parallelSpec(id)
-			e.Input = store.Doc{Data: []byte(`{}`), Refs: map[string]string{"big": h}}
-			e.Values = []store.Value{{Hash: h, Data: []byte(big)}}
-			return e
-		}},
+		{"2 MiB values", 40, withValue(2 << 20)},
+		{"8 MiB values", 12, withValue(8 << 20)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
