@@ -21,9 +21,10 @@ and each task's input and output; --task shows one task's.`},
 				{name: "events", args: "[<id>]", summary: "print an execution's event log; --follow prints new events as they are stored", run: execEvents, flags: execEventsFlags, help: `
 With an id: the execution's events; with --follow, live until the
 execution ends. Without an id, --follow is required and follows every
-execution of the tenant (or of --workflow) from now, or after --from.
---json prints one object per line, with the event's cursor: pass it to
---from to resume where a follower stopped.`},
+execution of the tenant (or of --workflow) from now, or after --from
+(--from 0-0 is the start of the log). --json prints one object per line,
+with the event's cursor: pass it to --from to resume where a follower
+stopped.`},
 				{name: "wait", args: "<id>", summary: "wait for an execution to end, showing its progress", run: execWait, help: `
 Exits 0 when the execution completed, 1 when it failed or was cancelled.`},
 				{name: "cancel", args: "<id>", summary: "cancel an execution: its unfinished tasks are skipped", run: execCancel},

@@ -422,7 +422,7 @@ func printResult(c *call, res *runtime.PipelineResult) error {
 func execEventsFlags(fs *flag.FlagSet) {
 	fs.Bool("follow", false, "keep printing events as they are stored")
 	fs.String("workflow", "", "with --follow and no id: only events of this `workflow`'s executions")
-	fs.String("from", "", "with --follow: start after this event `cursor` (from --json output)")
+	fs.String("from", "", "with --follow: start after this event `cursor` (from --json output; 0-0 is the start of the log)")
 }
 
 // eventJSON is an event in --json output.
@@ -484,7 +484,8 @@ func execEvents(ctx context.Context, c *call) error {
 		return usagef("--workflow filters a follow of every execution; it cannot be combined with an id")
 	}
 	var from runtime.Cursor
-	if s := c.str("from"); s != "" {
+	fromGiven := c.str("from") != ""
+	if s := c.str("from"); fromGiven {
 		if !follow {
 			return usagef("--from needs --follow")
 		}
@@ -513,7 +514,8 @@ func execEvents(ctx context.Context, c *call) error {
 				return nil
 			}
 			f.ExecutionID, f.UntilEnd = ex.ID(), true
-		} else if from.IsZero() {
+		} else if !fromGiven {
+			// Every execution from now; --from 0-0 is the start of the log.
 			f.FromNow = true
 		}
 		sub, err := r.Subscribe(ctx, f)

@@ -204,6 +204,46 @@ func TestEventsFollowAll(t *testing.T) {
 	}
 }
 
+// TestEventsFollowAllFromStart follows every execution from the start of
+// the log (--from 0-0): the events stored before the follow began are
+// printed too, in order, where a follow without --from starts from now.
+func TestEventsFollowAllFromStart(t *testing.T) {
+	url := sqliteURL(t)
+	r := worker(t, url, "", etl())
+	first := execute(t, r, "etl", nil)
+	out := newSyncBuffer()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	go func() {
+		done <- cli.Run(ctx, &cli.Env{Stdout: out, Stderr: out, Getenv: func(string) string { return "" }},
+			[]string{"--db", url, "executions", "events", "--follow", "--from", "0-0", "--json"})
+	}()
+	out.waitFor(t, `"kind":"execution_completed"`)
+	cancel()
+	if code := <-done; code != cli.ExitOK {
+		t.Fatalf("exit %d\n%s", code, out.String())
+	}
+	var kinds []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var ev struct {
+			ExecutionID string `json:"execution_id"`
+			Kind        string
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if ev.ExecutionID != first {
+			t.Fatalf("event of %s, want only %s: %s", ev.ExecutionID, first, line)
+		}
+		kinds = append(kinds, ev.Kind)
+	}
+	want := "execution_created task_started task_completed task_started task_completed task_started task_completed execution_completed"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Fatalf("kinds:\n%s\nwant\n%s", got, want)
+	}
+}
+
 // TestPauseResume pauses and resumes a running execution.
 func TestPauseResume(t *testing.T) {
 	url := sqliteURL(t)
