@@ -262,32 +262,65 @@ func (t *tx) RecordOutcomes(kind store.OutcomeKind, outs []*engine.OutcomeRow) (
 	return done, err
 }
 
-// Unblock implements engine.Tx: one update lowers the counts, one read
-// loads the dependencies of the tasks left with none.
+// Unblock implements engine.Tx: one read finds the tasks with their
+// counts lowered and their executions' claim facts; the tasks left with
+// dependencies pending get their new counts in one update, and those left
+// with none keep theirs (they are decided next, and a decided task's count
+// is never read), so a task is written once when it is unblocked, by its
+// decision. One more read loads the dependencies of the unblocked tasks.
 func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.Key]*store.DepResult, error) {
 	rs := newRows(3, len(keys))
 	for i, k := range keys {
 		rs.add(k.Exec, k.Task, n[i])
 	}
 	var unblocked []*engine.TaskRow
+	blocked := newRows(2, 0)
+	orphans := 0
 	err := t.eachRows(func(r *sql.Rows) error {
 		var pending int
+		var exec sql.NullString
+		var deadline, created sql.NullInt64
+		var meta sql.NullString
 		ci := &engine.ClaimInfo{Now: time.UnixMicro(t.now)}
-		row, err := engine.ScanTaskRow(r.Scan, &pending, &ci.Held, &ci.Attempt, &ci.MaxAttempts)
-		if err == nil && pending == 0 {
+		row, err := engine.ScanTaskRow(r.Scan, &pending, &ci.Held, &ci.Attempt, &ci.MaxAttempts,
+			&exec, &deadline, &ci.FirstClaim, &meta, &created)
+		switch {
+		case err != nil:
+			return err
+		case pending != 0:
+			blocked.add(row.ID, pending)
+		case !exec.Valid:
+			orphans++
+		default:
+			ci.Deadline, ci.Created = fromMicros(deadline), fromMicros(created)
+			if meta.Valid {
+				ci.Meta = []byte(meta.String)
+			}
 			row.Claim = ci
 			unblocked = append(unblocked, row)
 		}
-		return err
-	}, `UPDATE cloacina_tasks AS t SET pending_deps = t.pending_deps - d.n
+		return nil
+	}, `SELECT t.id, t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.deps, t.rule_tasks, t.dependents,
+			t.pending_deps - d.n, t.held, t.attempt, t.max_attempts,
+			e.id, e.deadline_at, e.started_at IS NULL, e.meta, e.created_at
 		FROM (SELECT column1 AS e, column2 AS k, column3 AS n FROM (VALUES {rows})) AS d
-		WHERE t.execution_id = d.e AND t.task_id = d.k AND t.state = 'not_started'
-		RETURNING `+taskRowColumns+`, pending_deps, held, attempt, max_attempts`, nil, rs)
-	if err != nil || len(unblocked) == 0 {
-		return unblocked, nil, err
-	}
-	if err := t.executionFacts(unblocked); err != nil {
+		JOIN cloacina_tasks AS t ON t.execution_id = d.e AND t.task_id = d.k
+		LEFT JOIN cloacina_executions AS e ON e.id = t.execution_id
+		WHERE t.state = 'not_started'`, nil, rs)
+	if err != nil {
 		return nil, nil, err
+	}
+	if orphans > 0 {
+		return nil, nil, fmt.Errorf("%d unblocked task(s) have no execution row", orphans)
+	}
+	if blocked.len() > 0 {
+		if _, err := t.execRows(`UPDATE cloacina_tasks AS t SET pending_deps = d.column2
+			FROM (VALUES {rows}) AS d WHERE t.id = d.column1`, nil, blocked); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(unblocked) == 0 {
+		return nil, nil, nil
 	}
 	var depKeys []engine.Key
 	seen := map[engine.Key]bool{}
