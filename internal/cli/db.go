@@ -34,6 +34,12 @@ const openTimeout = 15 * time.Second
 // task, so the poll only reads the end of the event log.
 const sqlitePoll = 250 * time.Millisecond
 
+// sqliteURLFor is the SQLite URL that a --db value without "://" most
+// likely meant: a file path, or a URL missing its slashes (sqlite:app.db).
+func sqliteURLFor(v string) string {
+	return "sqlite://" + strings.TrimPrefix(strings.TrimPrefix(v, "sqlite:"), "./")
+}
+
 // open starts a runner on the command's database. The caller shuts it
 // down with c.close.
 func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
@@ -47,8 +53,8 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 			" (for example sqlite://cloacina.db or postgres://user@localhost:5432/app)")}
 	}
 	if !strings.Contains(dbURL, "://") {
-		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s %q is not a database URL: for a SQLite file write sqlite://%s (sqlite:///abs/path.db for an absolute path), for PostgreSQL postgres://user@host:5432/db",
-			source, dbURL, strings.TrimPrefix(dbURL, "./"))}
+		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s %q is not a database URL: for a SQLite file write %s (sqlite:///abs/path.db for an absolute path), for PostgreSQL postgres://user@host:5432/db",
+			source, dbURL, sqliteURLFor(dbURL))}
 	}
 	if strings.HasPrefix(dbURL, "sqlite://") {
 		path, err := sqlite.ParseURL(dbURL)
