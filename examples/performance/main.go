@@ -296,8 +296,13 @@ func run(o options) error {
 	tasks := o.workflows * wf.Len()
 	fmt.Printf("shape=%s workflows=%d tasks=%d concurrency=%d runners=%d submit=%s db=%s\n",
 		o.shape, o.workflows, tasks, o.concurrency, o.runners, o.submit, redact(o.dbURL))
-	fmt.Printf("elapsed %s (submitting %s = %.0f executions/s)\n", elapsed.Round(time.Millisecond),
-		submitted.Round(time.Millisecond), float64(o.workflows)/submitted.Seconds())
+	if o.workflows > 1 {
+		fmt.Printf("elapsed %s (submitting %s = %.0f executions/s)\n", elapsed.Round(time.Millisecond),
+			submitted.Round(time.Millisecond), float64(o.workflows)/submitted.Seconds())
+	} else {
+		// One execution: its submission time is what there is to say.
+		fmt.Printf("elapsed %s (submitting %s)\n", elapsed.Round(time.Millisecond), submitted.Round(time.Millisecond))
+	}
 	fmt.Printf("workflows/s %.1f\n", float64(o.workflows)/elapsed.Seconds())
 	fmt.Printf("tasks/s %.1f\n", float64(tasks)/elapsed.Seconds())
 	if o.runners > 1 {
