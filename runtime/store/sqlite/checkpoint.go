@@ -32,9 +32,10 @@ import (
 //     log. It does so after a commit of its usual size: a commit that
 //     alone wrote a wake-up's worth of pages (a value of megabytes) wakes
 //     the checkpointer to copy them beside the writer, and the writer's own
-//     checkpoint waits for a later commit, which finds little left. Only one checkpoint runs at a time: the writer's is skipped while
-//     the checkpointer is in one, and tried again at the next commit (as
-//     when it could not copy everything), unless the log is twice past the
+//     checkpoint waits for a later commit, which finds little left. Only
+//     one checkpoint runs at a time: the writer's is skipped while the
+//     checkpointer is in one, and tried again at the next commit (as when
+//     it could not copy everything), unless the log is twice past the
 //     limit, when the writer waits for the checkpointer's to end. That
 //     bounds the log at about twice restartFrames pages, and a writer that
 //     outruns the disk waits for it, as SQLite's default would make it.
