@@ -484,13 +484,13 @@ func execEvents(ctx context.Context, c *call) error {
 		return usagef("--workflow filters a follow of every execution; it cannot be combined with an id")
 	}
 	var from runtime.Cursor
-	fromGiven := c.str("from") != ""
-	if s := c.str("from"); fromGiven {
+	fromFlag := c.str("from")
+	if fromFlag != "" {
 		if !follow {
 			return usagef("--from needs --follow")
 		}
 		var err error
-		if from, err = runtime.ParseCursor(s); err != nil {
+		if from, err = runtime.ParseCursor(fromFlag); err != nil {
 			return usagef("--from: %v", err)
 		}
 	}
@@ -514,7 +514,7 @@ func execEvents(ctx context.Context, c *call) error {
 				return nil
 			}
 			f.ExecutionID, f.UntilEnd = ex.ID(), true
-		} else if !fromGiven {
+		} else if fromFlag == "" {
 			// Every execution from now; --from 0-0 is the start of the log.
 			f.FromNow = true
 		}

@@ -169,39 +169,10 @@ func TestEventsFollowAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	from := evs[len(evs)-1].Cursor.String()
-	out := newSyncBuffer()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int)
-	go func() {
-		done <- cli.Run(ctx, &cli.Env{Stdout: out, Stderr: out, Getenv: func(string) string { return "" }},
-			[]string{"--db", url, "executions", "events", "--follow", "--workflow", "etl", "--from", from, "--json"})
-	}()
-	second := execute(t, r, "etl", nil)
-	out.waitFor(t, `"kind":"execution_completed"`)
-	cancel()
-	if code := <-done; code != cli.ExitOK {
-		t.Fatalf("exit %d\n%s", code, out.String())
-	}
-	var kinds []string
-	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		var ev struct {
-			ExecutionID string `json:"execution_id"`
-			Kind        string
-			Cursor      string
-		}
-		if err := json.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatalf("line %q: %v", line, err)
-		}
-		if ev.ExecutionID != second || ev.Cursor == "" {
-			t.Fatalf("event of %s (want only %s) or without cursor: %s", ev.ExecutionID, second, line)
-		}
-		kinds = append(kinds, ev.Kind)
-	}
-	want := "execution_created task_started task_completed task_started task_completed task_started task_completed execution_completed"
-	if got := strings.Join(kinds, " "); got != want {
-		t.Fatalf("kinds:\n%s\nwant\n%s", got, want)
-	}
+	var second string
+	got := followUntilCompleted(t, func() { second = execute(t, r, "etl", nil) },
+		"--db", url, "executions", "events", "--follow", "--workflow", "etl", "--from", from, "--json")
+	checkFollowed(t, got, second)
 }
 
 // TestEventsFollowAllFromStart follows every execution from the start of
@@ -211,30 +182,54 @@ func TestEventsFollowAllFromStart(t *testing.T) {
 	url := sqliteURL(t)
 	r := worker(t, url, "", etl())
 	first := execute(t, r, "etl", nil)
+	got := followUntilCompleted(t, func() {}, "--db", url, "executions", "events", "--follow", "--from", "0-0", "--json")
+	checkFollowed(t, got, first)
+}
+
+// followedEvent is a line of executions events --follow --json.
+type followedEvent struct {
+	ExecutionID string `json:"execution_id"`
+	Kind        string
+	Cursor      string
+}
+
+// followUntilCompleted runs the command args, calls during once it has
+// started, interrupts it after it printed an execution_completed event,
+// and returns the events it printed.
+func followUntilCompleted(t *testing.T, during func(), args ...string) []followedEvent {
+	t.Helper()
 	out := newSyncBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int)
 	go func() {
-		done <- cli.Run(ctx, &cli.Env{Stdout: out, Stderr: out, Getenv: func(string) string { return "" }},
-			[]string{"--db", url, "executions", "events", "--follow", "--from", "0-0", "--json"})
+		done <- cli.Run(ctx, &cli.Env{Stdout: out, Stderr: out, Getenv: func(string) string { return "" }}, args)
 	}()
+	during()
 	out.waitFor(t, `"kind":"execution_completed"`)
 	cancel()
 	if code := <-done; code != cli.ExitOK {
 		t.Fatalf("exit %d\n%s", code, out.String())
 	}
-	var kinds []string
+	var evs []followedEvent
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		var ev struct {
-			ExecutionID string `json:"execution_id"`
-			Kind        string
-		}
+		var ev followedEvent
 		if err := json.Unmarshal([]byte(line), &ev); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}
-		if ev.ExecutionID != first {
-			t.Fatalf("event of %s, want only %s: %s", ev.ExecutionID, first, line)
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// checkFollowed checks that evs are the events of one run of etl, all of
+// execution id and each with its cursor.
+func checkFollowed(t *testing.T, evs []followedEvent, id string) {
+	t.Helper()
+	var kinds []string
+	for _, ev := range evs {
+		if ev.ExecutionID != id || ev.Cursor == "" {
+			t.Fatalf("event of %s (want only %s) or without cursor: %+v", ev.ExecutionID, id, ev)
 		}
 		kinds = append(kinds, ev.Kind)
 	}
