@@ -279,11 +279,9 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 	err := t.eachRows(func(r *sql.Rows) error {
 		var pending int
 		var exec sql.NullString
-		var deadline, created sql.NullInt64
-		var meta sql.NullString
+		var facts execFacts
 		ci := &engine.ClaimInfo{Now: time.UnixMicro(t.now)}
-		row, err := engine.ScanTaskRow(r.Scan, &pending, &ci.Held, &ci.Attempt, &ci.MaxAttempts,
-			&exec, &deadline, &ci.FirstClaim, &meta, &created)
+		row, err := engine.ScanTaskRow(r.Scan, append([]any{&pending, &ci.Held, &ci.Attempt, &ci.MaxAttempts, &exec}, facts.dest()...)...)
 		switch {
 		case err != nil:
 			return err
@@ -292,17 +290,13 @@ func (t *tx) Unblock(keys []engine.Key, n []int) ([]*engine.TaskRow, map[engine.
 		case !exec.Valid:
 			orphans++
 		default:
-			ci.Deadline, ci.Created = fromMicros(deadline), fromMicros(created)
-			if meta.Valid {
-				ci.Meta = []byte(meta.String)
-			}
+			facts.fill(ci)
 			row.Claim = ci
 			unblocked = append(unblocked, row)
 		}
 		return nil
 	}, `SELECT t.id, t.execution_id, t.task_id, t.workflow_name, t.workflow_version, t.deps, t.rule_tasks, t.dependents,
-			t.pending_deps - d.n, t.held, t.attempt, t.max_attempts,
-			e.id, e.deadline_at, e.started_at IS NULL, e.meta, e.created_at
+			t.pending_deps - d.n, t.held, t.attempt, t.max_attempts, e.id, `+execFactColumns("e")+`
 		FROM (SELECT column1 AS e, column2 AS k, column3 AS n FROM (VALUES {rows})) AS d
 		JOIN cloacina_tasks AS t ON t.execution_id = d.e AND t.task_id = d.k
 		LEFT JOIN cloacina_executions AS e ON e.id = t.execution_id
@@ -492,6 +486,30 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 	return got, next, nil
 }
 
+// execFactColumns lists the claim facts of the executions table under
+// alias, in the order execFacts scans them.
+func execFactColumns(alias string) string {
+	return alias + ".deadline_at, " + alias + ".started_at IS NULL, " + alias + ".meta, " + alias + ".created_at"
+}
+
+// execFacts is an execution's claim facts as read by execFactColumns.
+type execFacts struct {
+	deadline, created sql.NullInt64
+	first             bool
+	meta              sql.NullString
+}
+
+// dest returns the scan destinations of execFactColumns.
+func (f *execFacts) dest() []any { return []any{&f.deadline, &f.first, &f.meta, &f.created} }
+
+// fill copies the facts into ci.
+func (f *execFacts) fill(ci *engine.ClaimInfo) {
+	ci.Deadline, ci.FirstClaim, ci.Created = fromMicros(f.deadline), f.first, fromMicros(f.created)
+	if f.meta.Valid {
+		ci.Meta = []byte(f.meta.String)
+	}
+}
+
 // executionFacts fills the claim facts of the rows' executions (deadline,
 // not started yet, meta, creation time) in one read.
 func (t *tx) executionFacts(rows []*engine.TaskRow) error {
@@ -506,21 +524,16 @@ func (t *tx) executionFacts(rows []*engine.TaskRow) error {
 	found := 0
 	err := t.eachRows(func(r *sql.Rows) error {
 		var id string
-		var deadline, created sql.NullInt64
-		var first bool
-		var meta sql.NullString
-		if err := r.Scan(&id, &deadline, &first, &meta, &created); err != nil {
+		var facts execFacts
+		if err := r.Scan(append([]any{&id}, facts.dest()...)...); err != nil {
 			return err
 		}
 		found++
 		for _, ci := range byExec[id] {
-			ci.Deadline, ci.FirstClaim, ci.Created = fromMicros(deadline), first, fromMicros(created)
-			if meta.Valid {
-				ci.Meta = []byte(meta.String)
-			}
+			facts.fill(ci)
 		}
 		return nil
-	}, `SELECT id, deadline_at, started_at IS NULL, meta, created_at FROM cloacina_executions WHERE id IN (VALUES {rows})`, nil, listRows(execs))
+	}, `SELECT id, `+execFactColumns("cloacina_executions")+` FROM cloacina_executions WHERE id IN (VALUES {rows})`, nil, listRows(execs))
 	if err != nil {
 		return err
 	}
