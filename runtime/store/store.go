@@ -48,9 +48,10 @@
 //
 // A context is stored as a Doc: a JSON object of the values kept inline,
 // and references to values kept out of line. A value larger than
-// InlineLimit is stored once per execution as a Value, addressed by the
-// SHA-256 of its JSON, and every context that holds it unchanged refers to
-// it by that hash. So a large input flows through any number of tasks but
+// InlineLimit is stored once per execution as a Value, addressed by a
+// hash of its JSON (BLAKE3-256; SHA-256 for values stored by earlier
+// versions), and every context that holds it unchanged refers to it by
+// that hash. A store treats the hash as an opaque key. So a large input flows through any number of tasks but
 // is written once, and a task that does not read it never loads it
 // (LoadValues fetches values on demand).
 package store
@@ -291,8 +292,8 @@ type Notification struct {
 type Doc struct {
 	// Data is a JSON object holding the values kept inline.
 	Data []byte
-	// Refs maps the keys whose values are stored out of line to the hex
-	// SHA-256 of each value's JSON (see Value); nil when there are none.
+	// Refs maps the keys whose values are stored out of line to the hash
+	// of each value's JSON (see Value); nil when there are none.
 	// A key is in Data or in Refs, never in both.
 	Refs map[string]string
 }
@@ -300,8 +301,8 @@ type Doc struct {
 // EmptyDoc is the empty context.
 var EmptyDoc = Doc{Data: []byte("{}")}
 
-// Value is a JSON value stored out of line, addressed by the hex SHA-256
-// of Data.
+// Value is a JSON value stored out of line, addressed by Hash: the hex
+// BLAKE3-256 of Data (SHA-256 for values stored by earlier versions).
 type Value struct {
 	Hash string
 	Data []byte
