@@ -17,6 +17,12 @@ import (
 // ErrSubscriptionClosed is returned by Subscription.Next after Close.
 var ErrSubscriptionClosed = errors.New("subscription closed")
 
+// ErrUnknownCursor is wrapped by the error of a Subscribe from a cursor
+// past the end of the database's event log: one no event of the log has
+// reached, so it was read from another database or mistyped, and a
+// subscription from it would wait without end for events it skips.
+var ErrUnknownCursor = errors.New("cursor past the end of the event log")
+
 // Cursor is a position in the event log, shared by every process on the
 // database: a subscription started from it returns the events after it.
 // The zero Cursor is the start of the log. Its text form (String,
@@ -91,8 +97,9 @@ type EventFilter struct {
 // restart or a lost connection, returns exactly the events after it.
 //
 // A filter on an ExecutionID no execution has fails with an error
-// wrapping ErrExecutionNotFound. ctx bounds only the start (reading the
-// end of the log for FromNow, and the execution).
+// wrapping ErrExecutionNotFound, and a From cursor past the end of the
+// log with one wrapping ErrUnknownCursor. ctx bounds only the start
+// (reading the end of the log, and the execution).
 // Close the subscription when done with it; it also ends when the runner
 // shuts down.
 func (r *Runner) Subscribe(ctx context.Context, f EventFilter) (*Subscription, error) {
@@ -110,6 +117,15 @@ func (r *Runner) Subscribe(ctx context.Context, f EventFilter) (*Subscription, e
 		}
 	}
 	if !f.FromNow {
+		if !f.From.IsZero() {
+			bound, err := r.store.EventLogBound(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("subscribe: %w", r.closedErr(err))
+			}
+			if f.From.c.Tx > bound.Tx || f.From.c.ID >= bound.ID {
+				return nil, fmt.Errorf("subscribe from %s: %w: no event of this database has reached it", f.From, ErrUnknownCursor)
+			}
+		}
 		return newSubscription(r, f, f.From.c, nil), nil
 	}
 	from, stored, err := r.store.EventCursor(ctx)

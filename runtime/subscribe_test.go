@@ -264,6 +264,38 @@ func TestSubscriptionCloseAndShutdown(t *testing.T) {
 	}
 }
 
+// TestSubscribeFromUnknownCursor: a cursor no event of the database has
+// reached (another database's, or mistyped) is refused with
+// ErrUnknownCursor, naming it, instead of a subscription that waits
+// forever; the cursor of the log's last event is accepted.
+func TestSubscribeFromUnknownCursor(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		r := newRunner(t, nil, chain("etl"))
+		res := execute(t, r, "etl", nil)
+		events, err := r.Events(ctx, res.ExecutionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := events[len(events)-1].Cursor
+		sub, err := r.Subscribe(ctx, runtime.EventFilter{From: last})
+		if err != nil {
+			t.Fatalf("Subscribe from the last event's cursor %s: %v", last, err)
+		}
+		sub.Close()
+		for _, text := range []string{"999999999999-0", "0-999999999999"} {
+			from, err := runtime.ParseCursor(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.Subscribe(ctx, runtime.EventFilter{From: from})
+			if !errors.Is(err, runtime.ErrUnknownCursor) || !strings.Contains(err.Error(), text) {
+				t.Fatalf("Subscribe from %s = %v, want ErrUnknownCursor naming it", text, err)
+			}
+		}
+	})
+}
+
 // TestCursorText round-trips cursors and names a bad one.
 func TestCursorText(t *testing.T) {
 	c, err := runtime.ParseCursor("7-42")

@@ -89,6 +89,10 @@ func (u *ui) eventStream(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		sub, err := u.opts.Runner.Subscribe(ctx, runtime.EventFilter{ExecutionID: ex.ID(), From: cur, UntilEnd: true})
+		if errors.Is(err, runtime.ErrUnknownCursor) {
+			http.Error(w, fmt.Sprintf("cursor %q: no event of this database has reached it", from), http.StatusBadRequest)
+			return
+		}
 		if err != nil {
 			http.Error(w, "subscribing: "+err.Error(), http.StatusInternalServerError)
 			return

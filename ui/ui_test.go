@@ -353,6 +353,19 @@ func TestEventStreamFollowsLive(t *testing.T) {
 	})
 }
 
+// TestEventStreamFromUnknownCursor: a running execution's stream from a
+// cursor no event of the database has reached is refused with 400,
+// naming the cursor, instead of a stream that stays silent.
+func TestEventStreamFromUnknownCursor(t *testing.T) {
+	f := newFixture(t, "sqlite://"+t.TempDir()+"/ui.db", "", ui.Options{})
+	ex := f.startBlocked()
+	defer close(f.release)
+	code, body := f.get("/ops/executions/" + ex.ID() + "/events?from=999999999999-0")
+	if code != http.StatusBadRequest || !strings.Contains(body, `cursor "999999999999-0": no event of this database has reached it`) {
+		t.Fatalf("stream from an unknown cursor: %d %s", code, body)
+	}
+}
+
 func TestPrefixAndMiddleware(t *testing.T) {
 	f := newFixture(t, "sqlite://"+t.TempDir()+"/ui.db", "", ui.Options{})
 	resp, err := http.Get(f.server.URL + "/ops/executions") // without the header

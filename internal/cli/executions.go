@@ -519,6 +519,9 @@ func execEvents(ctx context.Context, c *call) error {
 			f.FromNow = true
 		}
 		sub, err := r.Subscribe(ctx, f)
+		if errors.Is(err, runtime.ErrUnknownCursor) {
+			return usagef("--from %s: no event of this database has reached it; take a cursor from the --json output of a follow of this database (0-0 is the start of the log)", fromFlag)
+		}
 		if err != nil {
 			return err
 		}

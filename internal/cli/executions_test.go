@@ -186,6 +186,21 @@ func TestEventsFollowAllFromStart(t *testing.T) {
 	checkFollowed(t, got, first)
 }
 
+// TestEventsFollowFromUnknownCursor: a --from cursor no event of the
+// database has reached exits 2 at once, naming it and where cursors come
+// from, instead of following forever.
+func TestEventsFollowFromUnknownCursor(t *testing.T) {
+	url := sqliteURL(t)
+	execute(t, worker(t, url, "", etl()), "etl", nil)
+	res := run(t, cli.Env{}, "--db", url, "executions", "events", "--follow", "--from", "999999999999-0")
+	if res.code != cli.ExitUsage {
+		t.Fatalf("exit %d, want 2\n%s", res.code, res.stderr)
+	}
+	if want := "--from 999999999999-0: no event of this database has reached it; take a cursor from the --json output"; !strings.Contains(res.stderr, want) {
+		t.Fatalf("stderr lacks %q:\n%s", want, res.stderr)
+	}
+}
+
 // followedEvent is a line of executions events --follow --json.
 type followedEvent struct {
 	ExecutionID string `json:"execution_id"`

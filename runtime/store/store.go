@@ -231,6 +231,13 @@ type Store interface {
 	// than one still open; none on SQLite).
 	EventCursor(ctx context.Context) (Cursor, []Cursor, error)
 
+	// EventLogBound returns a bound on the log's cursors: every event the
+	// log holds, is being given or has had purged, and every position a
+	// reader reaches, has a Tx at most the bound's and an ID below it. A
+	// cursor past the bound was not read from this log (it is another
+	// database's, or mistyped).
+	EventLogBound(ctx context.Context) (Cursor, error)
+
 	// LoadValues returns the out-of-line values of an execution with the
 	// given hashes. A hash it does not hold is missing from the map.
 	LoadValues(ctx context.Context, executionID string, hashes []string) (map[string][]byte, error)

@@ -139,3 +139,23 @@ func (s *Store) EventCursor(ctx context.Context) (store.Cursor, []store.Cursor, 
 	}
 	return head, stored, nil
 }
+
+// EventLogBound implements store.Store: a snapshot's xmax, the first
+// transaction id not yet assigned (a reader's position may reach it, an
+// event's transaction is below it), and the events' row sequence past its
+// last value by engine.EventStride, beyond the ids of a row's events. The
+// rows stored before the log was packed have ids below the sequence's
+// start.
+func (s *Store) EventLogBound(ctx context.Context) (store.Cursor, error) {
+	var xmax string
+	var last int64
+	err := s.pool.QueryRow(ctx, s.q(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text, last_value FROM cloacina_events_row`)).Scan(&xmax, &last)
+	if err != nil {
+		return store.Cursor{}, fmt.Errorf("read the event log's bound: %w", err)
+	}
+	tx, err := strconv.ParseUint(xmax, 10, 64)
+	if err != nil {
+		return store.Cursor{}, fmt.Errorf("read the event log's bound: snapshot xmax %q: %w", xmax, err)
+	}
+	return store.Cursor{Tx: tx, ID: last + engine.EventStride}, nil
+}

@@ -92,3 +92,16 @@ func (s *Store) EventCursor(ctx context.Context) (store.Cursor, []store.Cursor, 
 	}
 	return store.Cursor{ID: head}, nil, nil
 }
+
+// EventLogBound implements store.Store. Every row id is at most the
+// largest one the log ever held, which AUTOINCREMENT keeps in
+// sqlite_sequence through purges, and a row's events take ids below the
+// next multiple of engine.EventStride. SQLite's events have Tx 0.
+func (s *Store) EventLogBound(ctx context.Context) (store.Cursor, error) {
+	var seq int64
+	err := s.readQueryRow(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'cloacina_events'), 0)`).Scan(&seq)
+	if err != nil {
+		return store.Cursor{}, fmt.Errorf("read the event log's bound: %w", err)
+	}
+	return store.Cursor{ID: seq + engine.EventStride}, nil
+}

@@ -274,10 +274,28 @@ func testPurgeKeepsCursors(t *testing.T, s *suite) {
 	if n, err := s.PurgeExecutions(ctxb, &store.PurgeParams{Now: s.at(), CompletedBefore: s.at().Add(-time.Minute)}); err != nil || n != 1 {
 		t.Fatalf("PurgeExecutions = %d, %v; want last purged", n, err)
 	}
+	checkBelowBound(t, s, "the cursor taken before the purge", cur)
 	s.create(t, diamond("next"))
-	events, _ := s.readEvents(t, store.ReadEventsParams{After: cur})
+	events, next := s.readEvents(t, store.ReadEventsParams{After: cur})
 	if got, want := eventKeys(events), []string{"next:execution_created:"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("events after the cursor taken before the purge = %v, want %v", got, want)
+	}
+	checkBelowBound(t, s, "the event after the purge", next)
+}
+
+// checkBelowBound fails unless every cursor is within EventLogBound (Tx
+// at most the bound's, ID below it), as every event's and every reader's
+// must be.
+func checkBelowBound(t *testing.T, s *suite, what string, cursors ...store.Cursor) {
+	t.Helper()
+	bound, err := s.EventLogBound(ctxb)
+	if err != nil {
+		t.Fatalf("EventLogBound: %v", err)
+	}
+	for _, c := range cursors {
+		if c.Tx > bound.Tx || c.ID >= bound.ID {
+			t.Fatalf("%s: cursor %+v is past EventLogBound %+v", what, c, bound)
+		}
 	}
 }
 

@@ -1371,6 +1371,11 @@ func testReadEvents(t *testing.T, s *suite) {
 	if events, _ := s.readEvents(t, store.ReadEventsParams{After: cur}); len(events) != 0 {
 		t.Fatalf("events after the end = %v", eventKeys(events))
 	}
+	var cursors []store.Cursor
+	for _, e := range all {
+		cursors = append(cursors, e.Cursor())
+	}
+	checkBelowBound(t, s, "an event of the log", cursors...)
 
 	// New events come after either cursor, and only they.
 	for _, c := range s.claim(t, "r1", 10) {
