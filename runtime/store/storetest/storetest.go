@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReadEvents", testReadEvents},
 		{"ReadEventsFilters", testReadEventsFilters},
 		{"ReadEventsConcurrentWriters", testReadEventsConcurrentWriters},
+		{"ManyTasksStoredAsFew", testManyTasks},
 	}
 	tests = append(tests, scheduleTests...)
 	tests = append(tests, historyTests...)
@@ -1521,4 +1522,87 @@ func testReadEventsConcurrentWriters(t *testing.T, s *suite) {
 // workflow ended in state at the clock's time, created at the epoch.
 func finishedAs(fe store.FinishedExecution, id string, state store.ExecutionState) bool {
 	return fe.ID == id && fe.State == state && fe.WorkflowName == "diamond" && fe.CreatedAt.Equal(epoch) && !fe.CompletedAt.Before(epoch)
+}
+
+// testManyTasks: an execution of 1,200 tasks, which a store may write by
+// another path than a few (PostgreSQL copies them), stores each kind of
+// task as an execution of 12 does: ready roots with their input, roots
+// skipped or failed at creation, dependents waiting; and it runs on.
+func testManyTasks(t *testing.T, s *suite) {
+	big := "x" + strings.Repeat("0", 31) // a large value, kept out of line
+	mixed := func(id string, k int) *store.NewExecution {
+		e := &store.NewExecution{ID: id, WorkflowName: "mixed", WorkflowVersion: "v1",
+			Input:  store.Doc{Data: []byte(`{"in":1}`), Refs: map[string]string{"big": "h1"}},
+			Values: []store.Value{{Hash: "h1", Data: []byte(`"` + big + `"`)}}}
+		for i := range k {
+			e.Tasks = append(e.Tasks,
+				store.TaskSpec{TaskID: fmt.Sprintf("r%d", i), MaxAttempts: 2},
+				store.TaskSpec{TaskID: fmt.Sprintf("s%d", i), MaxAttempts: 2},
+				store.TaskSpec{TaskID: fmt.Sprintf("f%d", i), MaxAttempts: 2},
+				store.TaskSpec{TaskID: fmt.Sprintf("d%d", i), Deps: []string{fmt.Sprintf("r%d", i)}, RuleTasks: []string{fmt.Sprintf("s%d", i)}, MaxAttempts: 2})
+		}
+		return e
+	}
+	kinds := func(in *store.DecideInput) (*store.Decision, error) {
+		switch in.TaskID[0] {
+		case 's':
+			return &store.Decision{Run: false, Reason: "not today", Input: *in.ExecutionInput}, nil
+		case 'f':
+			return nil, errors.New("no such task")
+		}
+		return decide(in)
+	}
+	s.createWith(t, kinds, mixed("few", 3)) // alone: the path of a few tasks
+	s.createWith(t, kinds, mixed("many", 300))
+	few, err := s.ListTasks(ctxb, "few")
+	if err != nil {
+		t.Fatal(err)
+	}
+	many, err := s.ListTasks(ctxb, "many")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(few) != 12 || len(many) != 1200 {
+		t.Fatalf("%d and %d tasks stored, want 12 and 1200", len(few), len(many))
+	}
+	byID := map[string]*store.Task{}
+	for _, tk := range many {
+		byID[tk.TaskID] = tk
+	}
+	for _, want := range few {
+		got := byID[want.TaskID]
+		if got == nil {
+			t.Fatalf("task %s of the large execution is missing", want.TaskID)
+		}
+		g, w := *got, *want
+		g.ExecutionID, w.ExecutionID = "", ""
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("task %s of 1,200 is stored as\n%+v\nof 12 as\n%+v", want.TaskID, g, w)
+		}
+	}
+	states := map[store.TaskState]int{}
+	for _, tk := range many {
+		states[tk.State]++
+	}
+	if want := map[store.TaskState]int{store.TaskReady: 300, store.TaskSkipped: 300, store.TaskFailed: 300, store.TaskNotStarted: 300}; !reflect.DeepEqual(states, want) {
+		t.Fatalf("states of the 1,200 tasks = %v, want %v", states, want)
+	}
+	var r0 *store.ClaimedTask
+	for _, c := range s.claim(t, "r1", 1000) {
+		if c.ExecutionID == "many" && c.TaskID == "r0" {
+			r0 = c
+		}
+	}
+	if r0 == nil {
+		t.Fatal("r0 of the large execution was not claimed")
+	}
+	if got, err := s.LoadValues(ctxb, "many", []string{"h1"}); err != nil || string(got["h1"]) != `"`+big+`"` {
+		t.Fatalf("the large execution's value = %q, %v", got["h1"], err)
+	}
+	if res := s.complete(t, "r1", succeed(r0, `{}`)); res.Readied != 1 {
+		t.Fatalf("completing r0 readied %d tasks, want its dependent d0", res.Readied)
+	}
+	if d0 := s.task(t, "many", "d0"); d0.State != store.TaskReady {
+		t.Fatalf("d0 = %s after r0 completed, want ready", d0.State)
+	}
 }
