@@ -122,13 +122,21 @@ func needsContext(r *TriggerRule) bool {
 	return false
 }
 
-func (r *Runner) warnVersion(name, stored, registered string) {
-	key := name + "@" + stored
+// firstTime reports whether key is new to the runner, and remembers it:
+// a log line said once per runner (a workflow's version mismatch, its
+// submission from a recorded definition) is keyed by what it is about.
+func (r *Runner) firstTime(key string) bool {
 	r.mu.Lock()
-	seen := r.warnedOn[key]
-	r.warnedOn[key] = true
-	r.mu.Unlock()
-	if !seen {
+	defer r.mu.Unlock()
+	if r.logged[key] {
+		return false
+	}
+	r.logged[key] = true
+	return true
+}
+
+func (r *Runner) warnVersion(name, stored, registered string) {
+	if r.firstTime("version " + name + "@" + stored) {
 		r.log.Warn("execution was started with another version of the workflow; running it with the registered definition",
 			"workflow", name, "execution_version", stored, "registered_version", registered)
 	}

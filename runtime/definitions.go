@@ -136,6 +136,14 @@ func (r *Runner) recordedExecution(ctx context.Context, sub Submission, notFound
 	if err != nil {
 		return nil, err
 	}
+	if r.firstTime("recorded " + d.Name) {
+		// Said once: without it, a program that forgot to import the
+		// workflow's package waits in Execute for a runner that may never
+		// come, with nothing in its log.
+		r.log.Info("this runner does not register the workflow: its executions are created from its recorded definition "+
+			"and run by a runner that registers it; import the package holding its cloacina_gen.go to run them here",
+			"workflow", d.Name, "version", d.Version, "recorded_by", recs[0].RecordedBy)
+	}
 	return r.executionOf(sub, d)
 }
 

@@ -364,8 +364,11 @@
 // runner knows without its code. ExecuteAsync (and ExecuteMany) of a
 // workflow this runner has not registered creates the execution from its
 // latest recorded definition, deciding its roots' trigger rules from the
-// recorded ones; a runner that has the workflow claims and runs it. With
-// no recorded definition either, it fails with ErrWorkflowNotFound.
+// recorded ones; a runner that has the workflow claims and runs it. The
+// runner logs this at Info, once per workflow: a program that forgot to
+// import the workflow's package would otherwise wait in Execute for a
+// runner that registers it with nothing in its log. With no recorded
+// definition either, it fails with ErrWorkflowNotFound.
 //
 // Retry runs a finished execution again. RetryModeFailed works in place on
 // a Failed or Cancelled execution: its failed and cancelled tasks, the

@@ -3,7 +3,9 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -500,6 +502,41 @@ func TestPrunerDeletesOldExecutions(t *testing.T) {
 }
 
 // pruneLogHandler sends the count of every "pruned old executions" record.
+// TestRecordedDefinitionSubmissionIsLogged: a runner that submits a
+// workflow it does not register (a program that forgot to import the
+// workflow's package) says so in its log, once, naming the workflow, so a
+// wait for a runner that registers it is not silent.
+func TestRecordedDefinitionSubmissionIsLogged(t *testing.T) {
+	ctx := context.Background()
+	url, _ := testDatabase(t)
+	noop := runtime.NewWorkflow("noop").Add(&runtime.Task{ID: "a", Fingerprint: "a", Func: fn(func(context.Context, *runtime.Context) error { return nil })}).MustBuild()
+	worker := newRunner(t, &runtime.Config{DatabaseURL: url, RunnerID: "worker"}, noop)
+	if err := worker.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logs := &recordingHandler{}
+	tool := newRunner(t, &runtime.Config{DatabaseURL: url, RunnerID: "tool", Logger: slog.New(logs)})
+	for range 2 {
+		if _, err := tool.ExecuteAsync(ctx, "noop", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs.mu.Lock()
+	recs := append([]slog.Record(nil), logs.records...)
+	logs.mu.Unlock()
+	var said []string
+	for _, rec := range recs {
+		if strings.Contains(rec.Message, "does not register the workflow") {
+			attrs := map[string]string{}
+			rec.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+			said = append(said, fmt.Sprintf("%s %s %s %s", rec.Level, attrs["workflow"], attrs["version"], attrs["recorded_by"]))
+		}
+	}
+	if want := []string{"INFO noop " + noop.Version() + " worker"}; !reflect.DeepEqual(said, want) {
+		t.Fatalf("log lines about the unregistered workflow = %q, want %q", said, want)
+	}
+}
+
 type pruneLogHandler struct{ ch chan int }
 
 func (h *pruneLogHandler) Enabled(context.Context, slog.Level) bool { return true }

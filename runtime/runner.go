@@ -92,12 +92,12 @@ type Runner struct {
 	stopHooks  context.CancelFunc
 	endedHooks sync.WaitGroup // SubmitHook end callbacks in flight
 
-	mu       sync.Mutex
-	closed   bool
-	running  map[taskKey]*runningTask
-	waiters  map[string]chan struct{}
-	enders   map[string][]func(*ExecutionSummary, error) // SubmitHook end callbacks by execution
-	warnedOn map[string]bool                             // workflow version mismatches already logged
+	mu      sync.Mutex
+	closed  bool
+	running map[taskKey]*runningTask
+	waiters map[string]chan struct{}
+	enders  map[string][]func(*ExecutionSummary, error) // SubmitHook end callbacks by execution
+	logged  map[string]bool                             // keys of the log lines said once (see firstTime)
 
 	recorded recordedTasks // tasks of recorded definitions, for decisions without the code
 }
@@ -134,7 +134,7 @@ func NewRunner(ctx context.Context, cfg *Config) (*Runner, error) {
 		running:   map[taskKey]*runningTask{},
 		waiters:   map[string]chan struct{}{},
 		enders:    map[string][]func(*ExecutionSummary, error){},
-		warnedOn:  map[string]bool{},
+		logged:    map[string]bool{},
 		subsEnd:   make(chan struct{}),
 		hooksDone: make(chan struct{}),
 	}
