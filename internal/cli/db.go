@@ -56,7 +56,8 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s %q is not a database URL: for a SQLite file write %s (sqlite:///abs/path.db for an absolute path), for PostgreSQL postgres://user@host:5432/db",
 			source, dbURL, sqliteURLFor(dbURL))}
 	}
-	if strings.HasPrefix(dbURL, "sqlite://") {
+	c.onSQLite = strings.HasPrefix(dbURL, "sqlite://")
+	if c.onSQLite {
 		path, err := sqlite.ParseURL(dbURL)
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s: %w", source, err)}
@@ -79,7 +80,7 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 		return nil, err
 	}
 	cfg := &runtime.Config{DatabaseURL: dbURL, Schema: c.g.schema, Registry: reg, Logger: logger}
-	if strings.HasPrefix(dbURL, "sqlite://") {
+	if c.onSQLite {
 		cfg.FallbackPollInterval = sqlitePoll
 	}
 	r, err := runtime.NewRunner(octx, cfg)

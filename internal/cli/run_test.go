@@ -148,7 +148,7 @@ func TestRunWaitPostgres(t *testing.T) {
 		schema := createdSchema(t, url)
 		env := withRegistry(etl())
 		ok := run(t, env, "--db", url, "--schema", schema, "run", "etl", "--wait")
-		if ok.code != cli.ExitOK || strings.Contains(ok.stderr, "only starts") {
+		if ok.code != cli.ExitOK || strings.Contains(ok.stderr, "runs no tasks") {
 			t.Fatalf("exit %d\n%s%s", ok.code, ok.stdout, ok.stderr)
 		}
 		golden(t, "run_wait_ok", normalize(uuidRE.ReplaceAllString(ok.stdout, "<id>"), nil))
@@ -164,11 +164,24 @@ func TestRunWaitPostgres(t *testing.T) {
 		res := mustRun(t, cli.ExitOK, url, "--schema", schema, "run", "etl", "--wait")
 		golden(t, "run_wait_ok", normalize(uuidRE.ReplaceAllString(res.stdout, "<id>"), nil))
 		// The command does not execute etl itself, and says so.
-		if want := "this command only starts etl: a runner that registers it executes it"; !strings.Contains(res.stderr, want) {
+		if want := "waiting for a runner that registers etl to execute it: this command runs no tasks (interrupt"; !strings.Contains(res.stderr, want) {
 			t.Fatalf("stderr lacks %q:\n%s", want, res.stderr)
 		}
 		mustRun(t, cli.ExitFailed, url, "--schema", schema, "run", "etl", "--wait", "--input", `{"fail": true}`)
 	})
+}
+
+// TestRunWaitSQLiteWorker: on SQLite, `run --wait` of a workflow only
+// another process's runner registers says that it waits for that runner
+// and when such a runner sees the execution, then follows it to its end.
+func TestRunWaitSQLiteWorker(t *testing.T) {
+	url := sqliteURL(t)
+	worker(t, url, "", etl())
+	res := mustRun(t, cli.ExitOK, url, "run", "etl", "--wait")
+	want := "waiting for a runner that registers etl to execute it: this command runs no tasks; on SQLite a runner in another process sees it at its next poll, by default within 5s (interrupt"
+	if !strings.Contains(res.stderr, want) {
+		t.Fatalf("stderr lacks %q:\n%s", want, res.stderr)
+	}
 }
 
 // TestRunChecksDeclaredInputs: a workflow that declares its inputs refuses
