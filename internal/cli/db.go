@@ -85,7 +85,7 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 	}
 	r, err := runtime.NewRunner(octx, cfg)
 	if err != nil {
-		msg := strings.ReplaceAll(err.Error(), dbURL, redactURL(dbURL))
+		msg := dropRepeatedLines(strings.ReplaceAll(err.Error(), dbURL, redactURL(dbURL)))
 		hint := "check that the server is up and the URL is right; pass --db URL or set " + EnvDatabaseURL
 		switch {
 		case errors.Is(err, runtime.ErrInvalidConfig):
@@ -188,3 +188,17 @@ func redactURL(s string) string {
 
 // redactPassword hides password=... pairs in a message.
 func redactPassword(s string) string { return passwordKV.ReplaceAllString(s, "${1}xxxxx") }
+
+// dropRepeatedLines removes the lines of msg equal to the one before: pgx
+// tries a server with TLS and then without, and reports a refused dial
+// once per try in the same words.
+func dropRepeatedLines(msg string) string {
+	lines := strings.Split(msg, "\n")
+	out := lines[:1]
+	for _, l := range lines[1:] {
+		if l != out[len(out)-1] {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

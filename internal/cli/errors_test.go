@@ -61,6 +61,9 @@ func TestDatabaseErrors(t *testing.T) {
 					t.Errorf("stderr shows %q:\n%s", a, res.stderr)
 				}
 			}
+			if n := strings.Count(res.stderr, "connection refused"); n > 1 {
+				t.Errorf("stderr says connection refused %d times:\n%s", n, res.stderr)
+			}
 		})
 	}
 }
