@@ -194,7 +194,7 @@ func redactPassword(s string) string { return passwordKV.ReplaceAllString(s, "${
 // once per try in the same words.
 func dropRepeatedLines(msg string) string {
 	lines := strings.Split(msg, "\n")
-	out := lines[:1]
+	out := []string{lines[0]}
 	for _, l := range lines[1:] {
 		if l != out[len(out)-1] {
 			out = append(out, l)
