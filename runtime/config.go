@@ -69,9 +69,9 @@ type Config struct {
 	MaxRecoveries int
 
 	// FallbackPollInterval is how often the runner looks for work it was
-	// not told about (default 5s). Wake-ups are pushed; the poll only
-	// covers lost notifications and work from other processes sharing a
-	// SQLite file.
+	// not told about (default 5s). Wake-ups are pushed, from other
+	// processes too (PostgreSQL's NOTIFY; on SQLite the store's watch of
+	// the file); the poll only covers lost notifications.
 	FallbackPollInterval time.Duration
 
 	// Clock is the runner's source of time (default SystemClock{}). See

@@ -264,8 +264,9 @@
 //
 // Execution.Follow is the same for one execution, from its creation to its
 // end. A subscription is woken by this runner's writes at once, and on
-// PostgreSQL by the notifications of every other runner; other processes
-// sharing a SQLite file are read at the FallbackPollInterval. Its cursor is
+// PostgreSQL by the notifications of every other runner; the commits of
+// other processes sharing a SQLite file are seen within a tenth of a
+// second (the store watches the file's data version). Its cursor is
 // durable and exact: started from an event's Cursor, in any process,
 // after a restart or a lost connection, a subscription returns each later
 // event once and misses none. On PostgreSQL, where ids are not assigned in
@@ -315,10 +316,11 @@
 // dependencies takes its execution's place, so under a backlog an
 // execution in progress goes before the roots of executions created after
 // it, and a retry takes its place when its delay ends. The runner learns
-// of new work from its own writes and, on PostgreSQL, from NOTIFY sent by
-// other processes. Execute and Wait are woken by the completion itself. A
-// slow fallback poll (Config.FallbackPollInterval) only covers lost
-// notifications and work from other processes sharing a SQLite file.
+// of new work from its own writes and, from other processes, on
+// PostgreSQL by NOTIFY and on SQLite within a tenth of a second of their
+// commits (the store watches the file's data version). Execute and Wait
+// are woken by the completion itself. A slow fallback poll
+// (Config.FallbackPollInterval) only covers lost notifications.
 //
 // Each attempt runs with a context that carries the task's timeout (or
 // Config.DefaultTaskTimeout) and the execution's deadline; MetaFrom gives

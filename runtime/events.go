@@ -91,8 +91,8 @@ type EventFilter struct {
 // returns each event the filter keeps, in log order, as soon as it is
 // stored, whichever process stored it. It is woken at once by this
 // runner's own writes and, on PostgreSQL, by the notifications of every
-// other runner; other processes sharing a SQLite file are seen at the
-// next FallbackPollInterval. Its cursor is durable: a subscription
+// other runner; the commits of other processes sharing a SQLite file are
+// seen within a tenth of a second. Its cursor is durable: a subscription
 // started From an event's Cursor, in this process or another, after a
 // restart or a lost connection, returns exactly the events after it.
 //

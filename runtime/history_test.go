@@ -222,10 +222,10 @@ func testRecordedDefinitionStartsWorkflow(t *testing.T) {
 			Func: fn(func(_ context.Context, c *runtime.Context) error { return c.Set("worked", true) })}).
 		Schedule(runtime.Schedule{Cron: "@daily", Paused: true}).
 		MustBuild()
-	// The runner with the code polls quickly: on SQLite it learns of work
-	// another runner stored only from its fallback poll.
-	newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, RunnerID: "worker", FallbackPollInterval: 20 * time.Millisecond}, wf)
-	tool := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, RunnerID: "tool", FallbackPollInterval: 20 * time.Millisecond})
+	// The runner with the code learns of work the tool stored from a
+	// notification: its fallback poll is an hour.
+	newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, RunnerID: "worker", FallbackPollInterval: time.Hour}, wf)
+	tool := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, RunnerID: "tool", FallbackPollInterval: time.Hour})
 
 	defs, err := tool.ListWorkflows(ctx)
 	if err != nil {

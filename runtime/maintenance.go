@@ -254,7 +254,7 @@ func (r *Runner) listenLoop(ch <-chan store.Notification) {
 		case store.NotifyExecutionChanged:
 			r.signal()
 			r.checkExecution(n.ExecutionID)
-		case store.NotifyReconnected:
+		case store.NotifyReconnected, store.NotifyDatabaseChanged:
 			r.signal()
 			r.checkWaiters()
 			r.sched.wake()

@@ -418,6 +418,10 @@ func (r *Runner) submit(ctx context.Context, subs []Submission, news []*store.Ne
 			dones[i] = done
 			if ex.State.Terminal() {
 				r.finished(ex.ID)
+			} else if again, err := r.store.GetExecution(ctx, ex.ID); err == nil && again.State.Terminal() {
+				// It ended in another process between the read and the
+				// registration: the news of its end found no waiter.
+				r.finished(ex.ID)
 			}
 		}
 		out[i] = &Execution{r: r, id: ex.ID, workflow: ex.WorkflowName, done: dones[i]}

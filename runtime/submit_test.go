@@ -85,10 +85,10 @@ func TestIdempotencyKeyAcrossRunners(t *testing.T) {
 		other := runtime.NewWorkflow("other").Add(&runtime.Task{ID: "only", Retry: fastRetry(1),
 			Func: fn(func(context.Context, *runtime.Context) error { return nil })}).MustBuild()
 		url, schema := testDatabase(t)
-		// A runner hears of an end in another runner's SQLite connection
-		// only by its fallback poll; poll often so the test is quick.
+		// A runner hears of an end in another runner's store by a
+		// notification: its fallback poll is an hour.
 		own := func() *runtime.Config {
-			return &runtime.Config{DatabaseURL: url, Schema: schema, FallbackPollInterval: 20 * time.Millisecond}
+			return &runtime.Config{DatabaseURL: url, Schema: schema, FallbackPollInterval: time.Hour}
 		}
 		runners := []*runtime.Runner{newRunner(t, own(), wf, other), newRunner(t, own(), wf, other)}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

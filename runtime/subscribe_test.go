@@ -185,20 +185,16 @@ func TestExecutionFollow(t *testing.T) {
 }
 
 // TestSubscribeAcrossProcesses: a runner that shares the database, with
-// no workflow of its own, follows the executions another runs. On
-// PostgreSQL its fallback poll is an hour, so only the notifications can
-// wake it; a SQLite file shared with another store is read at the
-// fallback poll.
+// no workflow of its own, follows the executions another runs. Its
+// fallback poll is an hour, so only the notifications can wake it: on
+// PostgreSQL, LISTEN/NOTIFY; on a SQLite file shared with another store,
+// the store's watch of the data version.
 func TestSubscribeAcrossProcesses(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
 		ctx := context.Background()
 		url, schema := testDatabase(t)
 		worker := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema}, chain("etl"))
-		poll := time.Hour
-		if !onPostgres(t) {
-			poll = 20 * time.Millisecond
-		}
-		watcher := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, FallbackPollInterval: poll})
+		watcher := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, FallbackPollInterval: time.Hour})
 		sub, err := watcher.Subscribe(ctx, runtime.EventFilter{FromNow: true})
 		if err != nil {
 			t.Fatal(err)
@@ -471,8 +467,8 @@ func TestSubscribeSurvivesLostConnections(t *testing.T) {
 
 // TestSubscribeSeesProgressAcrossProcesses: a watcher in another process
 // sees a task start while it is still running, before anything has
-// finished: on PostgreSQL the commit of the claim notifies it (its
-// fallback poll is an hour).
+// finished: the commit of the claim notifies it (its fallback poll is an
+// hour), on PostgreSQL by NOTIFY, on SQLite through the data version.
 func TestSubscribeSeesProgressAcrossProcesses(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
 		ctx := context.Background()
@@ -483,11 +479,7 @@ func TestSubscribeSeesProgressAcrossProcesses(t *testing.T) {
 			return nil
 		})}).MustBuild()
 		worker := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema}, wf)
-		poll := time.Hour
-		if !onPostgres(t) {
-			poll = 20 * time.Millisecond
-		}
-		watcher := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, FallbackPollInterval: poll})
+		watcher := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, FallbackPollInterval: time.Hour})
 		sub, err := watcher.Subscribe(ctx, runtime.EventFilter{FromNow: true})
 		if err != nil {
 			t.Fatal(err)

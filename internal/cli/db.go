@@ -27,13 +27,6 @@ import (
 // hanging it.
 const openTimeout = 15 * time.Second
 
-// sqlitePoll is the command's FallbackPollInterval on SQLite. Runners in
-// other processes sharing a SQLite file cannot wake this one, so a
-// follower (events --follow, run --wait) sees their events at its next
-// poll: a short interval keeps the live views live. The command claims no
-// task, so the poll only reads the end of the event log.
-const sqlitePoll = 250 * time.Millisecond
-
 // sqliteURLFor is the SQLite URL that a --db value without "://" most
 // likely meant: a file path, or a URL missing its slashes (sqlite:app.db).
 func sqliteURLFor(v string) string {
@@ -80,9 +73,6 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 		return nil, err
 	}
 	cfg := &runtime.Config{DatabaseURL: dbURL, Schema: c.g.schema, Registry: reg, Logger: logger}
-	if c.onSQLite {
-		cfg.FallbackPollInterval = sqlitePoll
-	}
 	r, err := runtime.NewRunner(octx, cfg)
 	if err != nil {
 		msg := dropRepeatedLines(strings.ReplaceAll(err.Error(), dbURL, redactURL(dbURL)))

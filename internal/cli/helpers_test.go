@@ -85,11 +85,11 @@ func worker(t *testing.T, url, schema string, wfs ...*runtime.Workflow) *runtime
 		reg.MustRegister(wf)
 	}
 	ctx := context.Background()
-	// On SQLite the command's writes (a cancel, a new execution) reach
-	// the worker, through another store, at its fallback poll: a short one
-	// keeps the tests fast. Heartbeats carry a cancel to running tasks.
+	// The command's writes (a cancel, a new execution) reach the worker,
+	// through another store, by a notification: its fallback poll is an
+	// hour. Heartbeats carry a cancel to running tasks.
 	r, err := runtime.NewRunner(ctx, &runtime.Config{DatabaseURL: url, Schema: schema, Registry: reg, RunnerID: "worker-1",
-		FallbackPollInterval: 50 * time.Millisecond, HeartbeatInterval: 100 * time.Millisecond,
+		FallbackPollInterval: time.Hour, HeartbeatInterval: 100 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("NewRunner: %v", err)

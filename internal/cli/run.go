@@ -116,12 +116,7 @@ func runWorkflow(ctx context.Context, c *call) error {
 		if _, err := c.registry().Lookup(name); err != nil {
 			// Started from the recorded definition: the tasks wait for a
 			// runner with the code, which a new user may not have running.
-			pickup := ""
-			if c.onSQLite {
-				pickup = "; on SQLite a runner in another process sees it at its next poll, by default within " +
-					runtime.DefaultFallbackPollInterval.String()
-			}
-			fmt.Fprintf(c.env.Stderr, "waiting for a runner that registers %s to execute it: this command runs no tasks%s (interrupt to stop waiting; the execution goes on)\n", name, pickup)
+			fmt.Fprintf(c.env.Stderr, "waiting for a runner that registers %s to execute it: this command runs no tasks (interrupt to stop waiting; the execution goes on)\n", name)
 		}
 		return follow(ctx, c, r, ex)
 	})

@@ -172,13 +172,14 @@ func TestRunWaitPostgres(t *testing.T) {
 }
 
 // TestRunWaitSQLiteWorker: on SQLite, `run --wait` of a workflow only
-// another process's runner registers says that it waits for that runner
-// and when such a runner sees the execution, then follows it to its end.
+// another process's runner registers says that it waits for that runner,
+// which sees the execution at once (its fallback poll is an hour), and
+// follows it to its end.
 func TestRunWaitSQLiteWorker(t *testing.T) {
 	url := sqliteURL(t)
 	worker(t, url, "", etl())
 	res := mustRun(t, cli.ExitOK, url, "run", "etl", "--wait")
-	want := "waiting for a runner that registers etl to execute it: this command runs no tasks; on SQLite a runner in another process sees it at its next poll, by default within 5s (interrupt"
+	want := "waiting for a runner that registers etl to execute it: this command runs no tasks (interrupt"
 	if !strings.Contains(res.stderr, want) {
 		t.Fatalf("stderr lacks %q:\n%s", want, res.stderr)
 	}

@@ -250,7 +250,7 @@ type Store interface {
 }
 
 // Notifier is implemented by backends that can wake runners in other
-// processes (PostgreSQL's LISTEN/NOTIFY). A runner calls Listen once; the
+// processes (PostgreSQL's LISTEN/NOTIFY, SQLite's data version). A runner calls Listen once; the
 // channel receives a value whenever another process may have made tasks
 // claimable, finished an execution or appended events, and is closed when
 // ctx ends.
@@ -287,6 +287,11 @@ const (
 	// notification said so. Every notification means the log may have
 	// grown: a follower of the log reads it again on any of them.
 	NotifyEventsAppended
+	// NotifyDatabaseChanged: another process (or another store in this
+	// one) committed to the database, and what it changed is not known,
+	// as on SQLite, which carries no message between processes: a runner
+	// looks at everything again, as after NotifyReconnected.
+	NotifyDatabaseChanged
 )
 
 // Notification wakes a runner.
@@ -526,7 +531,8 @@ type ClaimTasksParams struct {
 	RunnerID string
 	Now      time.Time
 	Limit    int
-	// Workflows restricts claims to these workflow names; nil means any.
+	// Workflows restricts claims to these workflow names; nil means any,
+	// and an empty list none (ClaimTasks then returns at once).
 	Workflows []string
 }
 

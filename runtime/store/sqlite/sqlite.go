@@ -12,7 +12,9 @@
 // goroutine owns the write connection and commits the operations queued
 // behind each other together (see writeLoop), each in a savepoint of its
 // own, so one failing undoes only itself. Checkpoints of the WAL run beside
-// the writer rather than inside its commits (see checkpoint.go).
+// the writer rather than inside its commits (see checkpoint.go). Between
+// transactions the writer watches for other processes' commits and tells
+// the runner (see watch.go), as NOTIFY does on PostgreSQL.
 //
 // Migrations are embedded and numbered; Open applies the missing ones and
 // refuses (with store.ErrSchemaTooNew) a database migrated by a newer
@@ -65,6 +67,7 @@ type Store struct {
 	retriesPending atomic.Bool
 	lastTick       int64         // see tick; used by the writer goroutine only
 	checkpoints    *checkpointer // nil for :memory:; see checkpoint.go
+	watch          watchers      // see watch.go
 }
 
 var (

@@ -468,9 +468,8 @@ func (t *tx) Claim(limit int, workflows []string) ([]*engine.Claimed, time.Time,
 			c.Deadline, c.FirstClaim, c.Meta = ci.Deadline, ci.FirstClaim, ci.Meta
 		}
 	}
-	// Look for a waiting retry only when this store scheduled one: retries
-	// scheduled by another process sharing the file are found by the
-	// runners' fallback poll.
+	// Look for a waiting retry only when this store scheduled one, or
+	// another process sharing the file committed since (see watch.go).
 	var next time.Time
 	if t.s.retriesPending.Load() {
 		var n sql.NullInt64

@@ -55,6 +55,11 @@ func (s *Store) writeLoop() {
 	defer close(s.writerDone)
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
+	var watch <-chan time.Time // nil for :memory:: no other process
+	if t := s.watchTicks(); t != nil {
+		defer t.Stop()
+		watch = t.C
+	}
 	for {
 		var first *writeOp
 		contended := true
@@ -62,10 +67,14 @@ func (s *Store) writeLoop() {
 		case first = <-s.ops: // someone was already waiting: writers are contending
 		default:
 			contended = false
-			select {
-			case first = <-s.ops:
-			case <-s.quit:
-				return
+			for first == nil {
+				select {
+				case first = <-s.ops:
+				case <-watch: // see watch.go
+					s.checkVersion()
+				case <-s.quit:
+					return
+				}
 			}
 		}
 		batch := s.collect([]*writeOp{first})

@@ -176,6 +176,12 @@ func stored(plans []*plan, rows []*ExecRow, existing map[string]*store.Execution
 
 // ClaimTasks implements store.Store.
 func (e *Engine) ClaimTasks(ctx context.Context, p *store.ClaimTasksParams) (*store.ClaimTasksResult, error) {
+	if p.Workflows != nil && len(p.Workflows) == 0 {
+		// A runner with no workflow to run (a tool, a web UI) claims
+		// nothing: no transaction, which on SQLite would take the file's
+		// write lock from the runners that have work.
+		return &store.ClaimTasksResult{}, nil
+	}
 	var res *store.ClaimTasksResult
 	err := e.b.Write(ctx, p.Now, p.RunnerID, func(tx Tx) error {
 		o := newOp(tx, nil)
