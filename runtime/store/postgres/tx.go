@@ -195,8 +195,12 @@ func (t *tx) ExecutionsByKey(keys []string) (map[string]*store.Execution, error)
 	return out, err
 }
 
-// InsertExecutions implements engine.Tx.
+// InsertExecutions implements engine.Tx: a few rows from arrays, in the
+// next round trip; copyRowsMin rows or more by COPY.
 func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
+	if len(rows) >= copyRowsMin {
+		return t.copyExecutions(rows)
+	}
 	n := len(rows)
 	ids, names, versions, tenants, inputs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	origins, originNames := make([]string, n), make([]string, n)
@@ -251,9 +255,9 @@ func (t *tx) InsertExecutions(rows []*engine.ExecRow) error {
 }
 
 // InsertTasks implements engine.Tx: a few rows from arrays, in the next
-// round trip; copyTasksMin rows or more by COPY.
+// round trip; copyRowsMin rows or more by COPY.
 func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
-	if len(rows) >= copyTasksMin {
+	if len(rows) >= copyRowsMin {
 		return t.copyTasks(rows)
 	}
 	n := len(rows)
@@ -294,25 +298,76 @@ func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
 	return nil
 }
 
-// copyTasksMin is the number of task rows from which InsertTasks copies
-// them into the table (COPY) instead of inserting them from arrays: the
-// server takes the rows as they are, without unpacking arrays and
-// casting each value, which on 20,000 rows saves about 40% of the
-// insert. COPY needs a round trip of its own, which a few rows do not
-// repay.
-const copyTasksMin = 1000
+// copyRowsMin is the number of rows from which InsertTasks and
+// InsertExecutions copy them into the table (COPY) instead of inserting
+// them from arrays: the server takes the rows as they are, without
+// unpacking arrays and casting each value, which on 20,000 task rows
+// saves about 40% of the insert. COPY needs a round trip of its own,
+// which a few rows do not repay.
+const copyRowsMin = 1000
 
-// taskColumns are the columns copyTasks fills, in the order of its rows.
-var taskColumns = []string{"execution_id", "task_id", "workflow_name", "workflow_version", "position", "deps", "rule_tasks",
+// copyTime runs the statements deferred so far, so that what was written
+// before a COPY is written before it, and returns the transaction's time,
+// which copied rows take, in the same round trip.
+func (t *tx) copyTime() (time.Time, error) {
+	var now time.Time
+	err := t.query(func(r pgx.Rows) error { return r.Scan(&now) }, `SELECT `+nowSQL, t.now)
+	return now, err
+}
+
+// copyRows copies rows into one of the schema's tables.
+func (t *tx) copyRows(table string, columns []string, rows [][]any) error {
+	_, err := t.c.c.CopyFrom(t.ctx, pgx.Identifier{t.s.schema, table}, columns, pgx.CopyFromRows(rows))
+	return err
+}
+
+// copiedExecutionColumns are the columns copyExecutions fills, in the order of
+// its rows.
+var copiedExecutionColumns = []string{"id", "workflow_name", "workflow_version", "tenant", "state", "input", "input_refs",
+	"tasks_total", "leaves_remaining", "created_at", "deadline_at", "idempotency_key", "origin", "origin_name", "meta"}
+
+// copyExecutions is InsertExecutions by COPY. The rows' creation and
+// deadline are the transaction's time, as the INSERT gives them.
+func (t *tx) copyExecutions(rows []*engine.ExecRow) error {
+	now, err := t.copyTime()
+	if err != nil {
+		return fmt.Errorf("insert executions: %w", err)
+	}
+	values := make([][]any, len(rows))
+	for i, r := range rows {
+		r.CreatedAt = now
+		var deadline *time.Time
+		if r.Timeout > 0 {
+			r.Deadline = now.Add(time.Duration(r.Timeout.Microseconds()) * time.Microsecond)
+			deadline = &r.Deadline
+		}
+		var key, meta *string
+		if r.IdempotencyKey != "" {
+			key = &r.IdempotencyKey
+		}
+		if r.Meta != nil {
+			m := string(r.Meta)
+			meta = &m
+		}
+		values[i] = []any{r.ID, r.WorkflowName, r.WorkflowVersion, r.Tenant, string(store.ExecutionPending),
+			engine.DocText(&r.Input), engine.DocRefs(&r.Input), int32(r.TasksTotal), int32(r.Leaves), now, deadline,
+			key, r.Origin, r.OriginName, meta}
+	}
+	if err := t.copyRows("cloacina_executions", copiedExecutionColumns, values); err != nil {
+		return fmt.Errorf("insert executions: %w", err)
+	}
+	return nil
+}
+
+// copiedTaskColumns are the columns copyTasks fills, in the order of its rows.
+var copiedTaskColumns = []string{"execution_id", "task_id", "workflow_name", "workflow_version", "position", "deps", "rule_tasks",
 	"dependents", "pending_deps", "max_attempts", "state", "retry_at", "input", "input_refs", "output", "output_refs",
 	"skip_reason", "error", "completed_at"}
 
-// copyTasks is InsertTasks by COPY. The statements deferred before it run
-// first, in the round trip that reads the transaction's time, which the
-// rows' times take.
+// copyTasks is InsertTasks by COPY (see copyTime).
 func (t *tx) copyTasks(rows []*engine.NewTaskRow) error {
-	var now time.Time
-	if err := t.query(func(r pgx.Rows) error { return r.Scan(&now) }, `SELECT `+nowSQL, t.now); err != nil {
+	now, err := t.copyTime()
+	if err != nil {
 		return fmt.Errorf("insert tasks: %w", err)
 	}
 	values := make([][]any, len(rows))
@@ -338,7 +393,7 @@ func (t *tx) copyTasks(rows []*engine.NewTaskRow) error {
 			engine.JoinList(r.RuleTasks), engine.JoinList(r.Dependents), pending, int32(r.MaxAttempts), string(r.State),
 			retryAt, input, inputRefs, output, outputRefs, reason, failure, completedAt}
 	}
-	if _, err := t.c.c.CopyFrom(t.ctx, pgx.Identifier{t.s.schema, "cloacina_tasks"}, taskColumns, pgx.CopyFromRows(values)); err != nil {
+	if err := t.copyRows("cloacina_tasks", copiedTaskColumns, values); err != nil {
 		return fmt.Errorf("insert tasks: %w", err)
 	}
 	return nil

@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReadEventsFilters", testReadEventsFilters},
 		{"ReadEventsConcurrentWriters", testReadEventsConcurrentWriters},
 		{"ManyTasksStoredAsFew", testManyTasks},
+		{"ManyExecutionsStoredAsOne", testManyExecutions},
 	}
 	tests = append(tests, scheduleTests...)
 	tests = append(tests, historyTests...)
@@ -1604,5 +1605,59 @@ func testManyTasks(t *testing.T, s *suite) {
 	}
 	if d0 := s.task(t, "many", "d0"); d0.State != store.TaskReady {
 		t.Fatalf("d0 = %s after r0 completed, want ready", d0.State)
+	}
+}
+
+// testManyExecutions: 1,200 executions created at once, which a store may
+// write by another path than one (PostgreSQL copies them), are stored as
+// one created alone is: every field, the deadline from the timeout, the
+// times CreateExecutions returns; and they run.
+func testManyExecutions(t *testing.T, s *suite) {
+	newExec := func(id string, i int) *store.NewExecution {
+		e := diamond(id)
+		e.Input = store.Doc{Data: []byte(`{"in":1}`), Refs: map[string]string{"big": "h1"}}
+		e.Values = []store.Value{{Hash: "h1", Data: []byte(`"` + strings.Repeat("v", 2000) + `"`)}}
+		e.Timeout, e.Origin, e.OriginName, e.Meta = 90*time.Minute, "schedule", "nightly", []byte(`{"traceparent":"x"}`)
+		e.IdempotencyKey = fmt.Sprintf("key-%s-%d", id[:1], i)
+		if i%2 == 1 {
+			e.Timeout, e.Meta, e.IdempotencyKey = 0, nil, "" // the optional fields absent
+		}
+		return e
+	}
+	alone := s.createWith(t, decide, newExec("alone-0", 0)).Executions[0]
+	aloneOdd := s.createWith(t, decide, newExec("bare-1", 1)).Executions[0]
+	var many []*store.NewExecution
+	for i := range 1200 {
+		many = append(many, newExec(fmt.Sprintf("many-%04d", i), i))
+	}
+	res := s.createWith(t, decide, many...)
+	same := func(got, want *store.Execution, what string) {
+		t.Helper()
+		g, w := *got, *want
+		g.ID, w.ID, g.IdempotencyKey, w.IdempotencyKey = "", "", "", ""
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("%s is stored as\n%+v\nalone as\n%+v", what, g, w)
+		}
+	}
+	for _, i := range []int{0, 1, 598, 1199} {
+		want := alone
+		if i%2 == 1 {
+			want = aloneOdd
+		}
+		got := s.exec(t, many[i].ID)
+		same(got, want, "execution "+many[i].ID+" of 1,200")
+		same(res.Executions[i], got, "CreateExecutions' result for "+many[i].ID)
+		if got.IdempotencyKey != many[i].IdempotencyKey {
+			t.Fatalf("%s has idempotency key %q, want %q", got.ID, got.IdempotencyKey, many[i].IdempotencyKey)
+		}
+	}
+	if got := s.exec(t, "many-0000"); !got.Deadline.Equal(got.CreatedAt.Add(90 * time.Minute)) {
+		t.Fatalf("deadline %v for creation %v and a 90m timeout", got.Deadline, got.CreatedAt)
+	}
+	if got, err := s.LoadValues(ctxb, "many-1199", []string{"h1"}); err != nil || len(got["h1"]) != 2002 {
+		t.Fatalf("the value of the last of 1,200: %d bytes, %v", len(got["h1"]), err)
+	}
+	if n := len(s.claim(t, "r1", 2000)); n != 1202 {
+		t.Fatalf("claimed %d roots, want one per execution, 1,202", n)
 	}
 }
