@@ -20,17 +20,17 @@ import (
 // a runner then sees another process's new execution, cancel or schedule
 // within watchInterval instead of at its fallback poll.
 //
-// This is the one timer on an idle store, and it reads no table: a
-// data_version read looks at the log's header in shared memory only.
-// While the writer is busy it does not read it; its own transactions read
-// the tables, other processes' rows included.
+// The read touches no table: data_version looks at the log's header in
+// shared memory. A busy writer reads it between two transactions once the
+// interval has passed.
 const watchInterval = 100 * time.Millisecond
 
 // watchers are the channels Listen handed out.
 type watchers struct {
 	mu      sync.Mutex
 	chans   map[chan store.Notification]struct{}
-	version int64 // the data version last read, 0 before the first read
+	version int64 // the data version last read
+	known   bool  // version was read
 }
 
 var _ store.Notifier = (*Store)(nil)
@@ -52,8 +52,8 @@ func (s *Store) Listen(ctx context.Context) (<-chan store.Notification, error) {
 		}
 		ch <- store.Notification{Kind: store.NotifyDatabaseChanged}
 		s.watch.mu.Lock()
-		if s.watch.version == 0 {
-			s.watch.version = v
+		if !s.watch.known {
+			s.watch.version, s.watch.known = v, true
 		}
 		s.watch.mu.Unlock()
 	}
@@ -114,8 +114,8 @@ func (s *Store) checkVersion() {
 	}
 	s.watch.mu.Lock()
 	defer s.watch.mu.Unlock()
-	changed := s.watch.version != 0 && v != s.watch.version
-	s.watch.version = v
+	changed := s.watch.known && v != s.watch.version
+	s.watch.version, s.watch.known = v, true
 	if !changed {
 		return
 	}

@@ -61,6 +61,11 @@ func (s *Store) writeLoop() {
 		watch = t.C
 	}
 	for {
+		select {
+		case <-watch: // due while the writer was busy (see watch.go)
+			s.checkVersion()
+		default:
+		}
 		var first *writeOp
 		contended := true
 		select {
