@@ -534,6 +534,13 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask, act *quiesc
 	if !ct.Deadline.IsZero() && (at.IsZero() || ct.Deadline.Before(at)) {
 		at, cause = ct.Deadline, ErrWorkflowTimeout
 	}
+	if !ct.Deadline.IsZero() && !start.Before(ct.Deadline) {
+		// Claimed past its execution's deadline, which no runner has
+		// enforced yet (the one that would is gone, or behind): the task
+		// does not run late; the execution ends timed out now.
+		r.expireOne(ct.ExecutionID)
+		return fail(fmt.Errorf("claimed after its execution's deadline: %w", ErrWorkflowTimeout))
+	}
 	actx := ctx
 	if !at.IsZero() {
 		var cancel context.CancelFunc
@@ -567,9 +574,18 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask, act *quiesc
 		err = fmt.Errorf("%w: %w", cause, err)
 	}
 
+	// The execution's deadline ending the attempt is the execution's end,
+	// not this task's failure to retry, whichever runner notices first.
+	expired := err != nil && actx.Err() != nil && errors.Is(context.Cause(actx), ErrWorkflowTimeout)
+	if expired {
+		r.expireOne(ct.ExecutionID)
+	}
+	// The execution ending under the attempt (a cancel, its timeout) is
+	// the execution's story, not a failure of this task: say it quietly.
+	ended := expired || executionEnded(ctx)
 	policy := task.RetryPolicyOrDefault()
 	interrupted := err != nil && errors.Is(context.Cause(ctx), errShutdown)
-	willRetry := err != nil && (interrupted || policy.ShouldRetry(err, ct.Attempt))
+	willRetry := err != nil && !ended && (interrupted || policy.ShouldRetry(err, ct.Attempt))
 	info := &AttemptInfo{
 		ExecutionID: ct.ExecutionID, WorkflowName: ct.WorkflowName, TaskID: ct.TaskID, Attempt: ct.Attempt,
 		MaxAttempts: policy.MaxAttempts, Context: c, Err: err, Duration: elapsed, WillRetry: willRetry,
@@ -585,9 +601,6 @@ func (r *Runner) attempt(ctx context.Context, ct *store.ClaimedTask, act *quiesc
 		return out
 	}
 	r.callback(task.OnFailure, "on_failure", ctx, info)
-	// The execution ending under the attempt (a cancel, its timeout) is
-	// the execution's story, not a failure of this task: say it quietly.
-	ended := executionEnded(ctx)
 	if ended {
 		r.logAttempt(slog.LevelDebug, "task attempt stopped: its execution ended", ct, "duration", elapsed, "cause", context.Cause(ctx))
 	}

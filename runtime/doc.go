@@ -325,7 +325,11 @@
 // Each attempt runs with a context that carries the task's timeout (or
 // Config.DefaultTaskTimeout) and the execution's deadline; MetaFrom gives
 // the attempt's identity. An attempt that returns after its deadline counts
-// as timed out even if it returned nil, as if it had been cut off. A panic
+// as timed out even if it returned nil, as if it had been cut off. An
+// attempt ended by the execution's deadline ends the execution (Failed,
+// with ErrWorkflowTimeout) rather than being retried, in whichever runner
+// runs it, and a task claimed past that deadline does not run: an
+// execution times out even when the runner that started it is gone. A panic
 // fails the attempt with a *PanicError holding the stack, and the runner
 // goes on. Callbacks run after each attempt. A failed attempt is retried
 // after the policy's delay, recorded as the task's retry time, so a retry

@@ -255,13 +255,61 @@ func (r *Runner) listenLoop(ch <-chan store.Notification) {
 			r.signal()
 			r.checkExecution(n.ExecutionID)
 		case store.NotifyReconnected, store.NotifyDatabaseChanged:
+			// Anything may have changed: work, ends of awaited and of
+			// running executions (a cancel), schedules.
 			r.signal()
 			r.checkWaiters()
+			r.checkRunning()
 			r.sched.wake()
 		case store.NotifySchedulesChanged:
 			r.sched.wake()
 		}
 	}
+}
+
+// checkRunning cancels the local tasks of executions that ended elsewhere,
+// reading the states of the executions with tasks running here in one
+// call: after a notification that does not say which (SQLite's, or a
+// reconnection that may have lost some).
+func (r *Runner) checkRunning() {
+	r.mu.Lock()
+	seen := map[string]bool{}
+	var ids []string
+	for k, rt := range r.running {
+		if !rt.finished && !seen[k.exec] {
+			seen[k.exec] = true
+			ids = append(ids, k.exec)
+		}
+	}
+	r.mu.Unlock()
+	for len(ids) > 0 {
+		n := min(len(ids), 1000)
+		ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
+		es, err := r.store.ListExecutions(ctx, &store.ListExecutionsParams{IDs: ids[:n], Limit: n,
+			States: []store.ExecutionState{store.ExecutionFailed, store.ExecutionCancelled}})
+		cancel()
+		if err != nil {
+			if r.bgCtx.Err() == nil {
+				r.log.Error("looking for running executions that ended elsewhere failed", "error", err)
+			}
+			return
+		}
+		for _, e := range es {
+			r.cancelRunning(func(k taskKey) bool { return k.exec == e.ID }, endCause(e.State))
+			r.finished(e.ID)
+		}
+		ids = ids[n:]
+	}
+}
+
+// endCause is what ends the running tasks of an execution that ended in
+// state: its cancellation, or its timeout (the one way an execution fails
+// while tasks of it still run).
+func endCause(state store.ExecutionState) error {
+	if state == store.ExecutionFailed {
+		return ErrWorkflowTimeout
+	}
+	return ErrExecutionCancelled
 }
 
 // checkExecution cancels local tasks of an execution that ended elsewhere.
@@ -272,11 +320,7 @@ func (r *Runner) checkExecution(id string) {
 	if err != nil || !e.State.Terminal() {
 		return
 	}
-	cause := ErrExecutionCancelled
-	if e.State == store.ExecutionFailed {
-		cause = ErrWorkflowTimeout
-	}
-	r.cancelRunning(func(k taskKey) bool { return k.exec == id }, cause)
+	r.cancelRunning(func(k taskKey) bool { return k.exec == id }, endCause(e.State))
 	r.finished(id)
 }
 
