@@ -168,9 +168,13 @@ type PipelineResult struct {
 	WorkflowName    string
 	WorkflowVersion string
 	Status          PipelineStatus
-	StartedAt       time.Time
-	CompletedAt     time.Time // zero while the execution is not terminal
-	Duration        time.Duration
+	// StartedAt is when its first task was claimed; for an execution that
+	// never started one (ended before, or every task skipped), its
+	// creation.
+	StartedAt   time.Time
+	CompletedAt time.Time // zero while the execution is not terminal
+	// Duration is CompletedAt - StartedAt; zero while not terminal.
+	Duration time.Duration
 	// Context is the merge of the leaf tasks' output contexts.
 	Context *Context
 	// Tasks holds one result per task, in the workflow's topological order.
