@@ -43,11 +43,22 @@ func TestPostgresConnectionsTerminatedMidRun(t *testing.T) {
 
 	var mu sync.Mutex
 	runs := map[runKey]int{}
-	task := func(ctx context.Context, _ *runtime.Context) error {
+	// The last execution's tasks wait until the killer has cut the
+	// runner's connections five times, so the run lasts through the
+	// faults however fast the rest goes.
+	faulted := make(chan struct{})
+	task := func(ctx context.Context, c *runtime.Context) error {
 		m, _ := runtime.MetaFrom(ctx)
 		mu.Lock()
 		runs[runKey{m.ExecutionID, m.TaskID}]++
 		mu.Unlock()
+		if c.Has("last") {
+			select {
+			case <-faulted:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
 		timer := time.NewTimer(2 * time.Millisecond)
 		defer timer.Stop()
 		select {
@@ -72,8 +83,13 @@ func TestPostgresConnectionsTerminatedMidRun(t *testing.T) {
 	defer cancel()
 	const executions = 60
 	var handles []*runtime.Execution
-	for range executions {
-		h, err := r.ExecuteAsync(ctx, wf.Name(), nil)
+	for i := range executions {
+		var input *runtime.Context
+		if i == executions-1 {
+			input = runtime.NewContext()
+			_ = input.Set("last", true)
+		}
+		h, err := r.ExecuteAsync(ctx, wf.Name(), input)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,6 +117,10 @@ func TestPostgresConnectionsTerminatedMidRun(t *testing.T) {
 		defer close(killerExited)
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
+		// After 30 s the last execution goes on anyway, and the count of
+		// effective rounds below says what happened.
+		giveUp := time.After(30 * time.Second)
+		effective := 0
 		for {
 			select {
 			case <-stopKilling:
@@ -116,6 +136,18 @@ func TestPostgresConnectionsTerminatedMidRun(t *testing.T) {
 				return
 			}
 			kills = append(kills, k)
+			if k.terminated > 0 {
+				effective++
+			}
+			select {
+			case <-faulted:
+			case <-giveUp:
+				close(faulted)
+			default:
+				if effective == 5 {
+					close(faulted)
+				}
+			}
 		}
 	}()
 	stopKiller := sync.OnceFunc(func() {
