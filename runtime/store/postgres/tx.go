@@ -34,6 +34,7 @@ type tx struct {
 	c        *txConn
 	runner   string
 	now      *time.Time
+	copyAt   time.Time // the transaction's time, once copyIn read it
 	deferred []deferred
 	// What to notify once the transaction commits (see notifier).
 	ready             bool
@@ -306,17 +307,21 @@ func (t *tx) InsertTasks(rows []*engine.NewTaskRow) error {
 // which a few rows do not repay.
 const copyRowsMin = 1000
 
-// copyTime runs the statements deferred so far, so that what was written
-// before a COPY is written before it, and returns the transaction's time,
-// which copied rows take, in the same round trip.
-func (t *tx) copyTime() (time.Time, error) {
-	var now time.Time
-	err := t.query(func(r pgx.Rows) error { return r.Scan(&now) }, `SELECT `+nowSQL, t.now)
-	return now, err
-}
-
-// copyRows copies rows into one of the schema's tables.
-func (t *tx) copyRows(table string, columns []string, rows [][]any) error {
+// copyIn copies n rows into one of the schema's tables by COPY; row
+// gives the i-th, for the transaction's time, which copied rows take.
+// The statements deferred so far run first, so that what was written
+// before a COPY is written before it, in the round trip that reads the
+// time; a later COPY with nothing deferred in between reuses it.
+func (t *tx) copyIn(table string, columns []string, n int, row func(i int, now time.Time) []any) error {
+	if !t.c.begun || len(t.deferred) > 0 || t.copyAt.IsZero() {
+		if err := t.query(func(r pgx.Rows) error { return r.Scan(&t.copyAt) }, `SELECT `+nowSQL, t.now); err != nil {
+			return err
+		}
+	}
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = row(i, t.copyAt)
+	}
 	_, err := t.c.c.CopyFrom(t.ctx, pgx.Identifier{t.s.schema, table}, columns, pgx.CopyFromRows(rows))
 	return err
 }
@@ -329,12 +334,8 @@ var copiedExecutionColumns = []string{"id", "workflow_name", "workflow_version",
 // copyExecutions is InsertExecutions by COPY. The rows' creation and
 // deadline are the transaction's time, as the INSERT gives them.
 func (t *tx) copyExecutions(rows []*engine.ExecRow) error {
-	now, err := t.copyTime()
-	if err != nil {
-		return fmt.Errorf("insert executions: %w", err)
-	}
-	values := make([][]any, len(rows))
-	for i, r := range rows {
+	err := t.copyIn("cloacina_executions", copiedExecutionColumns, len(rows), func(i int, now time.Time) []any {
+		r := rows[i]
 		r.CreatedAt = now
 		var deadline *time.Time
 		if r.Timeout > 0 {
@@ -349,11 +350,11 @@ func (t *tx) copyExecutions(rows []*engine.ExecRow) error {
 			m := string(r.Meta)
 			meta = &m
 		}
-		values[i] = []any{r.ID, r.WorkflowName, r.WorkflowVersion, r.Tenant, string(store.ExecutionPending),
+		return []any{r.ID, r.WorkflowName, r.WorkflowVersion, r.Tenant, string(store.ExecutionPending),
 			engine.DocText(&r.Input), engine.DocRefs(&r.Input), int32(r.TasksTotal), int32(r.Leaves), now, deadline,
 			key, r.Origin, r.OriginName, meta}
-	}
-	if err := t.copyRows("cloacina_executions", copiedExecutionColumns, values); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("insert executions: %w", err)
 	}
 	return nil
@@ -364,14 +365,10 @@ var copiedTaskColumns = []string{"execution_id", "task_id", "workflow_name", "wo
 	"dependents", "pending_deps", "max_attempts", "state", "retry_at", "input", "input_refs", "output", "output_refs",
 	"skip_reason", "error", "completed_at"}
 
-// copyTasks is InsertTasks by COPY (see copyTime).
+// copyTasks is InsertTasks by COPY (see copyIn).
 func (t *tx) copyTasks(rows []*engine.NewTaskRow) error {
-	now, err := t.copyTime()
-	if err != nil {
-		return fmt.Errorf("insert tasks: %w", err)
-	}
-	values := make([][]any, len(rows))
-	for i, r := range rows {
+	err := t.copyIn("cloacina_tasks", copiedTaskColumns, len(rows), func(i int, now time.Time) []any {
+		r := rows[i]
 		var pending int32
 		var retryAt, completedAt *time.Time
 		var input, inputRefs, output, outputRefs *string
@@ -389,11 +386,11 @@ func (t *tx) copyTasks(rows []*engine.NewTaskRow) error {
 		case store.TaskFailed:
 			failure, completedAt = r.Reason, &now
 		}
-		values[i] = []any{r.Exec, r.Task, r.WorkflowName, r.Version, int32(r.Position), engine.JoinList(r.Deps),
+		return []any{r.Exec, r.Task, r.WorkflowName, r.Version, int32(r.Position), engine.JoinList(r.Deps),
 			engine.JoinList(r.RuleTasks), engine.JoinList(r.Dependents), pending, int32(r.MaxAttempts), string(r.State),
 			retryAt, input, inputRefs, output, outputRefs, reason, failure, completedAt}
-	}
-	if err := t.copyRows("cloacina_tasks", copiedTaskColumns, values); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("insert tasks: %w", err)
 	}
 	return nil
