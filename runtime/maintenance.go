@@ -220,21 +220,28 @@ func (r *Runner) expireOne(id string) {
 // checkWaiters wakes waiters whose execution ended without this process
 // hearing of it, reading their states in batches.
 func (r *Runner) checkWaiters() {
-	ids := r.waitingOn()
+	r.endedAmong(r.waitingOn(), []store.ExecutionState{store.ExecutionCompleted, store.ExecutionFailed, store.ExecutionCancelled},
+		"awaited", func(e *store.Execution) { r.finished(e.ID) })
+}
+
+// endedAmong calls ended for each of the executions ids that is in one of
+// states, reading them in batches. A failed read is logged, naming what
+// the executions are (awaited, running), and ends the look: the next
+// notification or poll looks again.
+func (r *Runner) endedAmong(ids []string, states []store.ExecutionState, what string, ended func(*store.Execution)) {
 	for len(ids) > 0 {
 		n := min(len(ids), 1000)
 		ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
-		es, err := r.store.ListExecutions(ctx, &store.ListExecutionsParams{IDs: ids[:n], Limit: n,
-			States: []store.ExecutionState{store.ExecutionCompleted, store.ExecutionFailed, store.ExecutionCancelled}})
+		es, err := r.store.ListExecutions(ctx, &store.ListExecutionsParams{IDs: ids[:n], Limit: n, States: states})
 		cancel()
 		if err != nil {
 			if r.bgCtx.Err() == nil {
-				r.log.Error("looking for executions that ended elsewhere failed", "error", err)
+				r.log.Error("looking for "+what+" executions that ended elsewhere failed", "error", err)
 			}
 			return
 		}
 		for _, e := range es {
-			r.finished(e.ID)
+			ended(e)
 		}
 		ids = ids[n:]
 	}
@@ -282,24 +289,10 @@ func (r *Runner) checkRunning() {
 		}
 	}
 	r.mu.Unlock()
-	for len(ids) > 0 {
-		n := min(len(ids), 1000)
-		ctx, cancel := context.WithTimeout(r.bgCtx, storeCallTimeout)
-		es, err := r.store.ListExecutions(ctx, &store.ListExecutionsParams{IDs: ids[:n], Limit: n,
-			States: []store.ExecutionState{store.ExecutionFailed, store.ExecutionCancelled}})
-		cancel()
-		if err != nil {
-			if r.bgCtx.Err() == nil {
-				r.log.Error("looking for running executions that ended elsewhere failed", "error", err)
-			}
-			return
-		}
-		for _, e := range es {
-			r.cancelRunning(func(k taskKey) bool { return k.exec == e.ID }, endCause(e.State))
-			r.finished(e.ID)
-		}
-		ids = ids[n:]
-	}
+	r.endedAmong(ids, []store.ExecutionState{store.ExecutionFailed, store.ExecutionCancelled}, "running", func(e *store.Execution) {
+		r.cancelRunning(func(k taskKey) bool { return k.exec == e.ID }, endCause(e.State))
+		r.finished(e.ID)
+	})
 }
 
 // endCause is what ends the running tasks of an execution that ended in
