@@ -10,23 +10,33 @@ import (
 	"github.com/cloacina-go/cloacina/runtime"
 )
 
-// holdWorkflow's one task blocks until its context ends and sends the
-// cause on causes; started receives once it runs.
-func holdWorkflow(started chan<- struct{}, causes chan<- error, attempts *atomic.Int32) *runtime.Workflow {
-	return runtime.NewWorkflow("hold").Add(&runtime.Task{ID: "hold", Fingerprint: "hold", Retry: fastRetry(3),
+// hold is a workflow whose one task blocks until its context ends: it
+// counts its attempts, says on started that it runs, and sends what
+// ended it on causes.
+type hold struct {
+	wf       *runtime.Workflow
+	started  chan struct{}
+	causes   chan error
+	attempts atomic.Int32
+}
+
+func newHold() *hold {
+	h := &hold{started: make(chan struct{}, 1), causes: make(chan error, 1)}
+	h.wf = runtime.NewWorkflow("hold").Add(&runtime.Task{ID: "hold", Fingerprint: "hold", Retry: fastRetry(3),
 		Func: fn(func(ctx context.Context, _ *runtime.Context) error {
-			attempts.Add(1)
+			h.attempts.Add(1)
 			select {
-			case started <- struct{}{}:
+			case h.started <- struct{}{}:
 			default:
 			}
 			<-ctx.Done()
 			select {
-			case causes <- context.Cause(ctx):
+			case h.causes <- context.Cause(ctx):
 			default:
 			}
 			return ctx.Err()
 		})}).MustBuild()
+	return h
 }
 
 // quietRunner is a runner that hears of other processes only through
@@ -46,28 +56,23 @@ func TestCancelReachesTaskInAnotherProcess(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
 		ctx := context.Background()
 		url, schema := testDatabase(t)
-		started, causes := make(chan struct{}, 1), make(chan error, 1)
-		var attempts atomic.Int32
-		quietRunner(t, url, schema, holdWorkflow(started, causes, &attempts))
+		h := newHold()
+		quietRunner(t, url, schema, h.wf)
 		tool := quietRunner(t, url, schema)
 		ex, err := tool.ExecuteAsync(ctx, "hold", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor := func(what string, ch <-chan struct{}) {
-			t.Helper()
-			select {
-			case <-ch:
-			case <-time.After(30 * time.Second):
-				t.Fatalf("%s: not within 30s", what)
-			}
+		select {
+		case <-h.started:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the task did not start within 30s")
 		}
-		waitFor("the task started", started)
 		if err := ex.Cancel(ctx); err != nil {
 			t.Fatal(err)
 		}
 		select {
-		case cause := <-causes:
+		case cause := <-h.causes:
 			if !errors.Is(cause, runtime.ErrExecutionCancelled) {
 				t.Fatalf("the task was stopped by %v, want ErrExecutionCancelled", cause)
 			}
@@ -84,9 +89,8 @@ func TestWorkflowTimeoutEnforcedByWorker(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
 		ctx := context.Background()
 		url, schema := testDatabase(t)
-		started, causes := make(chan struct{}, 1), make(chan error, 1)
-		var attempts atomic.Int32
-		worker := quietRunner(t, url, schema, holdWorkflow(started, causes, &attempts))
+		h := newHold()
+		worker := quietRunner(t, url, schema, h.wf)
 		submitter := newRunner(t, &runtime.Config{DatabaseURL: url, Schema: schema, WorkflowTimeout: 300 * time.Millisecond})
 		ex, err := submitter.ExecuteAsync(ctx, "hold", nil)
 		if err != nil {
@@ -105,7 +109,7 @@ func TestWorkflowTimeoutEnforcedByWorker(t *testing.T) {
 		if !errors.Is(err, runtime.ErrWorkflowTimeout) || res.Status != runtime.PipelineStatusFailed {
 			t.Fatalf("Wait = %+v, %v; want failed with ErrWorkflowTimeout", res, err)
 		}
-		if n := attempts.Load(); n != 1 {
+		if n := h.attempts.Load(); n != 1 {
 			t.Fatalf("the task ran %d times; want once, not retried past the deadline", n)
 		}
 		if tr := taskStatus(t, res, "hold"); tr.Status != runtime.TaskStatusCancelled || tr.Attempts != 1 {
