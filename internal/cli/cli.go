@@ -68,8 +68,6 @@ type call struct {
 	reg  *runtime.Registry
 	// dbSource says where the database URL came from, for hints.
 	dbSource string
-	// onSQLite is set once open read a SQLite URL.
-	onSQLite bool
 }
 
 // command is a node of the command tree: a group with subcommands or a

@@ -49,8 +49,7 @@ func (c *call) open(ctx context.Context) (*runtime.Runner, error) {
 		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s %q is not a database URL: for a SQLite file write %s (sqlite:///abs/path.db for an absolute path), for PostgreSQL postgres://user@host:5432/db",
 			source, dbURL, sqliteURLFor(dbURL))}
 	}
-	c.onSQLite = strings.HasPrefix(dbURL, "sqlite://")
-	if c.onSQLite {
+	if strings.HasPrefix(dbURL, "sqlite://") {
 		path, err := sqlite.ParseURL(dbURL)
 		if err != nil {
 			return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s: %w", source, err)}

@@ -79,6 +79,10 @@ func (s *Store) ReadEvents(ctx context.Context, p *store.ReadEventsParams) (*sto
 	return res, nil
 }
 
+// lastEventRowSQL is the largest row id the log ever held (AUTOINCREMENT
+// keeps it in sqlite_sequence through purges), 0 for a log never written.
+const lastEventRowSQL = `COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'cloacina_events'), 0)`
+
 // lastEventSQL reads the id of the log's last event, the last of its last
 // row.
 const lastEventSQL = `SELECT id + n - 1 FROM cloacina_events ORDER BY id DESC LIMIT 1`
@@ -99,7 +103,7 @@ func (s *Store) EventCursor(ctx context.Context) (store.Cursor, []store.Cursor, 
 // next multiple of engine.EventStride. SQLite's events have Tx 0.
 func (s *Store) EventLogBound(ctx context.Context) (store.Cursor, error) {
 	var seq int64
-	err := s.readQueryRow(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'cloacina_events'), 0)`).Scan(&seq)
+	err := s.readQueryRow(ctx, `SELECT `+lastEventRowSQL).Scan(&seq)
 	if err != nil {
 		return store.Cursor{}, fmt.Errorf("read the event log's bound: %w", err)
 	}

@@ -727,7 +727,7 @@ func (t *tx) insertEvents(events []engine.Event) error {
 		rs.add(i, r.Exec, r.N, r.Events)
 	}
 	_, err = t.execRows(`WITH fixed (runner, at, base) AS ( -- the fixed parameters come first (see rowSet)
-			SELECT ?1, ?2, (COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'cloacina_events'), 0) / ?3 + 1) * ?3)
+			SELECT ?1, ?2, (`+lastEventRowSQL+` / ?3 + 1) * ?3)
 		INSERT INTO cloacina_events (id, execution_id, runner_id, at, n, events)
 		SELECT fixed.base + d.column1 * ?3, d.column2, fixed.runner, fixed.at, d.column3, d.column4
 		FROM fixed, (VALUES {rows}) AS d`, []any{t.runner, t.now, engine.EventStride}, rs)
